@@ -1,0 +1,3 @@
+from mlarena_sync.cli import main
+
+raise SystemExit(main())

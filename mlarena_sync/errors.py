@@ -1,0 +1,132 @@
+"""The one exception tree of mlarena-sync.
+
+Every error the core raises is one of these; the CLI (and only the CLI) maps them to the exit
+codes of ``docs/product.md``. Messages are written for the user: they say what happened and what
+to do next. They never contain the API token.
+
+::
+
+    MlarenaSyncError                      generic failure                          exit 1
+     ├── ConfigError                      bad mlarena.yaml, flag, missing token     exit 2
+     │    └── SelectionError              local files that cannot be synced as-is  exit 2
+     ├── StateError                       .mlarena-sync/ unusable                   exit 2
+     │    └── LockedError                 another mlarena-sync holds the lock       exit 2
+     ├── AuthError                        401/403, malformed or wrong-scope token   exit 4
+     ├── NotFoundError                    404 (missing, or not yours)               exit 1
+     ├── ConflictError                    remote changed since last sync, delete cap exit 3
+     ├── QuotaError                       deploy refused (quota, state, slots)      exit 5
+     ├── DeployFailedError                deploy ended deploy_failed/upload_failed  exit 6
+     ├── ServerError                      5xx or unexpected reply, after retries    exit 1
+     └── TransportError                   network: refused, reset, timeout          exit 1
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class MlarenaSyncError(Exception):
+    """Base class: a failure the user can act on. ``str(err)`` is the message to show."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message} ({self.hint})"
+        return self.message
+
+
+class ConfigError(MlarenaSyncError):
+    """Bad configuration, flag or environment: fix the input and run again."""
+
+
+class SelectionError(ConfigError):
+    """Local files that cannot be synced as they are (name clash, unsafe name, too big, secret).
+
+    ``problems`` holds one line per offending file, all reported together.
+    """
+
+    def __init__(self, problems: list[str], *, hint: str | None = None) -> None:
+        self.problems = list(problems)
+        head = f"{len(self.problems)} file problem(s) stop the sync; nothing was changed"
+        super().__init__(head + ":\n  " + "\n  ".join(self.problems), hint=hint)
+
+
+class StateError(MlarenaSyncError):
+    """The state folder ``.mlarena-sync/`` cannot be used."""
+
+
+class LockedError(StateError):
+    """Another mlarena-sync process works on this folder."""
+
+    def __init__(self, message: str, *, pid: int | None = None) -> None:
+        super().__init__(message)
+        self.pid = pid
+
+
+class ApiError(MlarenaSyncError):
+    """An error answered by (or on the way to) the ML Arena server."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        hint: str | None = None,
+        body: object | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.status_code = status_code
+        self.body = body
+
+
+class AuthError(ApiError):
+    """401/403: the token is missing, malformed, revoked or of the wrong scope."""
+
+
+class NotFoundError(ApiError):
+    """404: not found, or not yours (the server never says which)."""
+
+
+class ConflictError(MlarenaSyncError):
+    """A remote change would be overwritten, or the delete cap would be exceeded."""
+
+    def __init__(self, message: str, *, hint: str | None = None, files: list[str] | None = None):
+        super().__init__(message, hint=hint)
+        self.files = list(files or [])
+
+
+class QuotaError(ApiError):
+    """The server (or our own quota rules) refused a deploy. Files were synced."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        hint: str | None = None,
+        body: object | None = None,
+        next_available_at: datetime | None = None,
+    ) -> None:
+        super().__init__(message, status_code=status_code, hint=hint, body=body)
+        self.next_available_at = next_available_at
+
+
+class DeployFailedError(MlarenaSyncError):
+    """A deploy settled in ``deploy_failed`` or ``upload_failed``."""
+
+    def __init__(self, message: str, *, status: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.detail = detail
+
+
+class ServerError(ApiError):
+    """5xx or a reply we cannot read, still failing after retries."""
+
+
+class TransportError(ApiError):
+    """The server could not be reached (refused, reset, DNS, timeout)."""
