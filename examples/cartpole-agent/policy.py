@@ -27,5 +27,6 @@ class LinearPolicy:
         return cls(weights, bias)
 
     def act(self, observation: Sequence[float]) -> int:
-        score = sum(w * float(x) for w, x in zip(self.weights, observation)) + self.bias
+        pairs = zip(self.weights, observation, strict=True)
+        score = sum(w * float(x) for w, x in pairs) + self.bias
         return 1 if score > 0 else 0
