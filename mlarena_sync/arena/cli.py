@@ -1,0 +1,84 @@
+"""``mlarena-sync fake-arena`` / ``python -m mlarena_sync.arena``: serve the fake arena.
+
+The first two stdout lines are ``MLARENA_URL=<url>`` and ``MLARENA_API_KEY=<alice's token>``
+(flushed), so a script can ``eval`` them; one line per request then goes to stderr.
+SIGINT stops with exit code 130, SIGTERM with 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from mlarena_sync.arena.fake import FakeArena
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=0, help="port to bind (default: 0 = a free port)"
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="keep the arena's state in this folder across restarts (default: a temp folder)",
+    )
+    parser.add_argument(
+        "--deploy-limit", type=int, default=5, help="deploys per user per UTC day (default: 5)"
+    )
+    parser.add_argument(
+        "--queue-seconds",
+        type=float,
+        default=0.2,
+        help="how long a deploy waits in the queue before it runs (default: 0.2)",
+    )
+    parser.add_argument(
+        "--quiet-requests", action="store_true", help="do not log one line per request"
+    )
+
+
+def _log_to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    stop = threading.Event()
+    received: list[int] = []
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    arena = FakeArena(
+        args.data_dir,
+        deploy_limit=args.deploy_limit,
+        queue_seconds=args.queue_seconds,
+        request_log=None if args.quiet_requests else _log_to_stderr,
+    )
+    try:
+        arena.start(args.host, args.port)
+        print(f"MLARENA_URL={arena.url}", flush=True)
+        print(f"MLARENA_API_KEY={arena.user_token}", flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        arena.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 130 if received and received[0] == signal.SIGINT else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m mlarena_sync.arena", description="Run the fake ML Arena (local emulator)."
+    )
+    add_arguments(parser)
+    return run(parser.parse_args(argv))

@@ -1,0 +1,75 @@
+"""cheroot's threaded HTTP/1.1 keep-alive server, with connection counting and drops."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from cheroot import server as cheroot_server
+from cheroot import wsgi
+
+# (method, path) -> True when the connection must be closed without a reply.
+DropHook = Callable[[str, str], bool]
+
+
+class _Request(cheroot_server.HTTPRequest):
+    def respond(self) -> None:
+        hook: DropHook | None = getattr(self.server, "drop_hook", None)
+        method = (self.method or b"").decode("latin-1")
+        path = (self.path or b"").decode("latin-1").split("?", 1)[0]
+        if hook is not None and hook(method, path):
+            self.close_connection = True  # nothing written: the client sees a closed socket
+            return
+        super().respond()
+
+
+class _Connection(cheroot_server.HTTPConnection):
+    RequestHandlerClass = _Request
+
+    def __init__(self, server: Any, sock: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(server, sock, *args, **kwargs)
+        on_connection: Callable[[], None] | None = getattr(server, "on_connection", None)
+        if on_connection is not None:
+            on_connection()
+
+
+class _Server(wsgi.Server):
+    drop_hook: DropHook | None = None
+    on_connection: Callable[[], None] | None = None
+
+
+class ArenaServer:
+    """Serve ``app`` on ``(host, port)``; ``port=0`` picks a free port."""
+
+    def __init__(
+        self,
+        app: Callable[..., Any],
+        host: str,
+        port: int,
+        *,
+        drop_hook: DropHook,
+        on_connection: Callable[[], None],
+        threads: int = 16,
+    ) -> None:
+        self._server = _Server((host, port), app, numthreads=threads, max=64, timeout=30)
+        self._server.ConnectionClass = _Connection
+        self._server.drop_hook = drop_hook
+        self._server.on_connection = on_connection
+        self._server.shutdown_timeout = 2
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> tuple[str, int]:
+        self._server.prepare()
+        host, port = self._server.bind_addr[:2]
+        self._thread = threading.Thread(
+            target=self._server.serve, name="fake-arena-http", daemon=True
+        )
+        self._thread.start()
+        return str(host), int(port)
+
+    def stop(self) -> None:
+        self._server.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None

@@ -1,0 +1,146 @@
+"""Flat per-agent file storage: safe names, atomic writes, text-vs-binary listing."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import IO, Any
+
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+MAX_NAME_LENGTH = 128
+TEXT_LIMIT = 1024 * 1024  # over 1 MB a file is served as binary
+
+LANGUAGES = {
+    ".py": "python",
+    ".csv": "csv",
+    ".md": "markdown",
+    ".json": "json",
+    ".txt": "plaintext",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".toml": "toml",
+    ".cfg": "ini",
+    ".ini": "ini",
+    ".sh": "shell",
+}
+
+
+def unsafe_name_reason(name: str) -> str | None:
+    """Why ``name`` cannot be stored as-is, or None when it is a safe flat name.
+
+    The real server passes names through Werkzeug's ``secure_filename``, which silently
+    rewrites them; the fake arena refuses instead, so a client that would be surprised
+    by a rewrite learns it at once.
+    """
+    if not name:
+        return "the file name is empty"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"the file name is longer than {MAX_NAME_LENGTH} characters"
+    if ".." in name:
+        return "the file name contains '..'"
+    if not SAFE_NAME.fullmatch(name):
+        return (
+            "storage is flat and names must match [A-Za-z0-9][A-Za-z0-9._-]* "
+            "(no folders, no leading dot, no spaces or non-ASCII characters)"
+        )
+    return None
+
+
+def language_of(name: str) -> str:
+    return LANGUAGES.get(Path(name).suffix.lower(), "plaintext")
+
+
+def read_text(path: Path) -> str | None:
+    """The file's text, or None when it is served as binary (over 1 MB, not UTF-8, NUL)."""
+    if path.stat().st_size > TEXT_LIMIT:
+        return None
+    data = path.read_bytes()
+    if b"\x00" in data:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+class AgentFiles:
+    """The files of every agent, one flat folder per agent under ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def folder(self, aid: int) -> Path:
+        return self.root / str(aid)
+
+    def names(self, aid: int) -> list[str]:
+        folder = self.folder(aid)
+        if not folder.is_dir():
+            return []
+        return sorted(p.name for p in folder.iterdir() if p.is_file() and not _is_partial(p.name))
+
+    def path(self, aid: int, name: str) -> Path | None:
+        path = self.folder(aid) / name
+        return path if path.is_file() else None
+
+    def listing(self, aid: int) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for name in self.names(aid):
+            path = self.folder(aid) / name
+            text = read_text(path)
+            out[name] = {
+                "content": text,
+                "language": language_of(name),
+                "is_binary": text is None,
+                "size": path.stat().st_size,
+            }
+        return out
+
+    def write_stream(self, aid: int, name: str, stream: IO[bytes]) -> int:
+        """Copy ``stream`` into the agent folder atomically; return the size written."""
+        folder = self.folder(aid)
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".partial-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                shutil.copyfileobj(stream, out, 1024 * 1024)
+            size = os.path.getsize(tmp)
+            os.replace(tmp, folder / name)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return size
+
+    def write_bytes(self, aid: int, name: str, data: bytes) -> None:
+        folder = self.folder(aid)
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".partial-")
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, folder / name)
+
+    def delete(self, aid: int, name: str) -> bool:
+        path = self.path(aid, name)
+        if path is None:
+            return False
+        path.unlink()
+        return True
+
+    def copy_all(self, src: int, dst: int) -> None:
+        for name in self.names(src):
+            self.folder(dst).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self.folder(src) / name, self.folder(dst) / name)
+
+    def remove_agent(self, aid: int) -> None:
+        shutil.rmtree(self.folder(aid), ignore_errors=True)
+
+    def wipe(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+
+def _is_partial(name: str) -> bool:
+    return name.startswith(".partial-")

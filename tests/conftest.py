@@ -1,0 +1,37 @@
+"""Shared fixtures: hermetic environment and the fake arena (one server per session)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from mlarena_sync.arena import FakeArena
+
+
+@pytest.fixture(autouse=True)
+def _strip_mlarena_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's MLARENA_* variables (token, server, ...)."""
+    for key in list(os.environ):
+        if key.startswith("MLARENA_"):
+            monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture(scope="session")
+def arena_server() -> Iterator[FakeArena]:
+    """One fake arena for the whole session, on 127.0.0.1 and a free port."""
+    server = FakeArena()
+    server.start("127.0.0.1", 0)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def arena(arena_server: FakeArena) -> Iterator[FakeArena]:
+    """The session's fake arena, reset: fresh seeded store, no faults, counters at zero."""
+    arena_server.reset()
+    yield arena_server
+    arena_server.faults.clear()
