@@ -14,6 +14,8 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+import structlog
+
 from mlarena_sync.arena.fake import FakeArena
 
 
@@ -49,6 +51,8 @@ def _log_to_stderr(line: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not structlog.is_configured():  # stdout is for the two MLARENA_* lines only
+        structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     stop = threading.Event()
     received: list[int] = []
 
