@@ -144,7 +144,10 @@ class ArenaApp:
     ) -> Iterable[bytes]:
         request = Request(environ)
         started = time.monotonic()
-        response = self.dispatch(request)
+        try:
+            response = self.dispatch(request)
+        finally:
+            request.close()  # uploaded parts live in temp files: release them now
         ms = (time.monotonic() - started) * 1000
         line = (
             f'{request.remote_addr} "{request.method} {request.path}" '

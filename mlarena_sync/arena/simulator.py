@@ -204,6 +204,11 @@ class DeploySimulator:
             proc.wait()
         finally:
             timer.cancel()
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
             with self._proc_lock:
                 self._current = None
         timed_out = killed.is_set() and not done
