@@ -1,0 +1,35 @@
+"""Fixtures of the fault, bad-input and secrets matrices."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pytest
+
+from mlarena_sync.arena import FakeArena
+
+from ._kit import Result
+
+Cli = Callable[[Sequence[str]], Result]
+
+
+@pytest.fixture
+def token(arena: FakeArena, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Alice's token, exported as MLARENA_API_KEY for in-process CLI runs."""
+    value = arena.user_token
+    monkeypatch.setenv("MLARENA_API_KEY", value)
+    return value
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
+    """``mlarena_sync.cli.main`` run in-process; its exit code and captured output."""
+    from mlarena_sync.cli import main
+
+    def run(args: Sequence[str]) -> Result:
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+
+    return run

@@ -1,0 +1,344 @@
+"""Fault matrix, in-process part: the fake arena's fault knobs against `push`, and the deploy
+that hangs past the client timeout. Each case asserts the end state: remote files == the local
+selection (or the documented safe outcome), a second push changes nothing (the base agrees
+with the remote), and no duplicate deploy."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from mlarena_sync.api.client import ArenaClient, Timeouts
+from mlarena_sync.arena import FakeArena
+
+from ._kit import (
+    CODE_COMPETITION,
+    Project,
+    Result,
+    assert_clear_error,
+    assert_converged,
+    bound_agent_id,
+    count,
+    make_project,
+    mutations,
+    remote_listing,
+    small_tree,
+    state_files,
+    write_config,
+)
+from .conftest import Cli
+
+FAILED = 1
+
+
+def push(cli: Cli, project: Project, *extra: str) -> Result:
+    return cli(["-C", str(project.dir), "push", "--no-deploy", *extra])
+
+
+def assert_stable(cli: Cli, project: Project, arena: FakeArena) -> None:
+    """The base manifest agrees with the remote: a second push sends nothing that changes."""
+    arena.faults.clear()
+    arena.reset_counters()
+    res = push(cli, project)
+    assert res.code == 0, res.text
+    assert not mutations(arena.counters), f"second push changed things: {arena.counters}"
+    plan = cli(["-C", str(project.dir), "plan"])
+    assert plan.code == 0, plan.text
+
+
+def bump(project: Project, version: int, helpers: int = 6) -> None:
+    for rel, data in small_tree(helpers, version=version, binaries=1).items():
+        path = project.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+# ---------------------------------------------------------------- 503 / 429 bursts
+
+
+def test_503_burst_is_retried(arena: FakeArena, token: str, cli: Cli, tmp_path: Path) -> None:
+    project = make_project(tmp_path, arena.url, files=small_tree(6, binaries=1))
+    arena.faults.fail_next(3, 503)
+    res = push(cli, project)
+    assert res.code == 0, res.text
+    aid = bound_agent_id(project)
+    assert_converged(arena, project, aid, token=token)
+    assert_stable(cli, project, arena)
+
+
+def test_503_burst_on_uploads_mid_batch(
+    arena: FakeArena, token: str, cli: Cli, tmp_path: Path
+) -> None:
+    project = make_project(tmp_path, arena.url, files=small_tree(6, binaries=1))
+    assert push(cli, project).code == 0
+    aid = bound_agent_id(project)
+    bump(project, 1)
+    arena.reset_counters()
+    arena.faults.fail_next(2, 503, route="put_file")
+    arena.faults.fail_next(2, 502, route="put_file")
+    res = push(cli, project)
+    assert res.code == 0, res.text
+    assert_converged(arena, project, aid, token=token)
+    assert_stable(cli, project, arena)
+
+
+def test_429_retry_after_is_honoured(
+    arena: FakeArena, token: str, cli: Cli, tmp_path: Path
+) -> None:
+    project = make_project(tmp_path, arena.url, files=small_tree(3))
+    assert push(cli, project).code == 0
+    aid = bound_agent_id(project)
+    bump(project, 1, helpers=3)
+    arena.faults.fail_next(1, 429, retry_after=1, route="put_file")
+    started = time.monotonic()
+    res = push(cli, project)
+    elapsed = time.monotonic() - started
+    assert res.code == 0, res.text
+    assert elapsed >= 1.0, f"Retry-After: 1 not honoured (push took {elapsed:.2f}s)"
+    assert_converged(arena, project, aid, token=token)
+    assert_stable(cli, project, arena)
+
+
+def test_503_storm_fails_cleanly_then_next_push_finishes(
+    arena: FakeArena, token: str, cli: Cli, tmp_path: Path
+) -> None:
+    project = make_project(tmp_path, arena.url, files=small_tree(6, binaries=1))
+    assert push(cli, project).code == 0
+    aid = bound_agent_id(project)
+    bump(project, 1)
+    (project.root / "pkg0" / "helper_03.py").unlink()
+    arena.reset_counters()
+    arena.faults.fail_next(2, 503, route="put_file")  # a couple of uploads go through first ...
+    arena.faults.fail_next(1000, 503, retry_after=0)  # ... then the server stays down
+    res = push(cli, project)
+    assert_clear_error(res, FAILED, "503")
+    arena.faults.clear()
+    res = push(cli, project)
+    assert res.code == 0, res.text
+    assert_converged(arena, project, aid, token=token)
+    assert_stable(cli, project, arena)
+
+
+# ---------------------------------------------------------------- dropped connections
+
+
+@pytest.mark.parametrize("route", ["put_file", "list_files", None], ids=["upload", "list", "any"])
+def test_dropped_connections(
+    arena: FakeArena, token: str, cli: Cli, tmp_path: Path, route: str | None
+) -> None:
+    project = make_project(tmp_path, arena.url, files=small_tree(6, binaries=1))
+    assert push(cli, project).code == 0
+    aid = bound_agent_id(project)
+    bump(project, 1)
+    arena.faults.drop_next(2, route=route)
+    res = push(cli, project)
+    assert res.code == 0, res.text
+    assert_converged(arena, project, aid, token=token)
+    assert_stable(cli, project, arena)
+
+
+def test_dropped_connections_beyond_retries_then_converge(
+    arena: FakeArena, token: str, cli: Cli, tmp_path: Path
+) -> None:
+    project = make_project(tmp_path, arena.url, files=small_tree(6, binaries=1))
+    assert push(cli, project).code == 0
+    aid = bound_agent_id(project)
+    bump(project, 1)
+    arena.faults.drop_next(1000, route="put_file")
+    res = push(cli, project)
+    assert_clear_error(res, FAILED)
+    arena.faults.clear()
+    assert push(cli, project).code == 0
+    assert_converged(arena, project, aid, token=token)
+    assert_stable(cli, project, arena)
+
+
+# ---------------------------------------------------------------- deploys are never doubled
+
+
+def _validated_agent(cli: Cli, project: Project) -> int:
+    res = push(cli, project)
+    assert res.code == 0, res.text
+    return bound_agent_id(project)
+
+
+def test_deploy_hanging_past_client_timeout_is_sent_once(
+    arena: FakeArena, token: str, cli: Cli, tmp_path: Path
+) -> None:
+    project = make_project(tmp_path, arena.url)
+    aid = _validated_agent(cli, project)
+    arena.reset_counters()
+    arena.faults.hang_deploy = 2.0
+    with ArenaClient(arena.url, token, timeouts=Timeouts(deploy=0.5)) as client:
+        outcome = client.deploy(CODE_COMPETITION, aid)
+    assert outcome.timed_out
+    assert outcome.accepted, "the status read after the timeout shows the deploy took effect"
+    assert count(arena.counters, "PUT", "/deploy") == 1
+    assert arena.wait_deploys_idle(15)
+    assert count(arena.counters, "PUT", "/deploy") == 1
+    assert arena.deploy_count(aid) == 1
+
+
+def test_deploy_answering_503_is_not_retried(
+    arena: FakeArena, token: str, cli: Cli, tmp_path: Path
+) -> None:
+    project = make_project(tmp_path, arena.url)
+    _validated_agent(cli, project)
+    (project.root / "agent.py").write_text(
+        "from helper_00 import VALUE\n\n\nclass Agent:\n"
+        "    def predict(self, o):\n        return 1\n"
+    )
+    arena.reset_counters()
+    arena.faults.fail_next(3, 503, route="deploy")
+    res = cli(["-C", str(project.dir), "push"])
+    assert_clear_error(res, FAILED, "deploy")
+    assert count(arena.counters, "PUT", "/deploy") == 1
+
+
+def test_deploy_connection_dropped_is_not_retried(
+    arena: FakeArena, token: str, cli: Cli, tmp_path: Path
+) -> None:
+    project = make_project(tmp_path, arena.url)
+    aid = _validated_agent(cli, project)
+    arena.reset_counters()
+    arena.faults.drop_next(1, route="deploy")
+    with ArenaClient(arena.url, token) as client:
+        try:
+            client.deploy(CODE_COMPETITION, aid)
+        except Exception as exc:  # a clear error is fine; a second deploy is not
+            assert type(exc).__module__ == "mlarena_sync.errors", exc
+    assert count(arena.counters, "PUT", "/deploy") == 1
+    assert arena.deploy_count(aid) == 0  # dropped before the handler: nothing took effect
+
+
+def test_push_with_deploy_under_faults_deploys_once(
+    arena: FakeArena, token: str, cli: Cli, tmp_path: Path
+) -> None:
+    project = make_project(tmp_path, arena.url, files=small_tree(4))
+    arena.faults.fail_next(2, 503, route="put_file")
+    arena.faults.drop_next(1, route="status")
+    res = cli(["-C", str(project.dir), "push", "--wait"])
+    assert res.code == 0, res.text
+    aid = bound_agent_id(project)
+    assert arena.deploy_count(aid) == 1
+    assert count(arena.counters, "PUT", "/deploy") == 1
+    assert_converged(arena, project, aid, token=token)
+
+
+# ---------------------------------------------------------------- the state folder
+
+
+def test_deleted_state_folder_relearns_and_destroys_nothing(
+    arena: FakeArena, token: str, cli: Cli, tmp_path: Path
+) -> None:
+    project = make_project(tmp_path, arena.url, files=small_tree(6))
+    assert push(cli, project).code == 0
+    aid = bound_agent_id(project)
+    arena.browser_edit(aid, "made_in_browser.py", "X = 'keep me'\n")
+    shutil.rmtree(project.state_dir)
+    write_config(project.dir, arena.url, agent_id=aid)  # the binding: now from mlarena.yaml
+    (project.root / "pkg1" / "helper_01.py").write_text("VALUE = 101\n")
+    arena.reset_counters()
+    res = push(cli, project)
+    assert res.code == 0, res.text
+    assert count(arena.counters, "POST", "/competition/{cid}") == 0, "no new agent"
+    puts = count(arena.counters, "PUT", "/file")
+    assert puts == 1, f"text files proven equal by hash must not be re-uploaded ({puts} PUTs)"
+    assert_converged(arena, project, aid, token=token, extra_remote=["made_in_browser.py"])
+    assert remote_listing(arena.url, token, aid)["made_in_browser.py"]["content"] == (
+        "X = 'keep me'\n"
+    )
+    assert_stable(cli, project, arena)
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [b"", b"{not json", b'{"version": 999}', b"\xff\xfe\x00garbage", b"[]", b"null"],
+    ids=["empty", "truncated", "future-version", "binary", "list", "null"],
+)
+def test_corrupted_state_relearns_and_destroys_nothing(
+    arena: FakeArena, token: str, cli: Cli, tmp_path: Path, garbage: bytes
+) -> None:
+    project = make_project(tmp_path, arena.url, agent_id=None, files=small_tree(6))
+    assert push(cli, project).code == 0
+    aid = bound_agent_id(project)
+    write_config(project.dir, arena.url, agent_id=aid)
+    arena.browser_edit(aid, "made_in_browser.py", "X = 'keep me'\n")
+    corrupted = [p for p in state_files(project) if p.suffix == ".json"]
+    assert corrupted, f"no JSON state files in {project.state_dir}"
+    for path in corrupted:
+        path.write_bytes(garbage)
+    arena.reset_counters()
+    res = push(cli, project)
+    assert "Traceback" not in res.text
+    assert res.code == 0, res.text
+    assert count(arena.counters, "PUT", "/file") == 0
+    assert not mutations(arena.counters)
+    assert_converged(arena, project, aid, token=token, extra_remote=["made_in_browser.py"])
+    assert_stable(cli, project, arena)
+
+
+def test_deleted_state_with_name_only_binding_destroys_nothing(
+    arena: FakeArena, token: str, cli: Cli, tmp_path: Path
+) -> None:
+    """Without agent.id the binding lives only in the state: losing it may bind a new agent,
+    but the old agent's files must stay as they were."""
+    project = make_project(tmp_path, arena.url, files=small_tree(4))
+    assert push(cli, project).code == 0
+    old = bound_agent_id(project)
+    before = remote_listing(arena.url, token, old)
+    shutil.rmtree(project.state_dir)
+    res = push(cli, project)
+    assert "Traceback" not in res.text
+    assert res.code in (0, 2), res.text
+    assert remote_listing(arena.url, token, old) == before
+
+
+# ---------------------------------------------------------------- a file that keeps changing
+
+
+def test_file_changing_while_uploaded_ends_consistent(
+    arena: FakeArena, token: str, cli: Cli, tmp_path: Path
+) -> None:
+    tree = dict(small_tree(4))
+    tree["data.txt"] = b"v0\n" * 50_000
+    project = make_project(tmp_path, arena.url, files=tree)
+    assert push(cli, project).code == 0
+    aid = bound_agent_id(project)
+    target = project.root / "data.txt"
+    arena.faults.latency = 0.02
+    for round_ in range(4):
+        stop = threading.Event()
+        writes = 0
+
+        def writer(round_: int = round_, stop: threading.Event = stop) -> None:
+            nonlocal writes
+            while not stop.is_set():
+                writes += 1
+                with target.open("wb") as out:  # in place, like many editors: torn reads happen
+                    line = f"r{round_} w{writes}\n".encode()
+                    for _ in range(5):
+                        out.write(line * 8_000)
+                        out.flush()
+                time.sleep(0.002)
+
+        thread = threading.Thread(target=writer, daemon=True)
+        thread.start()
+        try:
+            res = push(cli, project)
+        finally:
+            stop.set()
+            thread.join(10)
+        assert not thread.is_alive()
+        assert "Traceback" not in res.text
+        assert res.code in (0, FAILED), res.text
+        assert writes > 1, "the writer did not overlap the push"
+    arena.faults.latency = 0.0
+    res = push(cli, project)
+    assert res.code == 0, res.text
+    assert_converged(arena, project, aid, token=token)
+    assert_stable(cli, project, arena)

@@ -1,0 +1,158 @@
+"""kill -9 of `python -m mlarena_sync push` at seeded random points; the next push converges.
+
+A ~20-file tree (text helpers + binary weights), per-request latency on the fake arena so the
+kills land mid-batch, a seeded RNG for the edits and for the delay before SIGKILL. After each
+kill a normal push must finish the work: remote files == the local selection byte for byte,
+a second push changes nothing (the base manifest agrees with the remote), no deploy at all
+(every push is --no-deploy), and no second agent. The figures are printed (run with -s) and,
+when FAULTS_FIGURES names a file, written there as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import time
+from pathlib import Path
+
+from mlarena_sync.arena import FakeArena
+
+from ._kit import (
+    Project,
+    assert_converged,
+    bound_agent_id,
+    cli_cmd,
+    cli_env,
+    count,
+    make_project,
+    mutations,
+    small_tree,
+)
+from .conftest import Cli
+
+SEED = 7
+RUNS = 50
+LATENCY = 0.03  # seconds per request: a batch of uploads takes a few tenths of a second
+HELPERS = 15
+BINARIES = 4
+
+
+def _push_args(project: Project) -> list[str]:
+    return ["-C", str(project.dir), "push", "--no-deploy"]
+
+
+def _mutate(project: Project, rng: random.Random, run: int) -> int:
+    """Edit, add and delete a few files (deletes stay under max_delete); the changes made."""
+    files = sorted(p for p in project.root.rglob("*") if p.is_file())
+    helpers = [
+        p for p in files if p.name.startswith(("helper_", "new_")) and p.name != "helper_00.py"
+    ]
+    binaries = [p for p in files if p.suffix == ".bin"]
+    changes = 0
+    for path in rng.sample(helpers, k=min(len(helpers), rng.randint(1, 5))):
+        path.write_text(f"VALUE = {run}  # edited in run {run}\n")
+        changes += 1
+    if binaries and rng.random() < 0.5:
+        path = rng.choice(binaries)
+        path.write_bytes(bytes(rng.getrandbits(8) for _ in range(rng.randint(64, 4096))))
+        changes += 1
+    if rng.random() < 0.5:
+        (project.root / f"pkg{run % 3}" / f"new_{run:03d}.py").write_text(f"NEW = {run}\n")
+        changes += 1
+    if len(helpers) > HELPERS - 3 and rng.random() < 0.5:
+        for path in rng.sample(helpers, k=rng.randint(1, 2)):
+            if path.exists():
+                path.unlink()
+                changes += 1
+    return changes
+
+
+def _wait_first_request(arena: FakeArena, proc: subprocess.Popen[bytes], limit: float) -> float:
+    started = time.monotonic()
+    while not arena.counters and proc.poll() is None and time.monotonic() - started < limit:
+        time.sleep(0.005)
+    return time.monotonic() - started
+
+
+def test_kill9_push_at_random_points_loses_nothing(
+    arena: FakeArena, token: str, cli: Cli, tmp_path: Path
+) -> None:
+    rng = random.Random(SEED)
+    project = make_project(
+        tmp_path, arena.url, files=small_tree(HELPERS, binaries=BINARIES), max_delete=5
+    )
+    first = cli(_push_args(project))
+    assert first.code == 0, first.text
+    aid = bound_agent_id(project)
+    env = cli_env(token)
+
+    # Calibrate: when does a push start talking to the arena, and when is it done?
+    _mutate(project, rng, 0)
+    arena.faults.latency = LATENCY
+    arena.reset_counters()
+    started = time.monotonic()
+    proc = subprocess.Popen(cli_cmd(*_push_args(project)), env=env, stdin=subprocess.DEVNULL)
+    startup = _wait_first_request(arena, proc, 30)
+    assert proc.wait(60) == 0
+    total = time.monotonic() - started
+    assert total > startup
+
+    figures = {
+        "seed": SEED,
+        "runs": 0,
+        "killed": 0,
+        "killed_mid_batch": 0,
+        "files_checked": 0,
+        "files_lost": 0,
+        "startup_s": round(startup, 3),
+        "push_s": round(total, 3),
+    }
+    lost: list[str] = []
+    for run in range(1, RUNS + 1):
+        _mutate(project, rng, run)
+        arena.faults.latency = LATENCY
+        arena.reset_counters()
+        proc = subprocess.Popen(
+            cli_cmd(*_push_args(project)),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        delay = rng.uniform(0.8 * startup, 1.05 * total)
+        try:
+            code = proc.wait(delay)
+            assert code == 0, f"run {run}: unkilled push exited {code}"
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+            figures["killed"] += 1
+            if count(arena.counters, "PUT", "/file"):
+                figures["killed_mid_batch"] += 1
+        arena.faults.latency = 0.0
+
+        res = cli(_push_args(project))
+        assert res.code == 0, f"run {run}: the push after the kill failed\n{res.text}"
+        try:
+            figures["files_checked"] += assert_converged(arena, project, aid, token=token)
+        except AssertionError as exc:
+            lost.append(f"run {run}: {exc}")
+            figures["files_lost"] += 1
+        arena.reset_counters()
+        again = cli(_push_args(project))
+        assert again.code == 0, again.text
+        assert not mutations(arena.counters), f"run {run}: base disagrees: {arena.counters}"
+        assert arena.deploy_count(aid) == 0
+        assert bound_agent_id(project) == aid
+        figures["runs"] += 1
+
+    line = "kill -9 matrix: " + " ".join(f"{k}={v}" for k, v in figures.items())
+    print("\n" + line)
+    out = os.environ.get("FAULTS_FIGURES")
+    if out:
+        Path(out).write_text(json.dumps(figures, indent=1) + "\n")
+    assert not lost, "\n".join(lost)
+    assert figures["killed_mid_batch"] >= RUNS // 5, f"too few kills landed mid-batch: {line}"
+    assert len([a for a in arena.store.agents.values() if a.owner_id == 1]) == 1, "extra agents"
