@@ -1,0 +1,119 @@
+"""The deploy decision, pure: given what a reconcile did and what the server says about quotas,
+deploy now, or not (and why, and until when).
+
+The rules are those of ``docs/product.md`` ("Deploys"), checked in this order:
+
+1. deploys switched off (``push --no-deploy``, ``deploy.auto: false`` in ``watch``) → no;
+2. a deploy queued or running → no (a new one would cancel it and waste its quota);
+3. nothing changed by the reconcile, and no ``--deploy`` → no;
+4. the upload validation failed, or the local ``check`` failed → no;
+5. quota used up (``remaining <= 0`` or ``can_deploy`` false) → no, until the next slot;
+6. ``watch`` only: automatic deploys stop while ``remaining <= reserve`` (``push`` may spend
+   the reserve), and wait ``min_interval`` seconds after the previous automatic deploy;
+7. otherwise → deploy.
+
+``blocker`` names the rule that said no, so callers map it to an exit code or a wait without
+parsing the human ``reason``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from mlarena_sync.api.models import DeployLimits
+
+Caller = Literal["push", "watch"]
+Blocker = Literal[
+    "disabled", "in_flight", "unchanged", "validation", "check", "quota", "reserve", "interval"
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeployContext:
+    caller: Caller
+    now: datetime
+    changed: bool
+    forced: bool = False  # push --deploy: deploy even with no change
+    enabled: bool = True  # push --no-deploy / watch with deploy.auto false → False
+    in_flight: bool = False  # the agent is deploy_queue / deploy_run
+    validation_ok: bool = True  # the upload validation verdict after the last file op
+    validation_message: str | None = None
+    check_ok: bool | None = None  # None: no check configured (or not run)
+    limits: DeployLimits | None = None  # None: unknown (the server will say)
+    reserve: int = 0
+    last_auto_deploy_at: datetime | None = None
+    min_interval: float = 0.0
+
+
+@dataclass(frozen=True)
+class DeployDecision:
+    deploy: bool
+    reason: str
+    wait_until: datetime | None = None  # when trying again may succeed (quota, interval)
+    blocker: Blocker | None = None
+
+
+def _slot(limits: DeployLimits) -> str:
+    if limits.next_available_at is None:
+        return "the next slot time is unknown"
+    return f"next slot at {limits.next_available_at.isoformat(timespec='seconds')}"
+
+
+def decide(ctx: DeployContext) -> DeployDecision:
+    """Deploy or not; see the module docstring for the rules and their order."""
+    if not ctx.enabled:
+        why = "--no-deploy" if ctx.caller == "push" else "deploy.auto is false"
+        return DeployDecision(False, f"deploys are off ({why})", blocker="disabled")
+    if ctx.in_flight:
+        return DeployDecision(
+            False, "a deploy is queued or running; waiting for it to settle", blocker="in_flight"
+        )
+    if not ctx.changed and not ctx.forced:
+        return DeployDecision(False, "nothing changed: no deploy needed", blocker="unchanged")
+    if not ctx.validation_ok:
+        detail = f": {ctx.validation_message}" if ctx.validation_message else ""
+        return DeployDecision(
+            False, f"the server's upload validation failed{detail}", blocker="validation"
+        )
+    if ctx.check_ok is False:
+        return DeployDecision(False, "the local check failed", blocker="check")
+    limits = ctx.limits
+    if limits is not None:
+        used_up = (limits.remaining is not None and limits.remaining <= 0) or (
+            limits.can_deploy is False
+        )
+        if used_up:
+            return DeployDecision(
+                False,
+                f"the daily deploy quota is used up ({_slot(limits)})",
+                wait_until=limits.next_available_at,
+                blocker="quota",
+            )
+        if (
+            ctx.caller == "watch"
+            and limits.remaining is not None
+            and limits.remaining <= ctx.reserve
+        ):
+            return DeployDecision(
+                False,
+                f"{limits.remaining} deploy(s) left today, kept in reserve (deploy.reserve = "
+                f"{ctx.reserve}); `mlarena-sync push --deploy` may spend them ({_slot(limits)})",
+                wait_until=limits.next_available_at,
+                blocker="reserve",
+            )
+    if ctx.caller == "watch" and ctx.last_auto_deploy_at is not None and ctx.min_interval > 0:
+        ready = ctx.last_auto_deploy_at + timedelta(seconds=ctx.min_interval)
+        if ctx.now < ready:
+            wait = (ready - ctx.now).total_seconds()
+            return DeployDecision(
+                False,
+                f"last automatic deploy was less than {ctx.min_interval:g}s ago; "
+                f"next one in {wait:.0f}s",
+                wait_until=ready,
+                blocker="interval",
+            )
+    if ctx.forced and not ctx.changed:
+        return DeployDecision(True, "deploy requested (--deploy)")
+    return DeployDecision(True, "files changed and passed the checks")
