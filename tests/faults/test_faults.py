@@ -16,6 +16,7 @@ from mlarena_sync.api.client import ArenaClient, Timeouts
 from mlarena_sync.arena import FakeArena
 
 from ._kit import (
+    AGENT_PY,
     CODE_COMPETITION,
     Project,
     Result,
@@ -160,17 +161,17 @@ def test_dropped_connections_beyond_retries_then_converge(
 # ---------------------------------------------------------------- deploys are never doubled
 
 
-def _validated_agent(cli: Cli, project: Project) -> int:
-    res = push(cli, project)
-    assert res.code == 0, res.text
-    return bound_agent_id(project)
+def _validated_agent(arena: FakeArena, token: str) -> int:
+    """A fresh agent of alice's holding a valid agent.py (made through the client)."""
+    with ArenaClient(arena.url, token) as client:
+        aid = client.create_agent(CODE_COMPETITION, "deploy-faults")
+        client.upload_file(CODE_COMPETITION, aid, "agent.py", AGENT_PY.encode())
+    assert arena.agent_status(aid) == "upload_validated"
+    return aid
 
 
-def test_deploy_hanging_past_client_timeout_is_sent_once(
-    arena: FakeArena, token: str, cli: Cli, tmp_path: Path
-) -> None:
-    project = make_project(tmp_path, arena.url)
-    aid = _validated_agent(cli, project)
+def test_deploy_hanging_past_client_timeout_is_sent_once(arena: FakeArena, token: str) -> None:
+    aid = _validated_agent(arena, token)
     arena.reset_counters()
     arena.faults.hang_deploy = 2.0
     with ArenaClient(arena.url, token, timeouts=Timeouts(deploy=0.5)) as client:
@@ -187,7 +188,7 @@ def test_deploy_answering_503_is_not_retried(
     arena: FakeArena, token: str, cli: Cli, tmp_path: Path
 ) -> None:
     project = make_project(tmp_path, arena.url)
-    _validated_agent(cli, project)
+    assert push(cli, project).code == 0
     (project.root / "agent.py").write_text(
         "from helper_00 import VALUE\n\n\nclass Agent:\n"
         "    def predict(self, o):\n        return 1\n"
@@ -199,11 +200,8 @@ def test_deploy_answering_503_is_not_retried(
     assert count(arena.counters, "PUT", "/deploy") == 1
 
 
-def test_deploy_connection_dropped_is_not_retried(
-    arena: FakeArena, token: str, cli: Cli, tmp_path: Path
-) -> None:
-    project = make_project(tmp_path, arena.url)
-    aid = _validated_agent(cli, project)
+def test_deploy_connection_dropped_is_not_retried(arena: FakeArena, token: str) -> None:
+    aid = _validated_agent(arena, token)
     arena.reset_counters()
     arena.faults.drop_next(1, route="deploy")
     with ArenaClient(arena.url, token) as client:
