@@ -331,7 +331,30 @@ def assert_converged(
             stored = remote_bytes(arena, aid, name)
             if stored is not None:
                 assert stored == data, f"{name}: remote bytes differ from local"
+    base = assert_base_consistent(project, remote, aid)
+    unrecorded = sorted(set(local) - set(base))
+    assert not unrecorded, f"synced files missing from the base manifest: {unrecorded}"
     return len(local)
+
+
+def assert_base_consistent(project: Project, remote: Mapping[str, Any], aid: int) -> dict[str, Any]:
+    """The base manifest in ``.mlarena-sync/`` describes exactly what the remote holds."""
+    from mlarena_sync.config import load_config
+    from mlarena_sync.state import StateStore, target_key
+
+    target = load_config(project.config).target(None)
+    state = StateStore(project.state_dir).load(target_key(target))
+    assert state.agent_id == aid, f"state binds agent {state.agent_id}, not {aid}"
+    base = state.files
+    stale = sorted(set(base) - set(remote))
+    assert not stale, f"base lists files the remote does not hold: {stale}"
+    for name, entry in base.items():
+        got = remote[name]
+        assert entry.size == got["size"], f"{name}: base size {entry.size} != {got['size']}"
+        if got["content"] is not None:
+            served = sha256(got["content"].encode())
+            assert served in (entry.sha256, entry.remote_sha256), f"{name}: base hash != remote"
+    return dict(base)
 
 
 # ---------------------------------------------------------------- error output
