@@ -1,0 +1,107 @@
+"""Persistence across restarts, the CLI entry point, big streamed uploads."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+from arena_helpers import Api
+
+from mlarena_sync.arena import FakeArena
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_data_dir_survives_a_restart(tmp_path: Path) -> None:
+    with FakeArena(tmp_path) as first:
+        api = Api(first.url, first.user_token)
+        aid = api.ready_agent(1, "keeper")
+        api.upload(1, aid, "model.pkl", b"\x80\x04binary")
+        api.deploy(1, aid)
+        assert api.wait_settled(1, aid)["status"] == "active"
+        games = api.request("GET", f"/api/direct_attache_agents/agent/{aid}/games").json()
+        log_path = games["games"][0]["signed_url"].split("/", 3)[3]
+        api.close()
+    state = (tmp_path / "arena-state.json").read_text()
+    assert first.user_token not in state and "fake_alice" not in state
+    assert json.loads(state)["agents"]
+    with FakeArena(tmp_path) as second:
+        api = Api(second.url, second.user_token)
+        try:
+            assert api.status(1, aid)["status"] == "active"
+            assert sorted(api.files(1, aid)) == ["agent.py", "model.pkl"]
+            assert api.deploy_status(1, aid)["deploymentLimits"]["daily_deploys_used"] == 1
+            board = api.request("GET", "/api/leaderboard/competition/1").json()
+            assert aid in [row["agentAttachId"] for row in board]
+            log = requests.get(f"{second.url}/{log_path}", timeout=10)
+            assert log.status_code == 200 and "[arena]" in log.text
+            assert api.create(1, "next") == aid + 1
+        finally:
+            api.close()
+
+
+def test_without_data_dir_the_temp_folder_is_removed() -> None:
+    arena = FakeArena().start()
+    folder = arena.data_dir
+    assert folder.is_dir()
+    arena.stop()
+    assert not folder.exists()
+
+
+def test_big_upload_is_stored_intact(alice: Api) -> None:
+    aid = alice.create(1)
+    data = os.urandom(1024) * (24 * 1024)  # 24 MiB
+    resp = alice.upload(1, aid, "weights.bin", data)
+    assert resp.status_code == 200
+    assert alice.files(1, aid)["weights.bin"] == {
+        "content": None,
+        "language": "plaintext",
+        "is_binary": True,
+        "size": len(data),
+    }
+
+
+def _start_cli(tmp_path: Path) -> tuple[subprocess.Popen[str], str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLARENA_")}
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlarena_sync.arena", "--port", "0", "--data-dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert proc.stdout is not None
+    url_line = proc.stdout.readline().strip()
+    key_line = proc.stdout.readline().strip()
+    return proc, url_line, key_line
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 0), (signal.SIGINT, 130)])
+def test_cli_prints_two_lines_then_stops_on_a_signal(
+    tmp_path: Path, sig: signal.Signals, code: int
+) -> None:
+    proc, url_line, key_line = _start_cli(tmp_path)
+    try:
+        assert url_line.startswith("MLARENA_URL=http://127.0.0.1:")
+        assert key_line == f"MLARENA_API_KEY={FakeArena.user_token}"
+        url = url_line.split("=", 1)[1]
+        resp = requests.get(url + "/api/competitions/1", timeout=10)
+        assert resp.status_code == 200
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == code
+    assert out == ""
+    assert '"GET /api/competitions/1" 200' in err
+    assert FakeArena.user_token not in err
