@@ -50,7 +50,14 @@ from mlarena_sync.api.models import (
 from mlarena_sync.api.multipart import Progress, upload_body
 from mlarena_sync.api.responses import json_body, raise_for_status, server_message, transport_error
 from mlarena_sync.api.retry import make_retry, send_with_retries
-from mlarena_sync.errors import ApiError, AuthError, ConfigError, ServerError, TransportError
+from mlarena_sync.errors import (
+    ApiError,
+    AuthError,
+    ConfigError,
+    MlarenaSyncError,
+    ServerError,
+    TransportError,
+)
 
 log = structlog.get_logger("mlarena_sync.api")
 
@@ -97,6 +104,24 @@ def _maybe_sent(exc: requests.RequestException) -> bool:
     return True
 
 
+def _close_session(session: requests.Session) -> None:
+    """``session.close()``, and close its pools at once.
+
+    Recent urllib3 closes a dropped pool only when it is garbage-collected; a traceback that
+    still references a response would keep the keep-alive socket open until then.
+    """
+    for adapter in session.adapters.values():
+        manager = getattr(adapter, "poolmanager", None)
+        pools = getattr(manager, "pools", None)
+        if pools is None:
+            continue
+        for key in pools.keys():
+            pool = pools.get(key)
+            if pool is not None:
+                pool.close()
+    session.close()
+
+
 class ArenaClient:
     """The ML Arena API (v0 routes). Use as a context manager, or call :meth:`close`."""
 
@@ -130,10 +155,11 @@ class ArenaClient:
     # ---- lifecycle -------------------------------------------------------------------------
 
     def close(self) -> None:
+        """Close pooled connections now (of our own sessions; a caller's session is left open)."""
         if self._owns_session:
-            self._session.close()
+            _close_session(self._session)
         if self._plain is not None:
-            self._plain.close()
+            _close_session(self._plain)
             self._plain = None
 
     def __enter__(self) -> ArenaClient:
@@ -239,13 +265,17 @@ class ArenaClient:
             )
         except requests.RequestException as exc:
             raise transport_error(exc, what=what, token=self._token) from None
-        raise_for_status(
-            response,
-            what=what,
-            token=self._token,
-            deploy_route=deploy_route,
-            file_name=file_name,
-        )
+        try:
+            raise_for_status(
+                response,
+                what=what,
+                token=self._token,
+                deploy_route=deploy_route,
+                file_name=file_name,
+            )
+        except MlarenaSyncError:
+            response.close()  # a traceback kept by the caller must not pin the socket
+            raise
         return response
 
     def _json(self, response: requests.Response, what: str) -> Any:
