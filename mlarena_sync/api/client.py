@@ -115,7 +115,7 @@ def _close_session(session: requests.Session) -> None:
         pools = getattr(manager, "pools", None)
         if pools is None:
             continue
-        for key in pools.keys():
+        for key in list(pools.keys()):  # the container refuses iteration
             pool = pools.get(key)
             if pool is not None:
                 pool.close()

@@ -259,9 +259,9 @@ def test_refused_connection_is_a_transport_error_without_token() -> None:
     with socket.socket() as sock:  # a port that nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    with ArenaClient(f"http://127.0.0.1:{port}", TOKEN, retry_total=1, backoff_factor=0) as c:
-        with pytest.raises(TransportError) as info:
-            c.status(3, 7)
+    client = ArenaClient(f"http://127.0.0.1:{port}", TOKEN, retry_total=1, backoff_factor=0)
+    with client, pytest.raises(TransportError) as info:
+        client.status(3, 7)
     assert SECRET not in str(info.value)
 
 
