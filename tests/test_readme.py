@@ -10,13 +10,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from _processes import stop_group, wait_group_gone
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
@@ -91,36 +90,6 @@ def _shim(bin_dir: Path) -> None:
     script.chmod(0o755)
 
 
-def group_members(pgid: int) -> list[int]:
-    """Live (not zombie) processes of process group ``pgid``, read from /proc."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
-        state, pgrp = fields[0], int(fields[2])
-        if pgrp == pgid and state != "Z":
-            members.append(int(entry.name))
-    return members
-
-
-def stop_group(pgid: int) -> None:
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        if not group_members(pgid):
-            return
-        try:
-            os.killpg(pgid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and group_members(pgid):
-            time.sleep(0.05)
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(150)
 @pytest.mark.parametrize("index", range(len(runnable_blocks())))
@@ -154,10 +123,7 @@ def test_runnable_block(index: int, tmp_path: Path) -> None:
         output = log.read_text(errors="replace")
         assert returncode == 0, f"README block {index} failed:\n{block}\n--- output ---\n{output}"
         # The block cleans up after itself: whatever it started in the background has stopped.
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and group_members(proc.pid):
-            time.sleep(0.05)
-        assert not group_members(proc.pid), f"README block {index} left a process running"
+        assert wait_group_gone(proc.pid), f"README block {index} left a process running"
     finally:
         if proc.poll() is None:
             proc.kill()

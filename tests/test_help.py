@@ -1,0 +1,51 @@
+"""``--help`` of every command exits 0 and shows an example; ``--version`` prints the version."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import mlarena_sync
+from mlarena_sync.cli import main
+
+COMMANDS = ("init", "plan", "push", "watch", "status", "logs", "pull", "fake-arena", "demo")
+
+
+def run_main(argv: list[str]) -> int:
+    try:
+        return main(argv)
+    except SystemExit as exc:  # argparse's own exit for --help / --version
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 2)
+
+
+def test_top_level_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for command in COMMANDS:
+        assert command in out, f"{command} missing from `mlarena-sync --help`"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_command_help_exits_0_with_an_example(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage:"), out
+    _, found, section = out.partition("example")
+    assert found, f"`mlarena-sync {command} --help` has no example section:\n{out}"
+    example = re.compile(rf"mlarena-sync (\S+ )*{re.escape(command)}\b")
+    assert any(example.search(line) for line in section.splitlines()), (
+        f"`mlarena-sync {command} --help` shows no example line:\n{out}"
+    )
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_main(["--version"]) == 0
+    captured = capsys.readouterr()
+    assert mlarena_sync.__version__ in captured.out
+    changelog = (Path(__file__).resolve().parent.parent / "CHANGELOG.md").read_text()
+    assert f"## [{mlarena_sync.__version__}]" in changelog
