@@ -245,7 +245,9 @@ def _parse_block(r: yn.Reader, node: yn.Node, prefix: str, *, top: bool) -> _Val
                 out[name] = None
                 continue
             section: _Values = {}
-            for sub, (sknode, svnode) in r.mapping(vnode, key).items():
+            # A section with every key commented out reads as null: all defaults.
+            fields = {} if r.is_null(vnode) else r.mapping(vnode, key)
+            for sub, (sknode, svnode) in fields.items():
                 skey = f"{key}.{sub}"
                 kind = _SECTIONS[name].get(sub)
                 if kind is None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from mlarena_sync.errors import SelectionError
 from mlarena_sync.ignore import Selector
 
-__all__ = ["CHUNK_SIZE", "LocalFile", "StatCache", "StatEntry", "hash_file", "scan"]
+__all__ = ["CHUNK_SIZE", "LocalFile", "StatCache", "StatEntry", "hash_file", "printable", "scan"]
 
 CHUNK_SIZE = 1 << 20
 
@@ -111,6 +111,15 @@ def hash_file(path: Path) -> tuple[str, os.stat_result, bool]:
     return digest.hexdigest(), st, count == st.st_size
 
 
+def printable(path: str) -> str:
+    """``path`` safe to print: a name that is not UTF-8 (surrogate-escaped) shows U+FFFD."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _outside(rel: str, real: str, root: Path) -> str:
+    return f"{printable(rel)}: a symlink to {printable(real)}, outside {root}; exclude it"
+
+
 def _inside(real: str, root_real: str) -> bool:
     return real == root_real or real.startswith(root_real.rstrip(os.sep) + os.sep)
 
@@ -141,7 +150,7 @@ def scan(
             with os.scandir(folder) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            found.append(f"{prefix or '.'}/: cannot list this folder ({exc.strerror})")
+            found.append(f"{printable(prefix) or './'}: cannot list this folder ({exc.strerror})")
             continue
         for entry in entries:
             rel = prefix + entry.name
@@ -161,20 +170,21 @@ def scan(
                 # link would only duplicate its files, and loops); one outside is refused.
                 real = os.path.realpath(entry.path)
                 if not _inside(real, root_real):
-                    found.append(f"{rel}/: a symlink to {real}, outside {root}; exclude it")
+                    found.append(_outside(rel + "/", real, root))
                 continue
             if not selector.is_file_selected(rel):
                 continue
             if link:
                 real = os.path.realpath(entry.path)
                 if not os.path.exists(real):
-                    found.append(f"{rel}: a broken symlink (to {real}); remove or exclude it")
+                    shown = f"{printable(rel)}: a broken symlink (to {printable(real)})"
+                    found.append(f"{shown}; remove or exclude it")
                     continue
                 if not _inside(real, root_real):
-                    found.append(f"{rel}: a symlink to {real}, outside {root}; exclude it")
+                    found.append(_outside(rel, real, root))
                     continue
             if not is_file:
-                found.append(f"{rel}: not a regular file; exclude it")
+                found.append(f"{printable(rel)}: not a regular file; exclude it")
                 continue
             local = _local_file(Path(entry.path), rel, cache, found)
             if local is not None:
@@ -198,7 +208,9 @@ def _local_file(path: Path, rel: str, cache: StatCache, found: list[str]) -> Loc
             if steady and stat_mod.S_ISREG(st.st_mode):
                 cache.store(rel, st, sha, hashed_at)
     except OSError as exc:
-        found.append(f"{rel}: cannot read it ({exc.strerror}); fix its permissions or exclude it")
+        found.append(
+            f"{printable(rel)}: cannot read it ({exc.strerror}); fix its permissions or exclude it"
+        )
         return None
     name = rel.rpartition("/")[2]
     return LocalFile(rel, path, st.st_size, st.st_mtime_ns, sha, name)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from mlarena_sync.errors import SelectionError
-from mlarena_sync.files import LocalFile
+from mlarena_sync.files import LocalFile, printable
 from mlarena_sync.secrets import find_secrets
 
 __all__ = ["MAX_NAME_LENGTH", "check_names", "human_size", "is_safe_name", "suggest_name"]
@@ -82,19 +82,19 @@ def check_names(
     for f in files:
         by_name.setdefault(f.remote_name, []).append(f)
     for name, group in sorted(by_name.items()):
+        paths = ", ".join(printable(f.path) for f in group)
+        shown = printable(name)
         if not is_safe_name(name):
-            paths = ", ".join(f.path for f in group)
             found.append(
-                f"{paths}: the server would not store the name {name!r} as it is (names use "
-                "letters, digits, '.', '_', '-', start with a letter or digit, do not end with "
-                f"'.' or '_', no '..', at most {MAX_NAME_LENGTH} characters); rename it, "
+                f"{paths}: the server would not store the name {shown!r} as it is (names "
+                "use letters, digits, '.', '_', '-', start with a letter or digit, do not end "
+                f"with '.' or '_', no '..', at most {MAX_NAME_LENGTH} characters); rename it, "
                 f"e.g. to {suggest_name(name)!r}, or exclude it"
             )
         if len(group) > 1:
-            paths = ", ".join(f.path for f in group)
             found.append(
-                f"{paths}: all would be stored as {name!r} (the agent's remote folder is flat); "
-                "rename or exclude all but one"
+                f"{paths}: all would be stored as {shown!r} (the agent's remote folder is "
+                "flat); rename or exclude all but one"
             )
 
     limit = competition.max_upload_size_bytes if competition is not None else None
@@ -102,7 +102,7 @@ def check_names(
         for f in files:
             if f.size > limit:
                 found.append(
-                    f"{f.path}: {human_size(f.size)}, over the competition's limit of "
+                    f"{printable(f.path)}: {human_size(f.size)}, over the competition's limit of "
                     f"{human_size(limit)} per file; make it smaller or exclude it"
                 )
     most = competition.max_upload_files if competition is not None else None

@@ -17,6 +17,8 @@ from typing import Protocol
 
 from pathspec import GitIgnoreSpec
 
+from mlarena_sync.files import printable
+
 __all__ = ["CHUNK_SIZE", "SECRET_NAMES", "SecretsGuard", "find_secrets"]
 
 CHUNK_SIZE = 1 << 20
@@ -99,11 +101,11 @@ class SecretsGuard:
         try:
             reason = self.name_reason(file.path) or self.content_reason(file.abs_path, file.sha256)
         except OSError as exc:
-            return f"{file.path}: cannot read it to check for secrets ({exc.strerror})"
+            return f"{printable(file.path)}: cannot read it to check for secrets ({exc.strerror})"
         if reason is None:
             return None
         return (
-            f"{file.path}: looks like a secret ({reason}); remove or exclude it, "
+            f"{printable(file.path)}: looks like a secret ({reason}); remove or exclude it, "
             "or list it under files.allow in mlarena.yaml to sync it anyway"
         )
 

@@ -160,6 +160,14 @@ def test_custom_entry_sets_the_default_check(tmp_path: Path) -> None:
     assert target2.target().deploy.check is None
 
 
+def test_a_section_with_every_key_commented_out_means_defaults(tmp_path: Path) -> None:
+    text = "competition: 1\nagent: {id: 5}\nsync:\n  # mode: replica\nwatch:\n"
+    target = load_config(write(tmp_path, text)).target()
+    assert (target.sync, target.watch) == (SyncSpec(), WatchSpec())
+    message = config_error(tmp_path, "competition: 1\nagent:\n  # name: x\n")
+    assert ":2: agent: give agent.name" in message
+
+
 def test_runtime_left_empty_is_the_competition_default(tmp_path: Path) -> None:
     target = load_config(write(tmp_path, "competition: 1\nagent: {id: 5}\nruntime:\n")).target()
     assert target.runtime is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,8 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mlarena_sync.config import FilesSpec
 from mlarena_sync.errors import SelectionError
-from mlarena_sync.files import LocalFile
+from mlarena_sync.files import LocalFile, scan
+from mlarena_sync.ignore import Selector
 from mlarena_sync.names import check_names, is_safe_name, suggest_name
 
 TOKEN = "mlk_user_look1_s3cretS3cret_value"
@@ -66,6 +69,17 @@ def test_names_the_server_would_rewrite(tmp_path: Path, rel: str, suggestion: st
     (problem,) = problems_of([local(tmp_path, rel)], None, TOKEN)
     assert problem.startswith(f"{rel}: the server would not store the name")
     assert f"e.g. to {suggestion!r}" in problem
+
+
+def test_a_name_that_is_not_utf8_is_shown_printably(tmp_path: Path) -> None:
+    raw = os.fsencode(str(tmp_path)) + b"/caf\xe9.py"
+    with open(raw, "wb") as out:
+        out.write(b"x = 1\n")
+    files = scan(tmp_path, Selector(FilesSpec(root=tmp_path)))
+    (problem,) = problems_of(files, None, TOKEN)
+    problem.encode("utf-8")  # printable: no lone surrogates
+    assert problem.startswith("caf\ufffd.py: the server would not store")
+    assert "e.g. to 'caf.py'" in problem
 
 
 def test_competition_limits(tmp_path: Path) -> None:
