@@ -10,6 +10,7 @@ A missed target never fails the run: the exit code is 0 unless the runner itself
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -65,6 +66,12 @@ def missing(piece: str) -> str | None:
         except ImportError:
             return "the official SDK (mlarena-sdk==0.2.0) is not installed"
         return None
+    try:
+        found = importlib.util.find_spec(f"mlarena_sync.commands.{piece}") is not None
+    except ImportError:
+        found = False
+    if not found:
+        return f"`mlarena-sync {piece}` is not written yet (no mlarena_sync.commands.{piece})"
     try:
         r = subprocess.run(
             cli(piece, "--help"),
