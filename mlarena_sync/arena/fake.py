@@ -12,8 +12,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
-import structlog
-
 from mlarena_sync.arena import seed
 from mlarena_sync.arena.app import ArenaApp
 from mlarena_sync.arena.faults import Counters, Faults
@@ -21,8 +19,6 @@ from mlarena_sync.arena.server import ArenaServer
 from mlarena_sync.arena.simulator import DeploySimulator
 from mlarena_sync.arena.storage import unsafe_name_reason
 from mlarena_sync.arena.store import ArenaStore
-
-log = structlog.get_logger(__name__)
 
 
 class _HasNow(Protocol):
@@ -101,7 +97,6 @@ class FakeArena:
         bound_host, bound_port = self._server.start()
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
         self._url = f"http://{shown}:{bound_port}"
-        log.info("fake_arena_started", url=self._url)
         return self
 
     def stop(self) -> None:
@@ -112,7 +107,6 @@ class FakeArena:
             self._server = None
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
-        log.info("fake_arena_stopped")
 
     def __enter__(self) -> FakeArena:
         if self._server is None:
@@ -209,10 +203,10 @@ class FakeArena:
             return self.store.agents[aid].status
 
     def log_request(self, line: str) -> None:
+        # Only on request: structured logs from the server threads would leak into the
+        # structlog.testing.capture_logs() of every test using the session-wide arena.
         if self._request_log is not None:
             self._request_log(line)
-        else:
-            log.debug("fake_arena_request", line=line)
 
     def _should_drop(self, method: str, path: str) -> bool:
         if not self.faults.has_drops() or not path.startswith("/api/"):
