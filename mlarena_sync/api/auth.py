@@ -83,7 +83,7 @@ def is_loopback_host(host: str | None) -> bool:
     if not host:
         return False
     host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -92,7 +92,7 @@ def is_loopback_host(host: str | None) -> bool:
 
 
 def check_url(url: str, *, what: str = "server") -> str:
-    """``url`` without a trailing ``/``; :class:`ConfigError` unless https (or http to loopback)."""
+    """``url`` (stripped of spaces); :class:`ConfigError` unless https (or http to loopback)."""
     try:
         parts = urlsplit(url.strip())
         host = parts.hostname
@@ -114,4 +114,4 @@ def check_url(url: str, *, what: str = "server") -> str:
             f"refusing plain http:// to {host}: the API token would travel unencrypted",
             hint="use https:// (plain http is allowed only to localhost, 127.0.0.1 or ::1)",
         )
-    return url.strip().rstrip("/")
+    return url.strip()

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
+import requests.auth
 import structlog
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
@@ -64,7 +65,7 @@ log = structlog.get_logger("mlarena_sync.api")
 _AGENTS = "/api/direct_attache_agents"
 #: A deploy whose ``created_at`` is at most this much older than our request (clock skew between
 #: us and the server) still counts as ours after a timeout.
-DEPLOY_CLOCK_SKEW = timedelta(minutes=2)
+DEPLOY_CLOCK_SKEW = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,32 @@ class Timeouts:
     upload: float = 120.0
     create: float = 60.0
     deploy: float = 60.0
+
+
+class _Bearer(requests.auth.AuthBase):
+    """``Authorization: Bearer <token>``, set per request.
+
+    Passing it as ``auth=`` (rather than a plain header) also stops requests from replacing it
+    with credentials from ``~/.netrc``.
+    """
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+    def __repr__(self) -> str:
+        return "_Bearer(***)"
+
+
+class _NoAuth(requests.auth.AuthBase):
+    """No credentials at all (signed URLs): nothing from ``~/.netrc`` either."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers.pop("Authorization", None)
+        return request
 
 
 def _segment(value: int | str) -> str:
@@ -135,7 +162,7 @@ class ArenaClient:
         backoff_factor: float = 0.2,
         session: requests.Session | None = None,
     ) -> None:
-        self.base_url = check_url(base_url)
+        self.base_url = check_url(base_url).rstrip("/")
         self._token = token
         self.token_parts: TokenParts | None = parse_token(token) if token is not None else None
         self.timeouts = timeouts or Timeouts()
@@ -208,8 +235,9 @@ class ArenaClient:
             )
         url = self.base_url + route.format(**{k: _segment(v) for k, v in segments.items()})
         headers = dict(self._headers)
-        if self._token is not None:
-            headers["Authorization"] = f"Bearer {self._token}"
+        auth_handler: requests.auth.AuthBase = (
+            _Bearer(self._token) if self._token is not None else _NoAuth()
+        )
         timeout = (self.timeouts.connect, read_timeout)
         attempt = [0]
 
@@ -225,6 +253,7 @@ class ArenaClient:
                             url,
                             data=upload.data,
                             headers=hdrs,
+                            auth=auth_handler,
                             timeout=timeout,
                             allow_redirects=False,
                         )
@@ -235,6 +264,7 @@ class ArenaClient:
                         headers=headers,
                         json=json,
                         data=data,
+                        auth=auth_handler,
                         timeout=timeout,
                         allow_redirects=False,
                     )
@@ -527,7 +557,9 @@ class ArenaClient:
 
         def send() -> requests.Response:
             started = time.monotonic()
-            response = plain.get(url, headers=ua, timeout=timeout, allow_redirects=False)
+            response = plain.get(
+                url, headers=ua, auth=_NoAuth(), timeout=timeout, allow_redirects=False
+            )
             log.debug(
                 "api_request",
                 method="GET",

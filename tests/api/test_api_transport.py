@@ -560,3 +560,35 @@ def test_repr_hides_the_token(make_client: Callable[..., ArenaClient]) -> None:
     text = repr(make_client())
     assert SECRET not in text
     assert "mlk_user_abc123_***" in text
+
+
+def test_deploy_that_never_left_is_a_plain_transport_error() -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client = ArenaClient(f"http://127.0.0.1:{port}", TOKEN, retry_total=0)
+    with client, pytest.raises(TransportError) as info:
+        client.deploy(3, 7)
+    assert "may or may not" not in str(info.value)  # nothing was sent: no status read either
+
+
+def test_netrc_credentials_never_replace_the_token_nor_reach_game_logs(
+    local: Local,
+    make_client: Callable[..., ArenaClient],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password hunter2\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    local.script.on("GET", AGENTS + "/status", Reply(200, STATUS_OK))
+    local.script.on("GET", "/log", Reply(200, b"log"))
+    client = make_client()
+    client.status(3, 7)
+    client.game_log(local.url + "/log")
+    api, log = local.script.seen
+    assert api.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert "Authorization" not in log.headers
