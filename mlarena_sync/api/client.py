@@ -20,18 +20,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 import requests.auth
 import structlog
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
 from mlarena_sync import __version__
 from mlarena_sync.api.auth import TokenParts, check_url, parse_token, redact
@@ -48,13 +47,20 @@ from mlarena_sync.api.models import (
     as_list,
     as_object,
 )
-from mlarena_sync.api.multipart import Progress, upload_body
+from mlarena_sync.api.multipart import Progress, UploadBody, upload_body
 from mlarena_sync.api.responses import json_body, raise_for_status, server_message, transport_error
 from mlarena_sync.api.retry import make_retry, send_with_retries
+from mlarena_sync.api.transport import (
+    Bearer,
+    NoAuth,
+    close_session,
+    maybe_sent,
+    new_session,
+    segment,
+)
 from mlarena_sync.errors import (
     ApiError,
     AuthError,
-    ConfigError,
     MlarenaSyncError,
     ServerError,
     TransportError,
@@ -67,6 +73,9 @@ _AGENTS = "/api/direct_attache_agents"
 #: us and the server) still counts as ours after a timeout.
 DEPLOY_CLOCK_SKEW = timedelta(seconds=60)
 
+#: Builds a fresh streamed request body (a context manager, entered once per attempt).
+BodyFactory = Callable[[], AbstractContextManager[UploadBody]]
+
 
 @dataclass(frozen=True)
 class Timeouts:
@@ -77,76 +86,6 @@ class Timeouts:
     upload: float = 120.0
     create: float = 60.0
     deploy: float = 60.0
-
-
-class _Bearer(requests.auth.AuthBase):
-    """``Authorization: Bearer <token>``, set per request.
-
-    Passing it as ``auth=`` (rather than a plain header) also stops requests from replacing it
-    with credentials from ``~/.netrc``.
-    """
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        return request
-
-    def __repr__(self) -> str:
-        return "_Bearer(***)"
-
-
-class _NoAuth(requests.auth.AuthBase):
-    """No credentials at all (signed URLs): nothing from ``~/.netrc`` either."""
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers.pop("Authorization", None)
-        return request
-
-
-def _segment(value: int | str) -> str:
-    """One URL path segment, percent-encoded (ids must be real ints)."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ConfigError(f"invalid id or name in an API path: {value!r}")
-    return quote(str(value), safe="")
-
-
-def _maybe_sent(exc: requests.RequestException) -> bool:
-    """False when the request surely never reached the server (connect-phase failure)."""
-    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError)):
-        return False
-    if isinstance(exc, requests.exceptions.ReadTimeout):
-        return True
-    seen: BaseException | None = exc
-    for _ in range(6):
-        if seen is None:
-            break
-        if isinstance(seen, (NewConnectionError, NameResolutionError, ConnectTimeoutError)):
-            return False
-        nxt = getattr(seen, "reason", None)
-        if not isinstance(nxt, BaseException):
-            nxt = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
-        seen = nxt
-    return True
-
-
-def _close_session(session: requests.Session) -> None:
-    """``session.close()``, and close its pools at once.
-
-    Recent urllib3 closes a dropped pool only when it is garbage-collected; a traceback that
-    still references a response would keep the keep-alive socket open until then.
-    """
-    for adapter in session.adapters.values():
-        manager = getattr(adapter, "poolmanager", None)
-        pools = getattr(manager, "pools", None)
-        if pools is None:
-            continue
-        for key in list(pools.keys()):  # the container refuses iteration
-            pool = pools.get(key)
-            if pool is not None:
-                pool.close()
-    session.close()
 
 
 class ArenaClient:
@@ -169,12 +108,7 @@ class ArenaClient:
         self.retry_total = max(0, int(retry_total))
         self.backoff_factor = backoff_factor
         self._owns_session = session is None
-        if session is None:
-            session = requests.Session()
-            adapter = HTTPAdapter(pool_connections=2, pool_maxsize=8, max_retries=0)
-            session.mount("https://", adapter)
-            session.mount("http://", adapter)
-        self._session = session
+        self._session = session if session is not None else new_session()
         self._plain: requests.Session | None = None
         self._sleep: Callable[[float], None] = time.sleep
         self._headers = {"User-Agent": f"mlarena-sync/{__version__}", "Accept": "application/json"}
@@ -184,9 +118,9 @@ class ArenaClient:
     def close(self) -> None:
         """Close pooled connections now (of our own sessions; a caller's session is left open)."""
         if self._owns_session:
-            _close_session(self._session)
+            close_session(self._session)
         if self._plain is not None:
-            _close_session(self._plain)
+            close_session(self._plain)
             self._plain = None
 
     def __enter__(self) -> ArenaClient:
@@ -218,80 +152,23 @@ class ArenaClient:
         auth: bool = True,
         json: object | None = None,
         data: Mapping[str, str] | None = None,
-        body: Callable[[], Any] | None = None,
+        body: BodyFactory | None = None,
         deploy_route: bool = False,
         file_name: str | None = None,
     ) -> requests.Response:
-        """Send one call (with retries if ``retried``) and raise for any non-2xx reply.
-
-        ``route`` is the path template (``{cid}``-style), logged instead of the URL. ``body``,
-        when given, is a context-manager factory yielding an ``UploadBody``: it is called again
-        for every attempt so that streamed bodies are rebuilt.
-        """
-        if auth and self._token is None:
-            raise AuthError(
-                f"{what}: an API token is required",
-                hint="set MLARENA_API_KEY to a token of scope `user` from your ML Arena profile",
-            )
-        url = self.base_url + route.format(**{k: _segment(v) for k, v in segments.items()})
-        headers = dict(self._headers)
-        auth_handler: requests.auth.AuthBase = (
-            _Bearer(self._token) if self._token is not None else _NoAuth()
-        )
-        timeout = (self.timeouts.connect, read_timeout)
-        attempt = [0]
-
-        def send() -> requests.Response:
-            attempt[0] += 1
-            started = time.monotonic()
-            try:
-                if body is not None:
-                    with body() as upload:
-                        hdrs = {**headers, "Content-Type": upload.content_type}
-                        response = self._session.request(
-                            method,
-                            url,
-                            data=upload.data,
-                            headers=hdrs,
-                            auth=auth_handler,
-                            timeout=timeout,
-                            allow_redirects=False,
-                        )
-                else:
-                    response = self._session.request(
-                        method,
-                        url,
-                        headers=headers,
-                        json=json,
-                        data=data,
-                        auth=auth_handler,
-                        timeout=timeout,
-                        allow_redirects=False,
-                    )
-            except requests.RequestException as exc:
-                log.debug(
-                    "api_request",
-                    method=method,
-                    route=route,
-                    error=type(exc).__name__,
-                    elapsed_ms=round((time.monotonic() - started) * 1000, 1),
-                    attempt=attempt[0],
-                )
-                raise
-            log.debug(
-                "api_request",
-                method=method,
-                route=route,
-                status=response.status_code,
-                elapsed_ms=round((time.monotonic() - started) * 1000, 1),
-                attempt=attempt[0],
-            )
-            return response
-
-        retry = make_retry(self.retry_total, self.backoff_factor) if retried else None
+        """Send one call (with retries if ``retried``); raise ours for any failure or non-2xx."""
         try:
-            response = send_with_retries(
-                send, method=method, route=route, retry=retry, sleep=self._sleep
+            response = self._send(
+                method,
+                route,
+                segments,
+                what=what,
+                read_timeout=read_timeout,
+                retried=retried,
+                auth=auth,
+                json=json,
+                data=data,
+                body=body,
             )
         except requests.RequestException as exc:
             raise transport_error(exc, what=what, token=self._token) from None
@@ -307,6 +184,80 @@ class ArenaClient:
             response.close()  # a traceback kept by the caller must not pin the socket
             raise
         return response
+
+    def _send(
+        self,
+        method: str,
+        route: str,
+        segments: Mapping[str, int | str],
+        *,
+        what: str,
+        read_timeout: float,
+        retried: bool,
+        auth: bool = True,
+        json: object | None = None,
+        data: Mapping[str, str] | None = None,
+        body: BodyFactory | None = None,
+    ) -> requests.Response:
+        """The HTTP exchange itself: any reply is returned; transport failures propagate.
+
+        ``route`` is the path template (``{cid}``-style), logged instead of the URL. ``body``
+        builds a fresh streamed body for every attempt (a retried upload rereads its file).
+        """
+        if auth and self._token is None:
+            raise AuthError(
+                f"{what}: an API token is required",
+                hint="set MLARENA_API_KEY to a token of scope `user` from your ML Arena profile",
+            )
+        url = self.base_url + route.format(**{k: segment(v) for k, v in segments.items()})
+        credentials: requests.auth.AuthBase = (
+            Bearer(self._token) if self._token is not None else NoAuth()
+        )
+        timeout = (self.timeouts.connect, read_timeout)
+        attempt = 0
+
+        def send() -> requests.Response:
+            nonlocal attempt
+            attempt += 1
+            started = time.monotonic()
+            common: dict[str, Any] = {
+                "auth": credentials,
+                "timeout": timeout,
+                "allow_redirects": False,
+            }
+            try:
+                if body is not None:
+                    with body() as upload:
+                        headers = {**self._headers, "Content-Type": upload.content_type}
+                        response = self._session.request(
+                            method, url, data=upload.data, headers=headers, **common
+                        )
+                else:
+                    response = self._session.request(
+                        method, url, headers=self._headers, json=json, data=data, **common
+                    )
+            except requests.RequestException as exc:
+                log.debug(
+                    "api_request",
+                    method=method,
+                    route=route,
+                    error=type(exc).__name__,
+                    elapsed_ms=round((time.monotonic() - started) * 1000, 1),
+                    attempt=attempt,
+                )
+                raise
+            log.debug(
+                "api_request",
+                method=method,
+                route=route,
+                status=response.status_code,
+                elapsed_ms=round((time.monotonic() - started) * 1000, 1),
+                attempt=attempt,
+            )
+            return response
+
+        retry = make_retry(self.retry_total, self.backoff_factor) if retried else None
+        return send_with_retries(send, method=method, route=route, retry=retry, sleep=self._sleep)
 
     def _json(self, response: requests.Response, what: str) -> Any:
         return json_body(response, what, self._token)
@@ -481,33 +432,36 @@ class ArenaClient:
         :class:`TransportError` (nothing was sent, so nothing was spent).
         """
         what = f"deploy of agent {aid} in competition {cid}"
+        route = _AGENTS + "/competition/{cid}/{aid}/deploy"
         started = datetime.now(timezone.utc)
         try:
-            response = self._request(
+            response = self._send(
                 "PUT",
-                _AGENTS + "/competition/{cid}/{aid}/deploy",
+                route,
                 {"cid": cid, "aid": aid},
                 what=what,
                 read_timeout=self.timeouts.deploy,
                 retried=False,
-                deploy_route=True,
             )
-        except TransportError as exc:
-            cause = exc.__context__
-            if isinstance(cause, requests.RequestException) and not _maybe_sent(cause):
-                raise
-            log.warning("deploy_reply_lost", agent_id=aid, reason=exc.message)
-            return self._after_lost_deploy(cid, aid, started, exc)
+        except requests.RequestException as exc:
+            lost = transport_error(exc, what=what, token=self._token)
+            if not maybe_sent(exc):
+                raise lost from None  # it never left: nothing was spent
+            log.warning("deploy_reply_lost", agent_id=aid, reason=lost.message)
+            return self._after_lost_deploy(cid, aid, started, lost.message)
+        try:
+            raise_for_status(response, what=what, token=self._token, deploy_route=True)
+        except MlarenaSyncError:
+            response.close()
+            raise
         return DeployOutcome.from_json(self._json(response, what))
 
-    def _after_lost_deploy(
-        self, cid: int, aid: int, started: datetime, lost: TransportError
-    ) -> DeployOutcome:
+    def _after_lost_deploy(self, cid: int, aid: int, started: datetime, lost: str) -> DeployOutcome:
         try:
             agent = self.status(cid, aid)
         except ApiError as exc:
             raise TransportError(
-                f"the deploy request of agent {aid} got no reply ({lost.message}), and its "
+                f"the deploy request of agent {aid} got no reply ({lost}), and its "
                 f"status could not be read ({exc.message}): the deploy may or may not have "
                 "been accepted",
                 hint="run `mlarena-sync status` before deploying again",
@@ -548,9 +502,7 @@ class ArenaClient:
         host = urlsplit(url).hostname or "?"
         what = f"game log on {host}"
         if self._plain is None:
-            self._plain = requests.Session()
-            self._plain.mount("https://", HTTPAdapter(max_retries=0))
-            self._plain.mount("http://", HTTPAdapter(max_retries=0))
+            self._plain = new_session()
         plain = self._plain
         timeout = (self.timeouts.connect, self.timeouts.read)
         ua = {"User-Agent": self._headers["User-Agent"]}
@@ -558,7 +510,7 @@ class ArenaClient:
         def send() -> requests.Response:
             started = time.monotonic()
             response = plain.get(
-                url, headers=ua, auth=_NoAuth(), timeout=timeout, allow_redirects=False
+                url, headers=ua, auth=NoAuth(), timeout=timeout, allow_redirects=False
             )
             log.debug(
                 "api_request",
