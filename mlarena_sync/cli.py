@@ -1,0 +1,364 @@
+"""The command line: argparse tree → one function per command → exit code.
+
+The only place that reads ``sys.argv`` and the environment, configures logging (through
+:mod:`mlarena_sync.output`), prints errors, and maps exceptions to the exit codes of
+``docs/product.md``. Commands are ``run(args) -> int`` functions in ``mlarena_sync.commands``;
+``args`` carries, besides the parsed flags, ``cwd`` (after ``-C``), ``env`` (the environment)
+and ``out`` (the configured :class:`~mlarena_sync.output.Output`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import platform
+import re
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from types import ModuleType
+
+from mlarena_sync import __version__
+from mlarena_sync.errors import (
+    AuthError,
+    ConfigError,
+    ConflictError,
+    DeployFailedError,
+    LockedError,
+    MlarenaSyncError,
+    QuotaError,
+    StateError,
+)
+from mlarena_sync.output import Output, Redactor, configure
+
+PROG = "mlarena-sync"
+
+#: Exception class → exit code (the most specific class in an exception's MRO wins).
+EXIT_CODES: dict[type[BaseException], int] = {
+    MlarenaSyncError: 1,
+    ConfigError: 2,
+    StateError: 2,
+    LockedError: 2,
+    ConflictError: 3,
+    AuthError: 4,
+    QuotaError: 5,
+    DeployFailedError: 6,
+    KeyboardInterrupt: 130,
+}
+USAGE_ERROR = 2
+
+_TOKEN_RE = re.compile(r"mlk_[a-z][a-z0-9]*_[A-Za-z0-9-]+_[!-~]+")
+
+
+def exit_code_for(exc: BaseException) -> int:
+    for cls in type(exc).__mro__:
+        if cls in EXIT_CODES:
+            return EXIT_CODES[cls]
+    return 1
+
+
+# ---------------------------------------------------------------- the parser
+
+# name → (module, one-line help, examples shown by --help)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": (
+        "mlarena_sync.commands.init",
+        "write a commented mlarena.yaml (never overwrites)",
+        "mlarena-sync init --competition 42 --agent-name ppo-cartpole",
+    ),
+    "plan": (
+        "mlarena_sync.commands.plan",
+        "show what push would do; changes nothing",
+        "mlarena-sync plan --json",
+    ),
+    "push": (
+        "mlarena_sync.commands.push",
+        "one reconcile: bind the agent, upload/delete, deploy if needed",
+        "mlarena-sync push --wait",
+    ),
+    "watch": (
+        "mlarena_sync.commands.watch",
+        "watch the folder: sync every save, deploy when edits settle",
+        "mlarena-sync watch",
+    ),
+    "status": (
+        "mlarena_sync.commands.status",
+        "agent status, quota left, last deploy, files in sync or not",
+        "mlarena-sync status --json",
+    ),
+    "logs": (
+        "mlarena_sync.commands.logs",
+        "status lines; --follow; --games prints recent games' logs",
+        "mlarena-sync logs --games --limit 2",
+    ),
+    "pull": (
+        "mlarena_sync.commands.pull",
+        "bring remote files down (never overwrites local edits without --force)",
+        "mlarena-sync pull",
+    ),
+    "fake-arena": (
+        "mlarena_sync.commands.fake_arena",
+        "run the local emulator of the ML Arena API",
+        'eval "$(mlarena-sync fake-arena --port 8765 | head -2)"',
+    ),
+    "demo": (
+        "mlarena_sync.commands.demo",
+        "push the bundled example agent to an embedded fake arena",
+        "mlarena-sync demo",
+    ),
+}
+#: Commands written elsewhere that may not be there yet.
+OPTIONAL_COMMANDS = frozenset({"watch", "demo"})
+
+
+def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """The common flags; on subcommands their default is SUPPRESS so a flag given before the
+    command is not reset by the subparser."""
+
+    def d(value: object) -> object:
+        return value if top else argparse.SUPPRESS
+
+    g = parser.add_argument_group("common options")
+    g.add_argument(
+        "-C",
+        dest="directory",
+        metavar="DIR",
+        default=d(None),
+        help="run as if started in DIR",
+    )
+    g.add_argument(
+        "--config", metavar="FILE", default=d(None), help="use FILE instead of ./mlarena.yaml"
+    )
+    g.add_argument(
+        "--json",
+        action="store_true",
+        default=d(False),
+        help="one JSON object per line on stdout, for scripts",
+    )
+    g.add_argument(
+        "-q", "--quiet", action="count", default=d(0), help="less output (warnings and errors)"
+    )
+    g.add_argument("-v", "--verbose", action="count", default=d(0), help="more output (debug)")
+    g.add_argument("--server", metavar="URL", default=d(None), help="the ML Arena server URL")
+    g.add_argument(
+        "--target", metavar="NAME", default=d(None), help="the target of mlarena.yaml to use"
+    )
+    g.add_argument(
+        "--api-key-file",
+        metavar="FILE",
+        default=d(None),
+        help="read the API token from FILE (default: $MLARENA_API_KEY)",
+    )
+
+
+def _epilog(example: str) -> str:
+    return f"example:\n  {example}\n"
+
+
+def _add_push_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dry-run", action="store_true", help="show the plan only (= plan)")
+    deploy = p.add_mutually_exclusive_group()
+    deploy.add_argument("--no-deploy", action="store_true", help="sync files, never deploy")
+    deploy.add_argument("--deploy", action="store_true", help="deploy even when nothing changed")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite remote changes, exceed the delete limit, upload during a deploy",
+    )
+    p.add_argument(
+        "--wait",
+        action="store_true",
+        help="return when the deploy settles; exit 6 when it fails",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=900.0,
+        metavar="S",
+        help="give up waiting for a deploy after S seconds (default: 900)",
+    )
+
+
+def _add_command_flags(name: str, p: argparse.ArgumentParser) -> None:
+    if name == "init":
+        p.add_argument("--competition", type=int, metavar="ID", help="the competition id")
+        p.add_argument("--agent-name", metavar="NAME", help="agent created on first push")
+        p.add_argument("--agent-id", type=int, metavar="ID", help="bind an existing agent")
+        p.add_argument("--runtime-language", metavar="LANG", help="e.g. python")
+        p.add_argument("--runtime-framework", metavar="FW", help="e.g. gymnasium")
+        p.add_argument("--runtime-framework-version", metavar="V", help="e.g. 1.0.0")
+        p.add_argument(
+            "--dir",
+            metavar="DIR",
+            default=None,
+            help="write mlarena.yaml there (default: the current folder)",
+        )
+    elif name == "plan":
+        p.add_argument("--force", action="store_true", help="plan as push --force would")
+    elif name == "push":
+        _add_push_flags(p)
+    elif name == "logs":
+        p.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
+        p.add_argument("--games", action="store_true", help="print recent games' stdout logs")
+        p.add_argument(
+            "--limit", type=int, default=3, metavar="N", help="how many games (default: 3)"
+        )
+        p.add_argument(
+            "--timeout",
+            type=float,
+            default=None,
+            metavar="S",
+            help="with --follow: stop after S seconds (default: until Ctrl-C)",
+        )
+    elif name == "pull":
+        p.add_argument("names", nargs="*", metavar="NAME", help="only these remote files")
+        p.add_argument("--force", action="store_true", help="overwrite local edits")
+    elif name == "fake-arena":
+        from mlarena_sync.arena import cli as arena_cli
+
+        arena_cli.add_arguments(p)
+    elif name in OPTIONAL_COMMANDS:
+        module = _optional_module(name)
+        add = getattr(module, "add_arguments", None) if module is not None else None
+        if callable(add):
+            add(p)
+
+
+def _optional_module(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(COMMANDS[name][0])
+    except ModuleNotFoundError as exc:
+        if exc.name == COMMANDS[name][0]:
+            return None
+        raise
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Keep a local folder mirrored to an ML Arena agent: push, watch, deploy "
+        "within quotas.",
+        epilog=_epilog("mlarena-sync init --competition 42 && mlarena-sync push --wait"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _add_common(parser, top=True)
+    subs = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (_module, help_text, example) in COMMANDS.items():
+        p = subs.add_parser(
+            name,
+            help=help_text,
+            description=help_text[0].upper() + help_text[1:] + ".",
+            epilog=_epilog(example),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+        _add_common(p, top=False)
+        _add_command_flags(name, p)
+    return parser
+
+
+# ---------------------------------------------------------------- running
+
+
+def _resolve_command(name: str) -> Callable[[argparse.Namespace], int] | None:
+    module_name = COMMANDS[name][0]
+    if name in OPTIONAL_COMMANDS:
+        module = _optional_module(name)
+        if module is None:
+            return None
+    else:
+        module = importlib.import_module(module_name)
+    run = getattr(module, "run", None)
+    return run if callable(run) else None
+
+
+def _secrets_from_env(env: Mapping[str, str]) -> list[str]:
+    """Token-looking values of the environment (registered for redaction up front)."""
+    return [v.strip() for v in env.values() if _TOKEN_RE.fullmatch(v.strip())]
+
+
+def _print_error(out: Output | None, redactor: Redactor, message: str, code: int) -> None:
+    text = redactor.text(message)
+    print(f"{PROG}: error: {text}", file=sys.stderr, flush=True)
+    if out is not None and out.json_mode:
+        out.json_line({"event": "error", "level": "error", "message": text, "exit_code": code})
+
+
+def write_crash_log(exc: BaseException, argv: Sequence[str], redactor: Redactor) -> Path:
+    """A crash report (versions, argv, traceback; no secrets) in the temp folder; its path."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = Path(tempfile.gettempdir()) / f"mlarena-sync-crash-{stamp}-{os.getpid()}.log"
+    safe_argv = [_TOKEN_RE.sub("***", redactor.text(a)) for a in argv]
+    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    lines = [
+        f"mlarena-sync {__version__} crashed at {stamp}",
+        f"python {sys.version.split()[0]} on {platform.platform()}",
+        f"argv: {safe_argv!r}",
+        "",
+        _TOKEN_RE.sub("***", redactor.text(tb)),
+    ]
+    try:
+        path.write_text("\n".join(lines), encoding="utf-8")
+    except OSError:
+        fallback = Path.cwd() / path.name
+        fallback.write_text("\n".join(lines), encoding="utf-8")
+        return fallback
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; the exit code (``__main__`` passes it to ``SystemExit``)."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    env = dict(os.environ)
+    redactor = Redactor(_secrets_from_env(env))
+    parser = build_parser()
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # --help, --version (0) or a usage error (2, already printed)
+        return exc.code if isinstance(exc.code, int) else USAGE_ERROR
+    out: Output | None = None
+    try:
+        out = configure(
+            json_mode=bool(args.json),
+            verbosity=int(args.verbose or 0) - int(args.quiet or 0),
+            redactor=redactor,
+        )
+        if args.command is None:
+            parser.print_help(sys.stdout)
+            return USAGE_ERROR
+        cwd = Path.cwd()
+        if args.directory is not None:
+            cwd = (cwd / args.directory).resolve()
+            if not cwd.is_dir():
+                raise ConfigError(f"-C {args.directory}: no such folder")
+        args.cwd = cwd
+        args.env = env
+        args.out = out
+        args.argv = args_list
+        run = _resolve_command(args.command)
+        if run is None:
+            raise MlarenaSyncError(
+                f"`{PROG} {args.command}` is not available yet in this version",
+                hint=f"use `{PROG} push` meanwhile",
+            )
+        return int(run(args))
+    except KeyboardInterrupt:
+        _print_error(out, redactor, "interrupted", 130)
+        return 130
+    except MlarenaSyncError as exc:
+        code = exit_code_for(exc)
+        _print_error(out, redactor, str(exc), code)
+        return code
+    except Exception as exc:
+        path = write_crash_log(exc, args_list, redactor)
+        message = (
+            f"unexpected error ({type(exc).__name__}: {exc}); details in {path} "
+            "(please attach it to a bug report)"
+        )
+        _print_error(out, redactor, message, 1)
+        return 1

@@ -1,0 +1,116 @@
+"""``mlarena-sync plan`` (= ``push --dry-run``): what a push would do. Changes nothing.
+
+Reads the competition, the agent's status, its files and its deploy quota; writes nothing, not
+even the state, and takes no lock (so it runs beside a ``watch``).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from mlarena_sync.api.client import ArenaClient
+from mlarena_sync.commands.common import Workspace, open_workspace
+from mlarena_sync.names import human_size
+from mlarena_sync.output import Output
+from mlarena_sync.quota import DeployContext, DeployDecision, decide
+from mlarena_sync.reconcile import ReconcileOptions, ReconcileResult
+
+__all__ = ["plan_decision", "render_plan", "run", "show_plan"]
+
+
+def plan_decision(
+    ws: Workspace,
+    client: ArenaClient,
+    result: ReconcileResult,
+    *,
+    forced: bool = False,
+    enabled: bool = True,
+) -> DeployDecision:
+    """The deploy decision a push would take after applying this plan (check not run)."""
+    plan = result.plan
+    limits = None
+    if result.agent_id is not None and enabled and (plan.changes or forced):
+        limits = client.deploy_status(ws.target.competition, result.agent_id).limits
+    blocked = plan.delete_cap_hit or bool(plan.conflicts)
+    decision = decide(
+        DeployContext(
+            caller="push",
+            now=ws.clock.now(),
+            changed=bool(plan.changes) and not blocked,
+            forced=forced and not blocked,
+            enabled=enabled,
+            in_flight=result.agent_status.in_flight,
+            validation_ok=True if plan.changes else result.validation_ok,
+            validation_message=result.validation_message,
+            limits=limits,
+        )
+    )
+    if decision.deploy and ws.target.deploy.check:
+        return DeployDecision(
+            True, decision.reason + f", after the check `{ws.target.deploy.check}` passes"
+        )
+    return decision
+
+
+def render_plan(result: ReconcileResult, decision: DeployDecision) -> str:
+    """The human table of a plan."""
+    plan = result.plan
+    lines: list[str] = []
+    if result.agent_id is None:
+        lines.append("agent: none yet (the first push creates it)")
+    else:
+        lines.append(f"agent {result.agent_id}: {result.agent_status.status}")
+    width = max([len(n) for n in plan.unchanged] + [len(u.name) for u in plan.uploads] + [8])
+    width = min(width, 40)
+    for u in plan.uploads:
+        shown = u.name if u.local.path == u.name else f"{u.name} ({u.local.path})"
+        lines.append(f"  upload    {shown:<{width}}  {human_size(u.local.size):>9}  {u.reason}")
+    for d in plan.deletes:
+        lines.append(f"  delete    {d.name:<{width}}  {'':>9}  {d.reason}")
+    for c in plan.conflicts:
+        local = f"local {c.local_path} {(c.local_sha256 or '')[:12]}" if c.local_path else "deleted"
+        remote = (
+            f"remote {c.remote_sha256[:12]}" if c.remote_sha256 else f"remote {c.remote_size} bytes"
+        )
+        lines.append(f"  CONFLICT  {c.name:<{width}}  {c.reason} ({local} | {remote})")
+    for name in plan.remote_changes:
+        lines.append(
+            f"  remote    {name:<{width}}  changed on the server: left in place "
+            "(`mlarena-sync pull` takes it)"
+        )
+    for name in plan.left_alone:
+        lines.append(f"  left      {name:<{width}}  only on the server: left alone")
+    lines.append(plan.summary())
+    if plan.delete_cap_hit:
+        lines.append("delete limit (sync.max_delete) hit: push would stop; --force overrides")
+    if plan.conflicts:
+        lines.append("conflicts: push would stop (exit 3); --force keeps the local versions")
+    lines.append(f"deploy: {'yes' if decision.deploy else 'no'} ({decision.reason})")
+    return "\n".join(lines)
+
+
+def show_plan(out: Output, result: ReconcileResult, decision: DeployDecision) -> None:
+    out.result(
+        "plan",
+        render_plan(result, decision),
+        agent_id=result.agent_id,
+        status=result.agent_status.status,
+        deploy=decision.deploy,
+        deploy_reason=decision.reason,
+        **result.plan.to_json(),
+    )
+
+
+def dry_run(
+    ws: Workspace, *, force: bool = False, forced_deploy: bool = False, enabled: bool = True
+) -> int:
+    with ws.client() as client:
+        rec = ws.reconciler(client)
+        result = rec.reconcile(ReconcileOptions(dry_run=True, force=force))
+        decision = plan_decision(ws, client, result, forced=forced_deploy, enabled=enabled)
+    show_plan(ws.out, result, decision)
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    return dry_run(open_workspace(args), force=bool(getattr(args, "force", False)))

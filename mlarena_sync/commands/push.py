@@ -1,0 +1,264 @@
+"""``mlarena-sync push``: one reconcile, then a deploy when the rules allow it.
+
+1. reconcile (bind/create the agent, pin the runtime, upload/delete); a deploy in flight holds
+   the changes: push waits for it to settle and reconciles again (``--force`` uploads anyway);
+2. the deploy decision (:func:`mlarena_sync.quota.decide`): something changed (or ``--deploy``),
+   validation passed, ``deploy.check`` passes, quota left;
+3. one deploy request; with ``--wait`` follow it until it settles: exit 6 when it fails.
+
+Exit codes: 0 done (also "nothing to do"), 3 conflict / delete limit, 5 deploy refused (quota,
+failed validation or check; the files *were* synced), 6 deploy failed (``--wait``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+
+from mlarena_sync.api.client import ArenaClient
+from mlarena_sync.api.models import AgentStatus
+from mlarena_sync.commands.common import Workspace, open_workspace
+from mlarena_sync.commands.plan import dry_run
+from mlarena_sync.deploy import follow, record_deploy, request_deploy, run_check
+from mlarena_sync.errors import DeployFailedError, QuotaError
+from mlarena_sync.quota import DeployContext, DeployDecision, decide
+from mlarena_sync.reconcile import ReconcileOptions, ReconcileResult
+from mlarena_sync.status import FAILED_STATUSES, StatusEvent
+
+__all__ = ["PushOptions", "push", "run"]
+
+POLL_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class PushOptions:
+    dry_run: bool = False
+    deploy: bool = True  # False: --no-deploy
+    force_deploy: bool = False  # --deploy
+    force: bool = False
+    wait: bool = False
+    timeout: float = 900.0
+    poll: float = POLL_SECONDS
+
+
+def _synced(result: ReconcileResult) -> str:
+    return (
+        f"{len(result.uploaded)} uploaded, {len(result.deleted)} deleted, "
+        f"{len(result.plan.unchanged)} unchanged"
+    )
+
+
+class StatusSink:
+    """Status lines (from :func:`follow`) as output events."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+
+    def __call__(self, event: StatusEvent) -> None:
+        self.ws.out.result(event.event, event.text, **event.fields)
+
+
+def _wait_settled(ws: Workspace, client: ArenaClient, aid: int, opts: PushOptions) -> AgentStatus:
+    ws.out.event("waiting_for_deploy", agent_id=aid, text="a deploy is in flight; waiting")
+    return follow(
+        client,
+        ws.target.competition,
+        aid,
+        StatusSink(ws),
+        clock=ws.clock,
+        poll=opts.poll,
+        timeout=opts.timeout,
+    )
+
+
+def _decide(
+    ws: Workspace, client: ArenaClient, result: ReconcileResult, opts: PushOptions
+) -> DeployDecision:
+    base = DeployContext(
+        caller="push",
+        now=ws.clock.now(),
+        changed=result.changed,
+        forced=opts.force_deploy,
+        enabled=opts.deploy,
+        in_flight=result.agent_status.in_flight,
+        validation_ok=result.validation_ok,
+        validation_message=result.validation_message,
+    )
+    decision = decide(base)
+    if not decision.deploy:
+        return decision
+    check = ws.target.deploy.check
+    check_ok: bool | None = None
+    if check:
+        ws.out.event("check_started", command=check)
+        res = run_check(check, ws.target.files.root, ws.target.deploy.check_timeout)
+        check_ok = res.ok
+        if res.output.strip():
+            ws.out.event("check_output", output=res.output.rstrip(), returncode=res.returncode)
+        if res.ok:
+            ws.out.event("check_passed", command=check)
+        else:
+            ws.out.warning("check_failed", command=check, returncode=res.returncode)
+    assert result.agent_id is not None
+    limits = client.deploy_status(ws.target.competition, result.agent_id).limits
+    ctx = DeployContext(
+        caller="push",
+        now=ws.clock.now(),
+        changed=result.changed,
+        forced=opts.force_deploy,
+        enabled=opts.deploy,
+        in_flight=result.agent_status.in_flight,
+        validation_ok=result.validation_ok,
+        validation_message=result.validation_message,
+        check_ok=check_ok,
+        limits=limits,
+    )
+    return decide(ctx)
+
+
+def push(ws: Workspace, opts: PushOptions) -> int:
+    """One push; the exit code (errors are raised for the CLI to map)."""
+    if opts.dry_run:
+        return dry_run(ws, force=opts.force, forced_deploy=opts.force_deploy, enabled=opts.deploy)
+    out = ws.out
+    cid = ws.target.competition
+    with ws.client() as client:
+        rec = ws.reconciler(client)
+        options = ReconcileOptions(force=opts.force, hold_while_deploying=not opts.force)
+        result = rec.reconcile(options)
+        if result.held and result.agent_id is not None:
+            out.event(
+                "held",
+                agent_id=result.agent_id,
+                held=result.held,
+                text=f"{result.held} change(s) held while a deploy is in flight",
+            )
+            _wait_settled(ws, client, result.agent_id, opts)
+            result = rec.reconcile(options)
+        aid = result.agent_id
+        assert aid is not None
+        synced = _synced(result)
+        out.event(
+            "synced",
+            agent_id=aid,
+            created=result.created_agent,
+            uploaded=len(result.uploaded),
+            deleted=len(result.deleted),
+            unchanged=len(result.plan.unchanged),
+            status=result.agent_status.status,
+        )
+        for name in result.plan.remote_changes:
+            out.warning(
+                "remote_changed",
+                name=name,
+                text="changed on the server: left in place; `mlarena-sync pull` takes it",
+            )
+        if not result.validation_ok:
+            out.warning(
+                "validation_failed",
+                status=result.agent_status.status,
+                message=result.validation_message,
+            )
+
+        decision = _decide(ws, client, result, opts)
+        if not decision.deploy:
+            return _not_deployed(ws, result, decision, synced)
+
+        try:
+            outcome = request_deploy(client, cid, aid)
+        except QuotaError as exc:
+            when = exc.next_available_at
+            slot = f"; next slot at {when.isoformat(timespec='seconds')}" if when else ""
+            raise QuotaError(
+                f"deploy refused by the server: {exc.message}{slot}; files were synced ({synced})",
+                status_code=exc.status_code,
+                next_available_at=when,
+            ) from None
+        record_deploy(ws.store, ws.key, ws.clock.now())
+        out.event(
+            "deploy_requested",
+            agent_id=aid,
+            deployment_id=outcome.deployment_id,
+            status=outcome.status,
+            reason=decision.reason,
+        )
+        if not opts.wait:
+            out.result(
+                "push_done",
+                f"pushed to agent {aid}: {synced}; deploy requested"
+                + (f" (deployment {outcome.deployment_id})" if outcome.deployment_id else ""),
+                agent_id=aid,
+                deployed=True,
+                deployment_id=outcome.deployment_id,
+            )
+            return 0
+        final = follow(
+            client,
+            cid,
+            aid,
+            StatusSink(ws),
+            clock=ws.clock,
+            poll=opts.poll,
+            timeout=opts.timeout,
+            wait_for_start=10.0,
+        )
+    if final.status in FAILED_STATUSES:
+        raise DeployFailedError(
+            f"the deploy of agent {aid} ended {final.status}"
+            + (f": {_first_line(final.message)}" if final.message else ""),
+            status=final.status or "",
+            detail=final.message,
+        )
+    out.result(
+        "push_done",
+        f"pushed to agent {aid}: {synced}; deployed: {final.status}"
+        + (f" ({final.message})" if final.message else ""),
+        agent_id=aid,
+        deployed=True,
+        status=final.status,
+        message=final.message,
+    )
+    return 0
+
+
+def _first_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        return text
+    if len(lines) > 1:  # "Deploy failed: ...\nTraceback...\n...\nValueError: x": first + last
+        return f"{lines[0]} ... {lines[-1].strip()}"
+    return lines[0]
+
+
+def _not_deployed(ws: Workspace, result: ReconcileResult, d: DeployDecision, synced: str) -> int:
+    aid = result.agent_id
+    if d.blocker in ("quota", "validation", "check"):
+        when = d.wait_until
+        raise QuotaError(
+            f"no deploy: {d.reason}; files were synced ({synced})",
+            next_available_at=when,
+        )
+    ws.out.result(
+        "push_done",
+        f"pushed to agent {aid}: {synced}; no deploy ({d.reason})",
+        agent_id=aid,
+        deployed=False,
+        reason=d.reason,
+        blocker=d.blocker,
+    )
+    return 0
+
+
+def options_from_args(args: argparse.Namespace) -> PushOptions:
+    return PushOptions(
+        dry_run=bool(args.dry_run),
+        deploy=not bool(args.no_deploy),
+        force_deploy=bool(args.deploy),
+        force=bool(args.force),
+        wait=bool(args.wait),
+        timeout=float(args.timeout),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    return push(open_workspace(args), options_from_args(args))
