@@ -134,17 +134,17 @@ def run(args: argparse.Namespace) -> int:
             if code != 0:
                 return code
             _report(out, arena, folder / "mlarena.yaml")
-            if not args.watch:
-                out.text(_NEXT_STEPS)
-                return 0
-            out.text(f"\nWatching {folder}: edit a file there and save (Ctrl-C stops).\n")
-            return _run_command(args, ["watch"], folder, env)
+            if args.watch:
+                out.text(f"\nWatching {folder}: edit a file there and save (Ctrl-C stops).\n")
+                return _run_command(args, ["watch"], folder, env)
     finally:
         if temporary and not args.keep:
             shutil.rmtree(folder.parent, ignore_errors=True)
             out.event("demo_folder_removed", folder=str(folder))
         else:
             out.event("demo_folder_kept", folder=str(folder))
+    out.text(_NEXT_STEPS)
+    return 0
 
 
 def _run_command(
