@@ -186,7 +186,8 @@ class Reconciler:
             log.info(event, **fields)
 
     @contextlib.contextmanager
-    def _lock(self) -> Iterator[None]:
+    def locked(self) -> Iterator[None]:
+        """Hold the state lock (re-entrant within this reconciler)."""
         if self._locked:
             yield
             return
@@ -224,7 +225,7 @@ class Reconciler:
 
     def bind(self) -> int:
         """The agent id: from the state, from ``agent.id`` (verified), or a new agent."""
-        with self._lock():
+        with self.locked():
             aid, _, _ = self._bind()
             return aid
 
@@ -322,7 +323,7 @@ class Reconciler:
     def reconcile(self, options: ReconcileOptions = ReconcileOptions()) -> ReconcileResult:
         if options.dry_run:
             return self._dry_run(options)
-        with self._lock():
+        with self.locked():
             return self._reconcile(options)
 
     def _dry_run(self, options: ReconcileOptions) -> ReconcileResult:

@@ -1,0 +1,22 @@
+"""``mlarena-sync fake-arena``: run the local emulator (see ``docs/fake-arena.md``).
+
+Stdout is reserved for the two ``MLARENA_URL=`` / ``MLARENA_API_KEY=`` lines a script evals, so
+logging is re-pointed at stderr before the arena starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from mlarena_sync.arena import cli as arena_cli
+from mlarena_sync.commands.common import out_of
+from mlarena_sync.output import configure
+
+__all__ = ["run"]
+
+
+def run(args: argparse.Namespace) -> int:
+    out = out_of(args)
+    configure(json_mode=out.json_mode, verbosity=out.verbosity, stream=sys.stderr, redactor=None)
+    return arena_cli.run(args)

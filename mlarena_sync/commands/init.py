@@ -1,0 +1,99 @@
+"""``mlarena-sync init``: write a commented ``mlarena.yaml``. Never overwrites a file.
+
+With flags it asks nothing. Without ``--competition`` it prompts on a TTY, and is a usage error
+otherwise (a CI job must say what it wants).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from mlarena_sync.commands.common import cwd_of, env_of, out_of
+from mlarena_sync.config import CONFIG_NAME, DEFAULT_SERVER, render_init_yaml, validate_server
+from mlarena_sync.errors import ConfigError
+
+__all__ = ["default_agent_name", "run", "write_config"]
+
+
+def default_agent_name(folder: Path) -> str:
+    """A safe agent name from the folder's name (``my agent/`` → ``my-agent``)."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", folder.resolve().name).strip("-._")
+    return name or "my-agent"
+
+
+def _exists_error(path: Path) -> ConfigError:
+    return ConfigError(
+        f"{path} already exists; init never overwrites it",
+        hint="edit it, or remove it first to start again",
+    )
+
+
+def write_config(path: Path, text: str) -> None:
+    """Create ``path`` with ``text``; :class:`ConfigError` if it exists (never overwritten)."""
+    try:
+        with path.open("x", encoding="utf-8") as fh:
+            fh.write(text)
+    except FileExistsError:
+        raise _exists_error(path) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _ask(prompt: Callable[[str], str], question: str, default: str | None) -> str | None:
+    shown = f" [{default}]" if default else ""
+    answer = prompt(f"{question}{shown}: ").strip()
+    return answer or default
+
+
+def run(args: argparse.Namespace, prompt: Callable[[str], str] = input) -> int:
+    out = out_of(args)
+    env = env_of(args)
+    folder = cwd_of(args)
+    if getattr(args, "dir", None):
+        folder = (folder / args.dir).resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+    path = (cwd_of(args) / args.config).absolute() if args.config else folder / CONFIG_NAME
+    if path.exists():  # say so before asking anything
+        raise _exists_error(path)
+    server = args.server or env.get("MLARENA_SERVER", "").strip() or DEFAULT_SERVER
+    competition: int | None = args.competition
+    agent_name: str | None = args.agent_name
+    interactive = competition is None and sys.stdin.isatty()
+    if interactive:
+        while competition is None:
+            raw = _ask(prompt, "competition id (the number in its URL)", None) or ""
+            if raw.isdigit():
+                competition = int(raw)
+        if agent_name is None and args.agent_id is None:
+            agent_name = _ask(prompt, "agent name", default_agent_name(folder))
+        server = _ask(prompt, "server", server) or server
+    if competition is None:
+        raise ConfigError(
+            "init needs --competition ID (it asks only on a terminal)",
+            hint="e.g. mlarena-sync init --competition 42 --agent-name my-agent",
+        )
+    if agent_name is None and args.agent_id is None:
+        agent_name = default_agent_name(folder)
+    server = validate_server(server, source="--server")
+    text = render_init_yaml(
+        competition,
+        agent_name,
+        server,
+        agent_id=args.agent_id,
+        language=args.runtime_language,
+        framework=args.runtime_framework,
+        framework_version=args.runtime_framework_version,
+    )
+    write_config(path, text)
+    out.result(
+        "config_written",
+        f"wrote {path}; set MLARENA_API_KEY, then run `mlarena-sync push`",
+        file=str(path),
+        competition=competition,
+        agent_name=agent_name,
+    )
+    return 0

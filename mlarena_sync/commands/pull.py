@@ -1,0 +1,134 @@
+"""``mlarena-sync pull``: bring remote text files down (e.g. edited in the browser editor).
+
+Per remote name: a text file whose remote content changed since the last sync, or which is
+missing locally, is written to the local path the base recorded (or the mirrored root for a
+name never synced). A local file edited since the last sync is never overwritten without
+``--force``: pull then writes nothing and exits 3 naming the files. Binary files cannot be
+downloaded in this API generation: they are reported. The base is updated for what came down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlarena_sync.api.models import RemoteFile
+from mlarena_sync.commands.common import Workspace, open_workspace
+from mlarena_sync.errors import ConfigError, ConflictError, MlarenaSyncError
+from mlarena_sync.files import LocalFile
+from mlarena_sync.state import BaseEntry
+
+__all__ = ["pull", "run"]
+
+
+@dataclass(frozen=True)
+class _Pull:
+    name: str
+    rel: str
+    content: bytes
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".pull", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        with contextlib.suppress(OSError):
+            os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _safe_rel(root: Path, rel: str) -> Path:
+    dest = (root / rel).resolve()
+    if dest != root and root not in dest.parents:
+        raise MlarenaSyncError(f"refusing to write {rel!r}: outside {root}")
+    return dest
+
+
+def pull(ws: Workspace, *, names: list[str] | None = None, force: bool = False) -> int:
+    out = ws.out
+    cid = ws.target.competition
+    root = ws.target.files.root
+    with ws.client() as client:
+        rec = ws.reconciler(client)
+        with rec.locked():
+            aid = rec.bound_id()
+            if aid is None:
+                raise ConfigError(
+                    "no agent bound yet: nothing to pull",
+                    hint="run `mlarena-sync push` first, or set agent.id in mlarena.yaml",
+                )
+            remote = client.list_files(cid, aid)
+            local: dict[str, LocalFile] = rec.scan(save_cache=True)
+            state = ws.store.load(ws.key)
+            wanted = set(names) if names else None
+            if wanted is not None and (unknown := sorted(wanted - set(remote))):
+                raise ConfigError(f"not on the server: {', '.join(unknown)}")
+
+            todo: list[_Pull] = []
+            kept: list[str] = []
+            binaries: list[str] = []
+            for name in sorted(remote):
+                if wanted is not None and name not in wanted:
+                    continue
+                rf: RemoteFile = remote[name]
+                base, lf = state.files.get(name), local.get(name)
+                if rf.content is None or rf.sha256 is None:
+                    if lf is None or (base is not None and rf.size != base.size):
+                        binaries.append(name)
+                    continue
+                if lf is not None and lf.sha256 == rf.sha256:
+                    continue
+                remote_changed = base is None or rf.sha256 != (base.remote_sha256 or base.sha256)
+                if not remote_changed and lf is not None:
+                    continue  # only the local copy changed: that is for push
+                local_edited = lf is not None and (base is None or lf.sha256 != base.sha256)
+                if local_edited and not force:
+                    kept.append(f"{name} ({lf.path if lf else name})")
+                    continue
+                rel = lf.path if lf else (base.path if base else name)
+                todo.append(_Pull(name, rel, rf.content.encode("utf-8")))
+            if kept:
+                raise ConflictError(
+                    f"{len(kept)} local file(s) were edited since the last sync and also "
+                    "changed on the server; nothing was written:\n  " + "\n  ".join(kept),
+                    hint="push --force keeps yours; pull --force takes the server's",
+                    files=[k.split(" ", 1)[0] for k in kept],
+                )
+            for item in todo:
+                dest = _safe_rel(root, item.rel)
+                _write_atomic(dest, item.content)
+                state.files[item.name] = BaseEntry(
+                    item.rel, hashlib.sha256(item.content).hexdigest(), len(item.content)
+                )
+                ws.store.save(ws.key, state)
+                out.event("pulled", name=item.name, file=item.rel, bytes=len(item.content))
+    for name in binaries:
+        out.warning(
+            "not_downloadable",
+            name=name,
+            text="binary file: this API generation has no download route; not pulled",
+        )
+    out.result(
+        "pull_done",
+        f"pulled {len(todo)} file(s) from agent {aid}"
+        + (f"; {len(binaries)} binary file(s) cannot be downloaded" if binaries else ""),
+        agent_id=aid,
+        pulled=[p.name for p in todo],
+        not_downloadable=binaries,
+    )
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    return pull(open_workspace(args), names=list(args.names or []), force=bool(args.force))

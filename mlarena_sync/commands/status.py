@@ -1,0 +1,100 @@
+"""``mlarena-sync status``: the agent's status, quota left, last deploy, files in sync or not.
+
+Read-only: the files verdict comes from a dry-run plan (no lock, no state written), so it works
+beside a running ``watch``.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from mlarena_sync.api.models import DeployLimits, LatestDeploy
+from mlarena_sync.commands.common import Workspace, open_workspace
+from mlarena_sync.reconcile import ReconcileOptions
+
+__all__ = ["run", "status"]
+
+
+def _when(value: object) -> str:
+    isoformat = getattr(value, "isoformat", None)
+    return str(isoformat(timespec="seconds")) if callable(isoformat) else "unknown"
+
+
+def _quota_text(limits: DeployLimits) -> str:
+    if limits.daily_limit is None and limits.remaining is None:
+        return "deploys today: unknown"
+    text = (
+        f"deploys today: {limits.used if limits.used is not None else '?'} of "
+        f"{limits.daily_limit if limits.daily_limit is not None else '?'} used, "
+        f"{limits.remaining if limits.remaining is not None else '?'} left"
+    )
+    if limits.next_available_at is not None and (limits.remaining or 0) <= 0:
+        text += f" (next slot at {_when(limits.next_available_at)})"
+    return text
+
+
+def _latest_text(latest: LatestDeploy | None) -> str:
+    if latest is None:
+        return "last deploy: none"
+    text = f"last deploy: #{latest.id} {latest.status} at {_when(latest.created_at)}"
+    if latest.failure_message:
+        text += f" ({latest.failure_message.splitlines()[0]})"
+    return text
+
+
+def status(ws: Workspace) -> int:
+    out = ws.out
+    cid = ws.target.competition
+    with ws.client() as client:
+        rec = ws.reconciler(client)
+        result = rec.reconcile(ReconcileOptions(dry_run=True))
+        plan = result.plan
+        in_sync = plan.is_empty and not plan.remote_changes
+        files_text = (
+            f"files: in sync ({len(plan.unchanged)} files)"
+            if in_sync
+            else f"files: not in sync ({plan.summary()}); `mlarena-sync plan` shows the details"
+        )
+        if result.agent_id is None:
+            out.result(
+                "status",
+                f"agent: none yet (the first `mlarena-sync push` creates "
+                f"{ws.target.agent.name!r} in competition {cid})\n{files_text}",
+                agent_id=None,
+                in_sync=False,
+                plan=plan.to_json(),
+            )
+            return 0
+        aid = result.agent_id
+        deploy = client.deploy_status(cid, aid)
+        agent = result.agent_status
+        last_ours = ws.store.load(ws.key).last_deploy_at
+    lines = [
+        f"agent {aid} ({agent.name or ws.target.agent.name or '?'}, competition {cid}): "
+        f"{agent.status}" + (f" ({agent.message})" if agent.message else ""),
+        _quota_text(deploy.limits),
+        _latest_text(deploy.latest),
+        files_text,
+    ]
+    if agent.queue is not None and agent.queue.position:
+        lines.insert(1, f"queue position {agent.queue.position}")
+    out.result(
+        "status",
+        "\n".join(lines),
+        agent_id=aid,
+        status=agent.status,
+        message=agent.message,
+        deploys_used=deploy.limits.used,
+        deploys_limit=deploy.limits.daily_limit,
+        deploys_remaining=deploy.limits.remaining,
+        next_deploy_available_at=deploy.limits.next_available_at,
+        last_deploy_status=deploy.latest.status if deploy.latest else None,
+        last_deploy_at=deploy.latest.created_at if deploy.latest else last_ours,
+        in_sync=in_sync,
+        plan=plan.to_json(),
+    )
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    return status(open_workspace(args))
