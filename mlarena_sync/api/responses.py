@@ -3,9 +3,9 @@
 Mapping (every error carries the server's ``{"error": ...}`` text and the status code):
 
 ======================  =========================================================================
-3xx                     :class:`ConfigError`: never followed (the token must not travel to
-                        another host); the message says where it pointed. A redirect almost
-                        always means a wrong ``server:`` URL, which only the user can fix.
+3xx                     :class:`ServerError` (an unexpected reply, exit 1): never followed (the
+                        token must not travel to another host); the message says where it
+                        pointed and the hint suggests ``server:`` if that target is right.
 401 / 403               :class:`AuthError`, pointing at ``MLARENA_API_KEY`` and scope ``user``.
 404                     :class:`NotFoundError`: "not found or not yours" (the server never says).
 409 on deploy routes    :class:`QuotaError` with ``next_available_at`` from ``deployment_limits``.
@@ -113,9 +113,10 @@ def raise_for_status(
     if 300 <= code < 400:
         location = response.headers.get("Location")
         target = urljoin(response.url or "", location) if location else "nowhere"
-        raise ConfigError(
+        raise ServerError(
             f"the server answered {code} redirecting {what} to {redact(target, token)}; "
             "mlarena-sync never follows redirects (the API token must not be sent elsewhere)",
+            status_code=code,
             hint=f"if {redact(_origin(target), token)} is the right server, set `server:` to it",
         )
     message = server_message(response, token)

@@ -378,14 +378,15 @@ def test_redirects_are_not_followed(
     ]:
         local.script.on(method, path, Reply(302, {}, {"Location": target}))
     client = make_client()
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(ServerError) as info:
         if call == "status":
             client.status(3, 7)
         elif call == "deploy":
             client.deploy(3, 7)
         else:
             client.upload_file(3, 7, "a.py", b"x = 1\n")
-    assert target in str(info.value)
+    assert target in str(info.value) and "server:" in str(info.value)
+    assert info.value.status_code == 302
     assert SECRET not in str(info.value)
     assert other.script.seen == []
 
