@@ -27,13 +27,19 @@ from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.api.models import AgentStatus, Competition, RemoteFile, Runtime
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.config import Target
-from mlarena_sync.errors import ConfigError, ConflictError, MlarenaSyncError, NotFoundError
+from mlarena_sync.errors import (
+    AuthError,
+    ConfigError,
+    ConflictError,
+    MlarenaSyncError,
+    NotFoundError,
+)
 from mlarena_sync.files import LocalFile, scan
 from mlarena_sync.ignore import Selector
 from mlarena_sync.names import check_names
 from mlarena_sync.plan import Plan, make_plan
 from mlarena_sync.state import BaseEntry, StateStore, TargetState, target_key
-from mlarena_sync.sync import apply_plan
+from mlarena_sync.sync import PendingUploads, apply_plan, recover_pending
 
 __all__ = ["ReconcileOptions", "ReconcileResult", "Reconciler", "resolve_runtime"]
 
@@ -269,9 +275,14 @@ class Reconciler:
         name = self.target.agent.name
         if not name:
             raise ConfigError("no agent bound: set agent.name (to create one) or agent.id")
-        runtime = None
-        if self.target.runtime is not None:  # resolve first: a bad runtime creates nothing
-            runtime = resolve_runtime(self.target, self.client.runtime_options(self.cid))
+        parts = self.client.token_parts
+        if parts is not None and parts.scope != "user":  # the server would answer 403
+            raise AuthError(
+                f"the API token has scope {parts.scope!r}; agents need a `user`-scope token",
+                hint="set MLARENA_API_KEY to the `mlk_user_...` key from your ML Arena profile",
+            )
+        # An authenticated read first: a revoked token or a bad runtime creates nothing.
+        runtime = resolve_runtime(self.target, self.client.runtime_options(self.cid))
         aid = self.client.create_agent(self.cid, name)
         state = TargetState(agent_id=aid)
         self.store.save(self.key, state)  # bound at once: a crash now never creates a twin
@@ -357,6 +368,10 @@ class Reconciler:
             )
         aid, created, before = self._bind()
         remote = self.client.list_files(self.cid, aid)
+        journal = PendingUploads(self.store.state_dir, self.key)
+        pending_state = self.store.load(self.key)
+        if recover_pending(journal, pending_state, remote):
+            self.store.save(self.key, pending_state)
         plan = self.plan(local, remote, options.force)
         if plan.delete_cap_hit:
             raise _delete_cap_error(plan, self.target.sync.max_delete)
@@ -381,6 +396,7 @@ class Reconciler:
             lambda s: self.store.save(self.key, s),
             entry=self.target.entry,
             on_event=self._emit,
+            journal=journal,
         )
         applied = bool(report.uploaded or report.deleted)
         status = before if before is not None and not applied else self.client.status(self.cid, aid)

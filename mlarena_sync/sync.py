@@ -11,25 +11,43 @@ read once into memory and hashed from those bytes (a file rewritten mid-upload c
 base lie); bigger files are streamed from disk and re-checked with ``stat`` afterwards — if they
 changed meanwhile the entry is marked unknown (``sha256`` empty), so the next push uploads again
 instead of believing a hash of bytes that were never sent.
+
+A kill between the server storing an upload and the state being saved would leave the base
+describing the old file while the server holds the new one: the next push would call that a
+conflict (for a binary file, where only sizes can be compared). :class:`PendingUploads` is a
+write-ahead journal: each upload is recorded (old and new base entry) *before* it is sent, and
+:func:`recover_pending` settles the entries left behind, from what the server now holds, at the
+start of the next reconcile. Ambiguous cases keep the old entry, which only costs a re-upload.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import structlog
 
 from mlarena_sync.api.client import ArenaClient
-from mlarena_sync.api.models import FileOpResult
+from mlarena_sync.api.models import FileOpResult, RemoteFile
 from mlarena_sync.errors import NotFoundError
 from mlarena_sync.plan import Plan, Upload
 from mlarena_sync.state import BaseEntry, TargetState
 
-__all__ = ["INLINE_LIMIT", "PROGRESS_MIN_BYTES", "SyncReport", "apply_plan"]
+__all__ = [
+    "INLINE_LIMIT",
+    "PROGRESS_MIN_BYTES",
+    "PendingUploads",
+    "SyncReport",
+    "apply_plan",
+    "recover_pending",
+]
 
 log = structlog.get_logger("mlarena_sync.sync")
 
@@ -47,6 +65,112 @@ class SyncReport:
     deleted: list[str] = field(default_factory=list)
     last_result: FileOpResult | None = None
     unsure: list[str] = field(default_factory=list)  # changed while streamed: re-sent next time
+
+
+def _entry_json(e: BaseEntry | None) -> list[object] | None:
+    return None if e is None else [e.path, e.sha256, e.size, e.remote_sha256]
+
+
+def _entry_from(data: object) -> BaseEntry | None:
+    if (
+        isinstance(data, list)
+        and len(data) == 4
+        and isinstance(data[0], str)
+        and isinstance(data[1], str)
+        and isinstance(data[2], int)
+        and (data[3] is None or isinstance(data[3], str))
+    ):
+        return BaseEntry(data[0], data[1], data[2], data[3])
+    return None
+
+
+class PendingUploads:
+    """``.mlarena-sync/pending-uploads.json``: uploads sent but maybe not recorded in the base.
+
+    Tolerant: an unreadable journal is treated as empty (it only costs a re-upload)."""
+
+    FILE = "pending-uploads.json"
+
+    def __init__(self, state_dir: Path, target_key: str) -> None:
+        self.path = Path(state_dir) / self.FILE
+        self.key = target_key
+
+    def _read_all(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, UnicodeDecodeError):
+            return {}
+        targets = data.get("targets") if isinstance(data, dict) else None
+        return targets if isinstance(targets, dict) else {}
+
+    def load(self) -> dict[str, tuple[BaseEntry | None, BaseEntry]]:
+        rows = self._read_all().get(self.key)
+        out: dict[str, tuple[BaseEntry | None, BaseEntry]] = {}
+        if isinstance(rows, dict):
+            for name, row in rows.items():
+                if isinstance(row, dict):
+                    new = _entry_from(row.get("new"))
+                    if new is not None:
+                        out[str(name)] = (_entry_from(row.get("old")), new)
+        return out
+
+    def _write(self, rows: Mapping[str, tuple[BaseEntry | None, BaseEntry]]) -> None:
+        targets = self._read_all()
+        if rows:
+            targets[self.key] = {
+                n: {"old": _entry_json(o), "new": _entry_json(w)} for n, (o, w) in rows.items()
+            }
+        else:
+            targets.pop(self.key, None)
+        if not targets:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".pending.", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump({"version": 1, "targets": targets}, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+    def add(self, name: str, old: BaseEntry | None, new: BaseEntry) -> None:
+        rows = self.load()
+        rows[name] = (old, new)
+        self._write(rows)
+
+    def clear(self) -> None:
+        if self.path.exists():
+            self._write({})
+
+
+def recover_pending(
+    journal: PendingUploads, state: TargetState, remote: Mapping[str, RemoteFile]
+) -> bool:
+    """Settle uploads a killed run left in the journal; True when the base changed."""
+    rows = journal.load()
+    if not rows:
+        return False
+    changed = False
+    for name, (old, new) in rows.items():
+        rf = remote.get(name)
+        if rf is None or state.files.get(name) == new:
+            continue
+        if rf.sha256 is not None:
+            landed = rf.sha256 == new.sha256
+        else:  # binary: sizes only; equal old and new sizes cannot tell, keep the old entry
+            landed = rf.size == new.size and (old is None or old.size != new.size)
+        if landed and new.sha256:
+            state.files[name] = new
+            changed = True
+            log.info("pending_upload_recovered", name=name)
+    journal.clear()
+    return changed
 
 
 def _log_event(event: str, **fields: Any) -> None:
@@ -70,16 +194,23 @@ def _progress(name: str, on_event: EventSink) -> Callable[[int, int], None]:
 
 
 def _upload_one(
-    client: ArenaClient, cid: int, aid: int, up: Upload, on_event: EventSink
+    client: ArenaClient,
+    cid: int,
+    aid: int,
+    up: Upload,
+    on_event: EventSink,
+    before_send: Callable[[BaseEntry], None],
 ) -> tuple[FileOpResult, BaseEntry, bool]:
     local = up.local
     progress = _progress(up.name, on_event) if local.size >= PROGRESS_MIN_BYTES else None
     if local.size <= INLINE_LIMIT:
         data = local.abs_path.read_bytes()
-        result = client.upload_file(cid, aid, up.name, data, progress=progress)
         entry = BaseEntry(local.path, hashlib.sha256(data).hexdigest(), len(data))
+        before_send(entry)
+        result = client.upload_file(cid, aid, up.name, data, progress=progress)
         return result, entry, True
     before = os.stat(local.abs_path)
+    before_send(BaseEntry(local.path, local.sha256, local.size))
     result = client.upload_file(cid, aid, up.name, local.abs_path, progress=progress)
     after = os.stat(local.abs_path)
     steady = (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns) and (
@@ -100,6 +231,7 @@ def apply_plan(
     *,
     entry: str,
     on_event: EventSink | None = None,
+    journal: PendingUploads | None = None,
 ) -> SyncReport:
     """Upload and delete as ``plan`` says; ``state.files`` (the base) is updated and ``save``d
     after every operation. Raises the client's errors (the state stays true to what was done)."""
@@ -109,7 +241,11 @@ def apply_plan(
     last = [u for u in plan.uploads if u.name == entry]
 
     def upload(up: Upload) -> None:
-        result, base, sure = _upload_one(client, cid, aid, up, emit)
+        def before_send(new: BaseEntry) -> None:
+            if journal is not None:
+                journal.add(up.name, state.files.get(up.name), new)
+
+        result, base, sure = _upload_one(client, cid, aid, up, emit, before_send)
         state.files[up.name] = base
         save(state)
         report.uploaded.append(up.name)
@@ -133,4 +269,6 @@ def apply_plan(
         emit("delete", name=d.name, reason=d.reason)
     for up in last:
         upload(up)
+    if journal is not None:
+        journal.clear()
     return report
