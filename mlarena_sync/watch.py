@@ -1,0 +1,302 @@
+"""The ``watch`` loop: file events → debouncer → reconcile → deploy when edits settle.
+
+Level-triggered: events only say *when* to look. Every batch runs the same full reconcile as
+``push`` (``skip_conflicts``, ``hold_while_deploying``), so a missed event never loses a change,
+and a periodic rescan (``watch.rescan``) catches what the OS did not report.
+
+One thread does everything (the change source's threads only queue events); each wait is
+bounded, so a stop request (Ctrl-C, SIGTERM, :attr:`Watcher.stop_event`, ``max_duration``) is
+seen within :attr:`WatchOptions.max_wait_step` seconds, or as soon as the HTTP call in progress
+returns.
+
+* Deploys (:mod:`mlarena_sync.watch_deploy`): once the synced edits have settled for
+  ``deploy.settle`` seconds, ``deploy.check`` passes and :func:`mlarena_sync.quota.decide`
+  allows it (reserve, ``min_interval``, quota: a used-up quota waits for the next slot, then
+  deploys the latest state once).
+* While a deploy is queued or running, the reconcile holds the edits ("N edits held while deploy
+  runs"); when the deploy settles they are synced and one redeploy follows (coalesced). Status
+  lines stream meanwhile, each once.
+* Outages (:class:`TransportError`/:class:`ServerError`): one line when the connection is lost,
+  capped exponential backoff while the edits pile up locally, one line when it is back, then a
+  full reconcile. :class:`AuthError` and other fatal errors propagate (the CLI maps exit codes).
+* Conflicts pause the conflicted files with one warning each; the rest keeps syncing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import structlog
+
+from mlarena_sync.clock import SYSTEM_CLOCK, Clock
+from mlarena_sync.config import Target
+from mlarena_sync.debounce import Backoff, Debouncer, stat_probe
+from mlarena_sync.deploy import CheckResult, run_check
+from mlarena_sync.errors import ApiError, ConfigError, ConflictError, ServerError, TransportError
+from mlarena_sync.observer import ChangeSource
+from mlarena_sync.reconcile import ReconcileOptions, Reconciler, ReconcileResult
+from mlarena_sync.watch_deploy import DeployScheduler
+
+__all__ = ["Sink", "WatchOptions", "WatchStats", "Watcher"]
+
+log = structlog.get_logger("mlarena_sync.watch")
+
+WATCH_RECONCILE = ReconcileOptions(skip_conflicts=True, hold_while_deploying=True)
+
+
+class Sink(Protocol):
+    """Where the loop reports (``mlarena_sync.output.Output`` in the CLI)."""
+
+    def event(self, event: str, **fields: Any) -> None: ...
+
+    def warning(self, event: str, **fields: Any) -> None: ...
+
+    def result(self, event: str, text: str, **fields: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    poll: float = 1.0  # status polls while a deploy is in flight
+    backoff_base: float = 0.5  # first retry after a lost connection; doubles up to the cap
+    backoff_cap: float = 30.0
+    max_duration: float | None = None  # stop after this many seconds (tests, benchmarks)
+    quota_retry: float = 300.0  # quota used up and the server gave no next slot time
+    start_grace: float = 10.0  # after a deploy request, a settled status this early may be stale
+    max_wait_step: float = 0.25  # longest single wait (how fast a stop request is seen)
+
+
+@dataclass
+class WatchStats:
+    reconciles: int = 0  # reconciles run (held ones included)
+    syncs: int = 0  # reconciles that uploaded or deleted something
+    deploys: int = 0  # deploy requests sent
+    held: int = 0  # reconciles that held edits for a deploy in flight
+
+
+class Watcher:
+    """One ``watch`` session over a bound :class:`Reconciler` (which it keeps locked)."""
+
+    def __init__(
+        self,
+        target: Target,
+        reconciler: Reconciler,
+        *,
+        source: ChangeSource,
+        sink: Sink,
+        clock: Clock = SYSTEM_CLOCK,
+        stop: threading.Event | None = None,
+        options: WatchOptions | None = None,
+        check: Callable[[str | None, Any, float], CheckResult] = run_check,
+    ) -> None:
+        self.target = target
+        self.rec = reconciler
+        self.source = source
+        self.sink = sink
+        self.clock = clock
+        self.stop_event = stop or threading.Event()
+        self.options = options or WatchOptions()
+        self.stats = WatchStats()
+        root = target.files.root
+        self.debouncer = Debouncer(
+            target.watch.quiet, target.watch.max_wait, clock, probe=stat_probe(root)
+        )
+        self.backoff = Backoff(self.options.backoff_base, self.options.backoff_cap)
+        self.deploys = DeployScheduler(self, check=check)
+        self.need_sync = True  # the first thing a watch does: a full reconcile
+        self.agent_id: int | None = None
+        self.last_activity = clock.monotonic()
+        self._held_shown = 0
+        self.held_pending = False
+        self._offline = False
+        self._retry_at = 0.0
+        self._warned: set[str] = set()
+        self._conflicts: set[tuple[str, str]] = set()
+        self._remote_changes: set[str] = set()
+        rescan = target.watch.rescan
+        self._rescan = rescan if rescan > 0 else None
+        self._next_rescan = clock.monotonic() + (self._rescan or 0.0)
+
+    # ---------------------------------------------------------------- control
+    def stop(self) -> None:
+        """Ask the loop to end (thread- and signal-safe)."""
+        self.stop_event.set()
+        self.source.wake()
+
+    def run(self) -> None:
+        """Watch until stopped; raises only fatal errors (auth, state, ...)."""
+        start = self.clock.monotonic()
+        limit = self.options.max_duration
+        deadline = start + limit if limit is not None else None
+        self.sink.event(
+            "watching",
+            root=str(self.target.files.root),
+            text=f"watching {self.target.files.root} (Ctrl-C stops)",
+        )
+        while not self.stop_event.is_set():
+            now = self.clock.monotonic()
+            if deadline is not None and now >= deadline:
+                break
+            self.step()
+            if self.stop_event.is_set():
+                break
+            wait = self._next_wake() - self.clock.monotonic()
+            if deadline is not None:
+                wait = min(wait, deadline - self.clock.monotonic())
+            changed = self.source.get(max(0.0, min(wait, self.options.max_wait_step)))
+            if changed is not None:
+                self.debouncer.add(changed)
+                self.last_activity = self.clock.monotonic()
+
+    def _next_wake(self) -> float:
+        now = self.clock.monotonic()
+        times = [now + self.options.max_wait_step]
+        due = self.debouncer.deadline()
+        if due is not None:
+            times.append(due)
+        if self._offline:
+            times.append(self._retry_at)
+        elif self.need_sync:
+            times.append(now)
+        if self._rescan is not None:
+            times.append(self._next_rescan)
+        wake = self.deploys.next_wake()
+        if wake is not None:
+            times.append(wake)
+        return min(times)
+
+    # ---------------------------------------------------------------- one step
+    def step(self) -> None:
+        now = self.clock.monotonic()
+        if self.debouncer.ready():
+            self.debouncer.take()
+            self.need_sync = True
+        if self._rescan is not None and now >= self._next_rescan:
+            self._next_rescan = now + self._rescan
+            if not self._offline:
+                self.source.resync()
+                self.need_sync = True
+        if self._offline and now < self._retry_at:
+            return
+        try:
+            if self._offline:
+                self._probe()
+            self.deploys.poll_if_due()
+            if self.need_sync:
+                self._sync()
+            self.deploys.deploy_if_due()
+        except (TransportError, ServerError) as exc:
+            self._lost(exc)
+
+    # ---------------------------------------------------------------- outages
+    def _lost(self, exc: ApiError) -> None:
+        if not self._offline:
+            self._offline = True
+            self.sink.warning(
+                "connection_lost",
+                server=self.target.server,
+                reason=exc.message,
+                text=f"lost the connection to {self.target.server} ({exc.message}); retrying, "
+                "edits are kept and synced when it is back",
+            )
+        delay = self.backoff.next_delay()
+        self._retry_at = self.clock.monotonic() + delay
+        self.need_sync = True
+        log.debug("retry_scheduled", seconds=delay)
+
+    def _probe(self) -> None:
+        """While offline: one cheap request; when it answers, say so, then reconcile."""
+        if self.agent_id is not None:
+            self.rec.client.status(self.target.competition, self.agent_id)
+        else:
+            self.rec.client.competition(self.target.competition)
+        self._offline = False
+        self.backoff.reset()
+        self.need_sync = True
+        self.sink.event(
+            "connection_restored",
+            server=self.target.server,
+            text=f"connection to {self.target.server} is back; syncing the edits made meanwhile",
+        )
+
+    # ---------------------------------------------------------------- reconcile
+    def warn_once(self, key: str, event: str, **fields: Any) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            self.sink.warning(event, **fields)
+
+    def _sync(self) -> None:
+        self.need_sync = False
+        self.stats.reconciles += 1
+        try:
+            result = self.rec.reconcile(WATCH_RECONCILE)
+        except (ConflictError, ConfigError) as exc:
+            # The delete cap, or local files that cannot be synced as they are: nothing was
+            # applied; say it once and wait for the next edit.
+            self.warn_once(f"blocked:{exc}", "sync_blocked", message=str(exc))
+            return
+        except ApiError as exc:
+            if type(exc) is not ApiError:
+                raise
+            self.warn_once(f"api:{exc}", "sync_failed", message=str(exc))
+            return
+        self._warned = {k for k in self._warned if not k.startswith(("blocked:", "api:"))}
+        self.agent_id = result.agent_id
+        self._report_plan(result)
+        if result.held:
+            self.stats.held += 1
+            self.held_pending = True
+            if result.held != self._held_shown:
+                self._held_shown = result.held
+                self.sink.event(
+                    "held",
+                    held=result.held,
+                    status=result.agent_status.status,
+                    text=f"{result.held} edits held while deploy runs",
+                )
+            self.deploys.in_flight_seen(result.agent_status)
+            return
+        self.held_pending = False
+        self._held_shown = 0
+        if result.changed:
+            self.stats.syncs += 1
+            self.last_activity = self.clock.monotonic()
+            self.sink.event(
+                "synced",
+                agent_id=result.agent_id,
+                uploaded=len(result.uploaded),
+                deleted=len(result.deleted),
+                status=result.agent_status.status,
+                text=f"synced: {len(result.uploaded)} uploaded, {len(result.deleted)} deleted",
+            )
+            if not result.validation_ok:
+                self.sink.warning(
+                    "validation_failed",
+                    status=result.agent_status.status,
+                    message=result.validation_message,
+                )
+            self.deploys.changes_synced(result)
+        if result.agent_status.in_flight:
+            self.deploys.in_flight_seen(result.agent_status)
+
+    def _report_plan(self, result: ReconcileResult) -> None:
+        conflicts = {(c.name, c.reason) for c in result.plan.conflicts}
+        for name, reason in sorted(conflicts - self._conflicts):
+            self.sink.warning(
+                "conflict_paused",
+                name=name,
+                reason=reason,
+                text=f"{name}: {reason}; paused (the rest keeps syncing). Keep the server's: "
+                f"`mlarena-sync pull --force {name}`; keep yours: `mlarena-sync push --force`",
+            )
+        self._conflicts = conflicts
+        remote = set(result.plan.remote_changes)
+        for name in sorted(remote - self._remote_changes):
+            self.sink.warning(
+                "remote_changed",
+                name=name,
+                text=f"{name} changed on the server: left in place; `mlarena-sync pull` takes it",
+            )
+        self._remote_changes = remote

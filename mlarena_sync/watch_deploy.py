@@ -1,0 +1,234 @@
+"""Deploy scheduling of ``watch``: when to deploy, and following a deploy in flight.
+
+A part of :class:`mlarena_sync.watch.Watcher` kept apart for size. The rules:
+
+* a deploy is *wanted* once a reconcile changed something; it is sent when no edit is pending,
+  the last change is ``deploy.settle`` seconds old, ``deploy.check`` passes and
+  :func:`mlarena_sync.quota.decide` allows it (``deploy.auto``, reserve, ``min_interval``,
+  quota). Wanted is a flag, not a count: any number of edits make one deploy (coalesced);
+* quota or reserve used up, or ``min_interval`` not over → wait until the time the decision
+  names (the next slot), then decide again on the latest state: one deploy;
+* failed validation or check → no deploy until the next change;
+* while a deploy is queued or running, the agent status is polled every ``poll`` seconds and
+  each new status line (transition, queue position, run, reward, error) shown once; when it
+  settles, edits held meanwhile are synced, which wants one redeploy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from mlarena_sync.api.models import AgentStatus
+from mlarena_sync.deploy import CheckResult, record_deploy, request_deploy
+from mlarena_sync.errors import MlarenaSyncError, QuotaError, ServerError, TransportError
+from mlarena_sync.quota import DeployContext, DeployDecision, decide
+from mlarena_sync.reconcile import ReconcileResult
+from mlarena_sync.status import FAILED_STATUSES, StatusTracker
+
+if TYPE_CHECKING:
+    from mlarena_sync.watch import Watcher
+
+__all__ = ["DeployScheduler"]
+
+
+class DeployScheduler:
+    def __init__(
+        self, watcher: Watcher, *, check: Callable[[str | None, Any, float], CheckResult]
+    ) -> None:
+        self.w = watcher
+        self._check = check
+        spec = watcher.target.deploy
+        self.spec = spec
+        self.wanted = False
+        self.not_before = 0.0  # monotonic: quota / reserve / interval wait
+        self.validation_ok = True
+        self.validation_message: str | None = None
+        self.in_flight = False
+        self._seen_flight = False
+        self._flight_start = 0.0
+        self._next_poll = 0.0
+        self._tracker = StatusTracker()
+        self._last_block: tuple[str | None, datetime | None] | None = None
+        self.last_auto_deploy_at: datetime | None = watcher.rec.store.load(
+            watcher.rec.key
+        ).last_deploy_at
+        if not spec.auto:
+            watcher.sink.event(
+                "deploy_off", text="deploy.auto is false: watch syncs files and never deploys"
+            )
+
+    # ---------------------------------------------------------------- inputs
+    def changes_synced(self, result: ReconcileResult) -> None:
+        self.validation_ok = result.validation_ok
+        self.validation_message = result.validation_message
+        if self.spec.auto:
+            self.wanted = True
+
+    def in_flight_seen(self, status: AgentStatus) -> None:
+        """A reconcile found a deploy queued or running (ours, or one started elsewhere)."""
+        if not self.in_flight:
+            self._start_flight(seen=True)
+        for event in self._tracker.update(status):
+            self.w.sink.result(event.event, event.text, **event.fields)
+
+    def _start_flight(self, *, seen: bool) -> None:
+        self.in_flight = True
+        self._seen_flight = seen
+        self._flight_start = self.w.clock.monotonic()
+        self._next_poll = self._flight_start + self.w.options.poll
+
+    # ---------------------------------------------------------------- timing
+    def _due_at(self) -> float | None:
+        if not self.wanted or self.in_flight:
+            return None
+        return max(self.w.last_activity + self.spec.settle, self.not_before)
+
+    def next_wake(self) -> float | None:
+        if self.in_flight:
+            return self._next_poll
+        return self._due_at()
+
+    # ---------------------------------------------------------------- polling
+    def poll_if_due(self) -> None:
+        w = self.w
+        if not self.in_flight or w.agent_id is None:
+            return
+        now = w.clock.monotonic()
+        if now < self._next_poll:
+            return
+        snap = w.rec.client.status(w.target.competition, w.agent_id)
+        for event in self._tracker.update(snap):
+            w.sink.result(event.event, event.text, **event.fields)
+        self._seen_flight = self._seen_flight or snap.in_flight
+        grace_over = now - self._flight_start >= w.options.start_grace
+        if snap.settled and (self._seen_flight or grace_over):
+            self.in_flight = False
+            if snap.status in FAILED_STATUSES:
+                w.sink.warning(
+                    "deploy_failed",
+                    status=snap.status,
+                    text=f"the deploy ended {snap.status}; fix and save to try again",
+                )
+            if w.held_pending or w.debouncer.pending:
+                w.need_sync = True  # the edits held meanwhile: sync them, then one redeploy
+            return
+        self._next_poll = now + w.options.poll
+
+    # ---------------------------------------------------------------- deploying
+    def deploy_if_due(self) -> None:
+        w = self.w
+        due = self._due_at()
+        if (
+            due is None
+            or w.agent_id is None
+            or w.need_sync
+            or w.debouncer.pending
+            or w.clock.monotonic() < due
+        ):
+            return
+        aid, cid = w.agent_id, w.target.competition
+        limits = w.rec.client.deploy_status(cid, aid).limits
+        decision = decide(self._context(limits, check_ok=None))
+        if decision.deploy and self.spec.check:
+            res = self._check(self.spec.check, w.target.files.root, self.spec.check_timeout)
+            if not res.ok:
+                w.sink.warning(
+                    "check_failed",
+                    command=self.spec.check,
+                    returncode=res.returncode,
+                    output=res.output.rstrip()[-2000:],
+                    text=f"`{self.spec.check}` failed: no deploy until the next change",
+                )
+            decision = decide(self._context(limits, check_ok=res.ok))
+        if not decision.deploy:
+            self._blocked(decision)
+            return
+        try:
+            outcome = request_deploy(w.rec.client, cid, aid)
+        except QuotaError as exc:
+            self._refused(exc)
+            return
+        except (TransportError, ServerError):
+            raise
+        except MlarenaSyncError as exc:  # the reply was lost and no deploy can be seen
+            self.wanted = False
+            w.sink.warning("deploy_unknown", message=str(exc))
+            return
+        now = w.clock.now()
+        self.last_auto_deploy_at = now
+        self.wanted = False
+        self._last_block = None
+        w.stats.deploys += 1
+        record_deploy(w.rec.store, w.rec.key, now)
+        w.sink.event(
+            "deploy_requested",
+            agent_id=aid,
+            deployment_id=outcome.deployment_id,
+            status=outcome.status,
+            text=f"deploy requested (deployment {outcome.deployment_id})",
+        )
+        self._start_flight(seen=outcome.accepted and not outcome.timed_out)
+
+    def _context(self, limits: Any, *, check_ok: bool | None) -> DeployContext:
+        return DeployContext(
+            caller="watch",
+            now=self.w.clock.now(),
+            changed=True,
+            enabled=self.spec.auto,
+            in_flight=self.in_flight,
+            validation_ok=self.validation_ok,
+            validation_message=self.validation_message,
+            check_ok=check_ok,
+            limits=limits,
+            reserve=self.spec.reserve,
+            last_auto_deploy_at=self.last_auto_deploy_at,
+            min_interval=self.spec.min_interval,
+        )
+
+    def _wait_until(self, when: datetime | None) -> None:
+        w = self.w
+        if when is None:
+            self.not_before = w.clock.monotonic() + w.options.quota_retry
+            return
+        seconds = (when - w.clock.now()).total_seconds()
+        self.not_before = w.clock.monotonic() + max(seconds, 0.0) + 1.0
+
+    def _blocked(self, d: DeployDecision) -> None:
+        w = self.w
+        if d.blocker in ("quota", "reserve", "interval"):
+            self._wait_until(d.wait_until)
+            key = (d.blocker, d.wait_until)
+            if key != self._last_block and d.blocker != "interval":
+                w.sink.warning(
+                    "deploy_waiting", blocker=d.blocker, until=d.wait_until, text=d.reason
+                )
+            self._last_block = key
+            return
+        if d.blocker == "in_flight":
+            self._start_flight(seen=True)
+            return
+        self.wanted = False  # disabled, validation, check, unchanged: until the next change
+        if d.blocker == "validation":  # a failed check was already reported
+            w.sink.warning("deploy_skipped", blocker=d.blocker, text=f"no deploy: {d.reason}")
+
+    def _refused(self, exc: QuotaError) -> None:
+        w = self.w
+        if exc.next_available_at is not None:
+            self._wait_until(exc.next_available_at)
+            w.sink.warning(
+                "deploy_waiting",
+                blocker="quota",
+                until=exc.next_available_at,
+                text=f"deploy refused ({exc.message}); the latest state deploys at "
+                f"{exc.next_available_at.isoformat(timespec='seconds')}",
+            )
+            return
+        assert w.agent_id is not None
+        snap = w.rec.client.status(w.target.competition, w.agent_id)
+        if snap.in_flight:  # a deploy started elsewhere: redeploy after it
+            self.in_flight_seen(snap)
+            return
+        self.wanted = False
+        w.sink.warning("deploy_refused", message=exc.message, text=f"deploy refused: {exc}")
