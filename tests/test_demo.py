@@ -148,7 +148,8 @@ def test_demo_watch_redeploys_an_edit_and_stops_on_ctrl_c(tmp_path: Path) -> Non
         wait_for(lines, r"watch", seen, timeout=15)
         weights = folder / "weights.json"
         weights.write_text(weights.read_text().replace('"bias": 0.0', '"bias": 0.01'))
-        wait_for(lines, r"weights\.json", seen, timeout=20)
+        wait_for(lines, r"upload.*weights\.json", seen, timeout=20)
+        wait_for(lines, r"deploy_requested", seen, timeout=30)
         wait_for(lines, r"\bactive\b", seen, timeout=30)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=20) == 130, "".join(seen)
@@ -157,6 +158,8 @@ def test_demo_watch_redeploys_an_edit_and_stops_on_ctrl_c(tmp_path: Path) -> Non
             proc.kill()
             proc.wait()
         reader.join(timeout=10)
+        assert proc.stdout is not None
+        proc.stdout.close()
         survivors = not wait_group_gone(proc.pid, timeout=5)
         stop_group(proc.pid)
     assert not survivors, "the demo left a process running"

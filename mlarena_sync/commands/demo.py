@@ -32,7 +32,7 @@ COMPETITION = 1  # the fake arena's CartPole code competition, the one the examp
 # The demo arena allows more deploys a day than the real platform, so `--watch` has room to play.
 DEMO_DEPLOY_LIMIT = 20
 # Faster automatic deploys than the example's defaults, for `--watch` (seconds).
-DEMO_DEPLOY_TIMING = {"settle": 3, "min_interval": 10}
+DEMO_DEPLOY_TIMING = {"settle": 2, "min_interval": 5}
 
 
 def example_dir(package_dir: Path | None = None) -> Path:
