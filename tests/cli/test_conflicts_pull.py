@@ -1,0 +1,97 @@
+"""Browser edits: a conflict stops push (exit 3, both sides intact); `pull` brings edits down."""
+
+from __future__ import annotations
+
+from mlarena_sync.arena import FakeArena
+
+from .conftest import FILE_ROUTE, Cli, Project, hits, in_project, mutating, remote_text
+
+
+def test_browser_and_local_edit_of_one_file_is_a_conflict(
+    arena: FakeArena, token: str, cli: Cli, project: Project
+) -> None:
+    assert cli(*in_project(project, "push", "--no-deploy")).code == 0
+    aid = project.agent_id()
+    arena.browser_edit(aid, "helper.py", "SIDE = 7  # browser\n")
+    project.write("lib/helper.py", "SIDE = 0  # local\n")
+    project.write("notes.txt", "also changed\n")
+    arena.reset_counters()
+    res = cli(*in_project(project, "push", "--no-deploy"))
+    assert res.code == 3, res.text
+    assert "helper.py" in res.err and "--force" in res.err
+    assert "Traceback" not in res.text
+    assert mutating(arena.counters) == {}, "nothing is applied when a conflict is found"
+    assert remote_text(arena, token, aid)["helper.py"] == "SIDE = 7  # browser\n"
+    assert (project.root / "lib/helper.py").read_text() == "SIDE = 0  # local\n"
+
+    plan = cli(*in_project(project, "plan"))
+    assert plan.code == 0, plan.text
+    assert "CONFLICT" in plan.out and "helper.py" in plan.out
+
+    pulled = cli(*in_project(project, "pull"))
+    assert pulled.code == 3, pulled.text
+    assert (project.root / "lib/helper.py").read_text() == "SIDE = 0  # local\n"
+
+
+def test_browser_edit_alone_is_left_in_place_and_pull_brings_it_down(
+    arena: FakeArena, token: str, cli: Cli, project: Project
+) -> None:
+    assert cli(*in_project(project, "push", "--no-deploy")).code == 0
+    aid = project.agent_id()
+    arena.browser_edit(aid, "helper.py", "SIDE = 0  # browser\n")
+    arena.browser_edit(aid, "made_in_browser.py", "Z = 3\n")
+    arena.reset_counters()
+    res = cli(*in_project(project, "push", "--no-deploy"))
+    assert res.code == 0, res.text
+    assert hits(arena.counters, FILE_ROUTE) == 0
+    assert "remote_changed" in res.out and "pull" in res.out
+    assert remote_text(arena, token, aid)["helper.py"] == "SIDE = 0  # browser\n"
+
+    pulled = cli(*in_project(project, "pull"))
+    assert pulled.code == 0, pulled.text
+    assert (project.root / "lib/helper.py").read_text() == "SIDE = 0  # browser\n"
+    assert (project.root / "made_in_browser.py").read_text() == "Z = 3\n"
+    assert mutating(arena.counters) == {}
+
+    arena.reset_counters()
+    again = cli(*in_project(project, "push", "--no-deploy"))
+    assert again.code == 0, again.text
+    assert mutating(arena.counters) == {}, "after pull, local and remote agree"
+
+
+def test_pull_force_takes_the_server_version(
+    arena: FakeArena, token: str, cli: Cli, project: Project
+) -> None:
+    assert cli(*in_project(project, "push", "--no-deploy")).code == 0
+    aid = project.agent_id()
+    arena.browser_edit(aid, "helper.py", "SIDE = 7  # browser\n")
+    project.write("lib/helper.py", "SIDE = 0  # local\n")
+    res = cli(*in_project(project, "pull", "--force", "helper.py"))
+    assert res.code == 0, res.text
+    assert (project.root / "lib/helper.py").read_text() == "SIDE = 7  # browser\n"
+    assert cli(*in_project(project, "push", "--no-deploy")).code == 0
+
+
+def test_push_force_keeps_the_local_version(
+    arena: FakeArena, token: str, cli: Cli, project: Project
+) -> None:
+    assert cli(*in_project(project, "push", "--no-deploy")).code == 0
+    aid = project.agent_id()
+    arena.browser_edit(aid, "helper.py", "SIDE = 7  # browser\n")
+    project.write("lib/helper.py", "SIDE = 0  # local\n")
+    res = cli(*in_project(project, "push", "--no-deploy", "--force"))
+    assert res.code == 0, res.text
+    assert remote_text(arena, token, aid)["helper.py"] == "SIDE = 0  # local\n"
+
+
+def test_pull_reports_binary_files_as_not_downloadable(
+    arena: FakeArena, token: str, cli: Cli, project: Project
+) -> None:
+    (project.root / "weights.bin").write_bytes(bytes(range(256)) * 4)
+    assert cli(*in_project(project, "push", "--no-deploy")).code == 0
+    (project.root / "weights.bin").unlink()
+    res = cli(*in_project(project, "--json", "pull"))
+    assert res.code == 0, res.text
+    events = res.json_lines()
+    assert any(e["event"] == "not_downloadable" and e["name"] == "weights.bin" for e in events)
+    assert not (project.root / "weights.bin").exists()

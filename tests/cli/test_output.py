@@ -1,0 +1,171 @@
+"""Output and error contract: JSON lines, the token never shown, exit codes, crash logs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import mlarena_sync
+from mlarena_sync.arena import FakeArena
+from mlarena_sync.cli import EXIT_CODES, exit_code_for, main
+from mlarena_sync.errors import (
+    AuthError,
+    ConfigError,
+    ConflictError,
+    DeployFailedError,
+    LockedError,
+    NotFoundError,
+    QuotaError,
+    SelectionError,
+    ServerError,
+)
+
+from .conftest import Cli, Project, in_project
+
+REPO = Path(mlarena_sync.__file__).resolve().parent.parent
+
+
+def test_json_output_parses_line_by_line_and_never_holds_the_token(
+    arena: FakeArena, token: str, cli: Cli, project: Project
+) -> None:
+    secret = token.split("_", 3)[3]
+    runs = [
+        cli(*in_project(project, "--json", "-v", "push", "--wait")),
+        cli(*in_project(project, "--json", "plan")),
+        cli(*in_project(project, "--json", "status")),
+        cli(*in_project(project, "--json", "logs", "--games", "--limit", "1")),
+    ]
+    project.write("agent.py", "this is not python(\n")
+    runs.append(cli(*in_project(project, "--json", "push", "--wait")))
+    for res in runs:
+        assert token not in res.text and secret not in res.text
+        events = res.json_lines()  # every stdout line is one JSON object
+        assert events, res.text
+        for event in events:
+            assert isinstance(event["event"], str)
+    push_events = {e["event"] for e in runs[0].json_lines()}
+    assert {"agent_created", "upload", "synced", "deploy_requested", "push_done"} <= push_events
+    uploads = [e for e in runs[0].json_lines() if e["event"] == "upload"]
+    assert all({"file", "bytes", "name"} <= set(e) for e in uploads)
+    assert any(e["event"] == "api_request" for e in runs[0].json_lines()), "-v shows requests"
+    (plan,) = runs[1].json_lines()
+    assert plan["is_empty"] is True and plan["deploy"] is False
+    failed = runs[-1]
+    assert failed.code == 5
+    assert failed.json_lines()[-1]["event"] == "error"
+    assert failed.json_lines()[-1]["exit_code"] == 5
+
+
+def test_token_in_a_file_name_of_an_error_is_redacted(
+    arena: FakeArena, token: str, cli: Cli, project: Project
+) -> None:
+    res = cli(*in_project(project, "--config", f"missing-{token}.yaml", "push"))
+    assert res.code == 2
+    assert token not in res.text
+    assert "mlk_user_" in res.err  # masked, scope and lookup kept
+
+
+@pytest.mark.parametrize(
+    ("exc", "code"),
+    [
+        (ConfigError("x"), 2),
+        (SelectionError(["a", "b"]), 2),
+        (LockedError("x"), 2),
+        (AuthError("x"), 4),
+        (ConflictError("x"), 3),
+        (QuotaError("x"), 5),
+        (DeployFailedError("x", status="deploy_failed"), 6),
+        (NotFoundError("x"), 1),
+        (ServerError("x"), 1),
+        (KeyboardInterrupt(), 130),
+    ],
+)
+def test_exit_code_table(exc: BaseException, code: int) -> None:
+    assert exit_code_for(exc) == code
+    assert set(EXIT_CODES.values()) == {1, 2, 3, 4, 5, 6, 130}
+
+
+def test_missing_token_is_exit_2_in_one_line(
+    arena: FakeArena, project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(in_project(project, "push")) == 2
+    err = capsys.readouterr().err
+    assert "MLARENA_API_KEY" in err and len(err.strip().splitlines()) == 1
+
+
+def test_wrong_scope_token_is_exit_4(
+    arena: FakeArena,
+    project: Project,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MLARENA_API_KEY", arena.creator_token)
+    assert main(in_project(project, "push")) == 4
+    assert arena.creator_token not in capsys.readouterr().err
+
+
+def test_unexpected_error_writes_a_redacted_crash_log(
+    arena: FakeArena, token: str, cli: Cli, project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(args: object) -> int:
+        raise RuntimeError(f"kaput with {token}")
+
+    monkeypatch.setattr("mlarena_sync.commands.status.run", boom)
+    res = cli(*in_project(project, "status"))
+    assert res.code == 1
+    assert "Traceback" not in res.err
+    assert token not in res.text
+    path = Path(res.err.split("details in ")[1].split(" ")[0])
+    try:
+        log = path.read_text()
+        assert "RuntimeError" in log and "Traceback" in log
+        assert mlarena_sync.__version__ in log
+        assert token not in log
+    finally:
+        path.unlink()
+
+
+def test_ctrl_c_is_exit_130(cli: Cli, project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("mlarena_sync.commands.push.run", interrupted)
+    res = cli(*in_project(project, "push"))
+    assert res.code == 130
+    assert "interrupted" in res.err
+
+
+def test_bad_flag_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["push", "--no-such-flag"]) == 2
+    assert main(["push", "--deploy", "--no-deploy"]) == 2
+
+
+def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "push" in capsys.readouterr().out
+
+
+def test_a_real_subprocess_push(arena: FakeArena, project: Project) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLARENA_")}
+    env["MLARENA_API_KEY"] = arena.user_token
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlarena_sync", "-C", str(project.dir), "--json", "push", "--wait"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert events[-1]["event"] == "push_done"
+    assert events[-1]["status"] == "active"
+    assert arena.user_token not in proc.stdout + proc.stderr
+    assert proc.stderr == ""

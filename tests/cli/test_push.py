@@ -1,0 +1,164 @@
+"""`push` end to end: create + bind + pin + upload + deploy once; then only what changed."""
+
+from __future__ import annotations
+
+import requests
+
+from mlarena_sync.arena import FakeArena
+
+from .conftest import (
+    API,
+    CREATE_ROUTE,
+    DEPLOY_ROUTE,
+    FILE_ROUTE,
+    RUNTIME_ROUTE,
+    Cli,
+    Project,
+    hits,
+    in_project,
+    mutating,
+    remote_text,
+    write_config,
+)
+
+RUNTIME = "runtime:\n  language: python\n  framework: gymnasium\n"
+
+
+def test_first_push_creates_binds_pins_uploads_and_deploys_once(
+    arena: FakeArena, token: str, cli: Cli, project: Project
+) -> None:
+    write_config(project.dir, arena.url, extra=RUNTIME)
+    res = cli(*in_project(project, "push", "--wait"))
+    assert res.code == 0, res.text
+    aid = project.agent_id()
+    counters = arena.counters
+    assert hits(counters, CREATE_ROUTE) == 1
+    assert hits(counters, RUNTIME_ROUTE) == 1
+    assert hits(counters, DEPLOY_ROUTE) == 1
+    assert hits(counters, FILE_ROUTE) == 3  # helper.py, notes.txt, then agent.py
+    remote = remote_text(arena, token, aid)
+    assert remote == {
+        "agent.py": (project.root / "agent.py").read_text(),
+        "helper.py": (project.root / "lib/helper.py").read_text(),
+        "notes.txt": "keep calm\n",
+    }
+    assert arena.agent_status(aid) == "active"
+    pinned = requests.get(
+        f"{arena.url}{API}/agent_runtime/{aid}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    ).json()
+    assert pinned["framework"] == "gymnasium"
+    assert "deployed: active" in res.out
+
+
+def test_second_push_with_nothing_changed_sends_nothing(
+    arena: FakeArena, cli: Cli, project: Project
+) -> None:
+    assert cli(*in_project(project, "push")).code == 0
+    arena.wait_deploys_idle()
+    arena.reset_counters()
+    res = cli(*in_project(project, "push"))
+    assert res.code == 0, res.text
+    assert mutating(arena.counters) == {}
+    assert "no deploy" in res.out
+
+
+def test_editing_one_file_sends_exactly_one_upload(
+    arena: FakeArena, token: str, cli: Cli, project: Project
+) -> None:
+    assert cli(*in_project(project, "push", "--wait")).code == 0
+    aid = project.agent_id()
+    project.write("lib/helper.py", "SIDE = 0\n")
+    arena.reset_counters()
+    res = cli(*in_project(project, "push", "--wait"))
+    assert res.code == 0, res.text
+    assert hits(arena.counters, FILE_ROUTE) == 1
+    assert hits(arena.counters, DEPLOY_ROUTE) == 1
+    assert remote_text(arena, token, aid)["helper.py"] == "SIDE = 0\n"
+
+
+def test_deleting_one_file_sends_one_delete(
+    arena: FakeArena, token: str, cli: Cli, project: Project
+) -> None:
+    assert cli(*in_project(project, "push", "--no-deploy")).code == 0
+    aid = project.agent_id()
+    (project.root / "notes.txt").unlink()
+    arena.reset_counters()
+    res = cli(*in_project(project, "push", "--no-deploy"))
+    assert res.code == 0, res.text
+    assert mutating(arena.counters) == {FILE_ROUTE: 1}
+    assert "notes.txt" not in remote_text(arena, token, aid)
+
+
+def test_max_delete_stops_a_bigger_deletion(
+    arena: FakeArena, token: str, cli: Cli, project: Project
+) -> None:
+    write_config(project.dir, arena.url, sync="  mode: safe\n  max_delete: 1\n")
+    project.write("extra.py", "X = 1\n")
+    assert cli(*in_project(project, "push", "--no-deploy")).code == 0
+    aid = project.agent_id()
+    before = remote_text(arena, token, aid)
+    (project.root / "notes.txt").unlink()
+    (project.root / "extra.py").unlink()
+    arena.reset_counters()
+    res = cli(*in_project(project, "push", "--no-deploy"))
+    assert res.code == 3, res.text
+    assert "max_delete" in res.err and "--force" in res.err
+    assert "Traceback" not in res.text
+    assert mutating(arena.counters) == {}
+    assert remote_text(arena, token, aid) == before
+    forced = cli(*in_project(project, "push", "--no-deploy", "--force"))
+    assert forced.code == 0, forced.text
+    assert set(remote_text(arena, token, aid)) == {"agent.py", "helper.py"}
+
+
+def test_entry_file_is_uploaded_last(arena: FakeArena, cli: Cli, project: Project) -> None:
+    res = cli(*in_project(project, "--json", "push", "--no-deploy"))
+    assert res.code == 0, res.text
+    uploads = [e["name"] for e in res.json_lines() if e["event"] == "upload"]
+    assert uploads[-1] == "agent.py"
+    assert sorted(uploads) == ["agent.py", "helper.py", "notes.txt"]
+
+
+def test_replica_mode_makes_the_remote_equal_the_folder(
+    arena: FakeArena, token: str, cli: Cli, project: Project
+) -> None:
+    assert cli(*in_project(project, "push", "--no-deploy")).code == 0
+    aid = project.agent_id()
+    arena.browser_edit(aid, "made_in_browser.py", "Y = 2\n")
+    arena.browser_edit(aid, "helper.py", "SIDE = 5\n")
+    # safe mode leaves both alone
+    assert cli(*in_project(project, "push", "--no-deploy")).code == 0
+    assert remote_text(arena, token, aid)["made_in_browser.py"] == "Y = 2\n"
+    write_config(project.dir, arena.url, sync="  mode: replica\n  max_delete: 5\n")
+    res = cli(*in_project(project, "push", "--no-deploy"))
+    assert res.code == 0, res.text
+    assert remote_text(arena, token, aid) == {
+        "agent.py": (project.root / "agent.py").read_text(),
+        "helper.py": "SIDE = 1\n",
+        "notes.txt": "keep calm\n",
+    }
+
+
+def test_push_dry_run_changes_nothing(arena: FakeArena, cli: Cli, project: Project) -> None:
+    res = cli(*in_project(project, "push", "--dry-run"))
+    assert res.code == 0, res.text
+    assert mutating(arena.counters) == {}
+    assert "agent: none yet" in res.out
+    assert "3 to upload" in res.out
+    assert not (project.dir / ".mlarena-sync" / "state.json").exists()
+
+
+def test_push_waits_for_a_deploy_in_flight(
+    arena: FakeArena, token: str, cli: Cli, project: Project
+) -> None:
+    assert cli(*in_project(project, "push")).code == 0  # deploy queued, not waited for
+    aid = project.agent_id()
+    assert arena.agent_status(aid) in {"deploy_queue", "deploy_run", "active"}
+    project.write("lib/helper.py", "SIDE = 0\n")
+    res = cli(*in_project(project, "push", "--wait"))
+    assert res.code == 0, res.text
+    assert arena.deploy_count(aid) == 2
+    assert remote_text(arena, token, aid)["helper.py"] == "SIDE = 0\n"
+    assert arena.agent_status(aid) == "active"

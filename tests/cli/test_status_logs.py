@@ -1,0 +1,66 @@
+"""`status` and `logs` end to end."""
+
+from __future__ import annotations
+
+from mlarena_sync.arena import FakeArena
+
+from .conftest import Cli, Project, in_project, mutating
+
+
+def test_status_before_and_after_a_push(arena: FakeArena, cli: Cli, project: Project) -> None:
+    before = cli(*in_project(project, "status"))
+    assert before.code == 0, before.text
+    assert "none yet" in before.out and "not in sync" in before.out
+    assert cli(*in_project(project, "push", "--wait")).code == 0
+    arena.reset_counters()
+    after = cli(*in_project(project, "status"))
+    assert after.code == 0, after.text
+    assert "active" in after.out
+    assert "1 of 5 used, 4 left" in after.out
+    assert "last deploy: #" in after.out
+    assert "files: in sync (3 files)" in after.out
+    assert mutating(arena.counters) == {}
+    project.write("notes.txt", "edited\n")
+    (event,) = cli(*in_project(project, "--json", "status")).json_lines()
+    assert event["in_sync"] is False
+    assert event["deploys_remaining"] == 4
+    assert [u["name"] for u in event["plan"]["uploads"]] == ["notes.txt"]
+
+
+def test_status_works_while_another_command_holds_the_lock(
+    arena: FakeArena, cli: Cli, project: Project
+) -> None:
+    from mlarena_sync.state import StateStore
+
+    assert cli(*in_project(project, "push", "--no-deploy")).code == 0
+    with StateStore(project.dir / ".mlarena-sync").lock():
+        assert cli(*in_project(project, "status")).code == 0
+        locked = cli(*in_project(project, "push"))
+    assert locked.code == 2
+    assert "another mlarena-sync" in locked.err
+
+
+def test_logs_and_games(arena: FakeArena, cli: Cli, project: Project) -> None:
+    assert cli(*in_project(project, "push", "--wait")).code == 0
+    res = cli(*in_project(project, "logs"))
+    assert res.code == 0, res.text
+    assert "status: active" in res.out
+    games = cli(*in_project(project, "logs", "--games", "--limit", "2"))
+    assert games.code == 0, games.text
+    assert games.out.count("=== game") == 2
+    assert "[arena]" in games.out
+
+
+def test_logs_follow_is_bounded(arena: FakeArena, cli: Cli, project: Project) -> None:
+    assert cli(*in_project(project, "push")).code == 0
+    res = cli(*in_project(project, "logs", "--follow", "--timeout", "3"))
+    assert res.code == 0, res.text
+    lines = [line for line in res.out.splitlines() if line.startswith("status:")]
+    assert lines[-1].endswith("active (Deployed: mean reward 200.0)") or "active" in lines[-1]
+    assert len(lines) == len(set(lines)), "each status line once"
+
+
+def test_logs_without_an_agent_is_a_clear_error(cli: Cli, project: Project) -> None:
+    res = cli(*in_project(project, "logs"))
+    assert res.code == 2
+    assert "push" in res.err
