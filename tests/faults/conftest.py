@@ -5,12 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import pytest
+import structlog
 
 from mlarena_sync.arena import FakeArena
 
 from ._kit import Result
 
 Cli = Callable[[Sequence[str]], Result]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_structlog() -> None:
+    """An in-process CLI run binds structlog to that test's captured stdout; later code that
+    logs (the client, here) must not write to that closed stream."""
+    structlog.reset_defaults()
 
 
 @pytest.fixture
@@ -28,7 +36,10 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
 
     def run(args: Sequence[str]) -> Result:
         capsys.readouterr()
-        code = main(list(args))
+        try:
+            code = main(list(args))
+        finally:
+            structlog.reset_defaults()
         out, err = capsys.readouterr()
         return Result(code, out, err)
 
