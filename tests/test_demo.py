@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -111,56 +112,91 @@ def test_example_is_found_in_a_checkout_and_in_an_installed_wheel(tmp_path: Path
         demo.example_dir(tmp_path / "elsewhere" / "mlarena_sync")
 
 
-def read_lines(stream: object, lines: queue.Queue[str | None]) -> None:
-    for line in stream:  # type: ignore[attr-defined]
-        lines.put(line)
-    lines.put(None)
+class LiveDemo:
+    """A running ``mlarena-sync demo`` whose output is read line by line (a reader thread)."""
 
+    def __init__(self, *args: str, cwd: Path) -> None:
+        self.proc = start_demo(*args, cwd=cwd)
+        self.seen: list[str] = []
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
-def wait_for(lines: queue.Queue[str | None], pattern: str, seen: list[str], timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(seen)}")
-        try:
-            line = lines.get(timeout=remaining)
-        except queue.Empty:
-            continue
-        if line is None:
-            raise AssertionError(f"output ended before {pattern!r}:\n{''.join(seen)}")
-        seen.append(line)
-        if re.search(pattern, line):
-            return line
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.seen)
+
+    def wait_for(self, pattern: str, timeout: float) -> str:
+        """The next line matching ``pattern``; fails when the output ends or time runs out."""
+        deadline = time.monotonic() + timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                line = self._lines.get(timeout=remaining)
+            except queue.Empty:
+                break
+            if line is None:
+                raise AssertionError(f"output ended before {pattern!r}:\n{self.output}")
+            self.seen.append(line)
+            if re.search(pattern, line):
+                return line
+        raise AssertionError(f"no line matching {pattern!r} in:\n{self.output}")
+
+    def interrupt(self) -> int:
+        self.proc.send_signal(signal.SIGINT)
+        return self.proc.wait(timeout=20)
+
+    def close(self) -> bool:
+        """Stop everything; True when nothing of the demo was left running on its own."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._reader.join(timeout=10)
+        with contextlib.suppress(queue.Empty):  # what is left once the reader has stopped
+            while (line := self._lines.get_nowait()) is not None:
+                self.seen.append(line)
+        assert self.proc.stdout is not None
+        self.proc.stdout.close()
+        clean = wait_group_gone(self.proc.pid, timeout=5)
+        stop_group(self.proc.pid)
+        return clean
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(90)
 def test_demo_watch_redeploys_an_edit_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     folder = tmp_path / "my-agent"
-    proc = start_demo("--watch", "--dir", str(folder), cwd=tmp_path)
-    lines: queue.Queue[str | None] = queue.Queue()
-    reader = threading.Thread(target=read_lines, args=(proc.stdout, lines), daemon=True)
-    reader.start()
-    seen: list[str] = []
+    live = LiveDemo("--watch", "--dir", str(folder), cwd=tmp_path)
     try:
-        wait_for(lines, r"\bactive\b", seen, timeout=45)
-        wait_for(lines, r"watch", seen, timeout=15)
+        live.wait_for(r"\bactive\b", timeout=45)
+        live.wait_for(r"watch", timeout=15)
         weights = folder / "weights.json"
         weights.write_text(weights.read_text().replace('"bias": 0.0', '"bias": 0.01'))
-        wait_for(lines, r"upload.*weights\.json", seen, timeout=20)
-        wait_for(lines, r"deploy_requested", seen, timeout=30)
-        wait_for(lines, r"\bactive\b", seen, timeout=30)
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=20) == 130, "".join(seen)
+        live.wait_for(r"upload.*weights\.json", timeout=20)
+        live.wait_for(r"deploy_requested", timeout=30)
+        live.wait_for(r"\bactive\b", timeout=30)
+        assert live.interrupt() == 130, live.output
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        reader.join(timeout=10)
-        assert proc.stdout is not None
-        proc.stdout.close()
-        survivors = not wait_group_gone(proc.pid, timeout=5)
-        stop_group(proc.pid)
-    assert not survivors, "the demo left a process running"
+        clean = live.close()
+    assert clean, "the demo left a process running"
     assert (folder / "agent.py").is_file()  # --dir: kept
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(60)
+def test_ctrl_c_during_the_push_stops_cleanly(tmp_path: Path) -> None:
+    live = LiveDemo(cwd=tmp_path)
+    try:
+        live.wait_for(r"deploy_requested", timeout=30)
+        assert live.interrupt() == 130, live.output
+    finally:
+        clean = live.close()
+    assert clean, "the demo left a process running"
+    folders = set(re.findall(r"(/\S*mlarena-demo-[^/\s]+)", live.output))
+    assert folders, live.output
+    assert all(not Path(folder).exists() for folder in folders), live.output
