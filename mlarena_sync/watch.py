@@ -24,6 +24,7 @@ returns.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -231,9 +232,20 @@ class Watcher:
         self.need_sync = False
         self.stats.reconciles += 1
         try:
-            result = self.rec.reconcile(WATCH_RECONCILE)
-        except (ConflictError, ConfigError) as exc:
-            # The delete cap, or local files that cannot be synced as they are: nothing was
+            try:
+                result = self.rec.reconcile(WATCH_RECONCILE)
+            except ConflictError as exc:
+                # Conflicts are skipped, so this is the delete cap (sync.max_delete): pause the
+                # deletes with one warning, keep syncing the rest.
+                self.warn_once(
+                    f"blocked:{exc}",
+                    "deletes_paused",
+                    message=str(exc),
+                    text=f"{exc}; the deletes are paused, other changes keep syncing",
+                )
+                result = self._reconcile_without_deletes()
+        except ConfigError as exc:
+            # Local files that cannot be synced as they are (SelectionError, ...): nothing was
             # applied; say it once and wait for the next edit.
             self.warn_once(f"blocked:{exc}", "sync_blocked", message=str(exc))
             return
@@ -280,6 +292,17 @@ class Watcher:
             self.deploys.changes_synced(result)
         if result.agent_status.in_flight:
             self.deploys.in_flight_seen(result.agent_status)
+
+    def _reconcile_without_deletes(self) -> ReconcileResult:
+        """One reconcile with ``sync.delete`` off (the reconciler's target, swapped back after)."""
+        saved = self.rec.target
+        self.rec.target = dataclasses.replace(
+            saved, sync=dataclasses.replace(saved.sync, delete=False)
+        )
+        try:
+            return self.rec.reconcile(WATCH_RECONCILE)
+        finally:
+            self.rec.target = saved
 
     def _report_plan(self, result: ReconcileResult) -> None:
         conflicts = {(c.name, c.reason) for c in result.plan.conflicts}

@@ -42,7 +42,8 @@ class DeployScheduler:
         spec = watcher.target.deploy
         self.spec = spec
         self.wanted = False
-        self.not_before = 0.0  # monotonic: quota / reserve / interval wait
+        self.not_before = 0.0  # monotonic: wait after a refusal without a time
+        self.not_before_wall: datetime | None = None  # the next deploy slot (quota, reserve, ...)
         self.validation_ok = True
         self.validation_message: str | None = None
         self.in_flight = False
@@ -83,7 +84,11 @@ class DeployScheduler:
     def _due_at(self) -> float | None:
         if not self.wanted or self.in_flight:
             return None
-        return max(self.w.last_activity + self.spec.settle, self.not_before)
+        due = max(self.w.last_activity + self.spec.settle, self.not_before)
+        if self.not_before_wall is not None:  # re-read each time: follows the wall clock
+            left = (self.not_before_wall - self.w.clock.now()).total_seconds()
+            due = max(due, self.w.clock.monotonic() + max(left, 0.0))
+        return due
 
     def next_wake(self) -> float | None:
         if self.in_flight:
@@ -160,6 +165,7 @@ class DeployScheduler:
         self.last_auto_deploy_at = now
         self.wanted = False
         self._last_block = None
+        self.not_before_wall = None
         w.stats.deploys += 1
         record_deploy(w.rec.store, w.rec.key, now)
         w.sink.event(
@@ -192,8 +198,7 @@ class DeployScheduler:
         if when is None:
             self.not_before = w.clock.monotonic() + w.options.quota_retry
             return
-        seconds = (when - w.clock.now()).total_seconds()
-        self.not_before = w.clock.monotonic() + max(seconds, 0.0) + 1.0
+        self.not_before_wall = when
 
     def _blocked(self, d: DeployDecision) -> None:
         w = self.w

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from mlarena_sync.arena import FakeArena
+from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.commands.common import Workspace
 from mlarena_sync.commands.watch import watch
 from mlarena_sync.config import load_config
@@ -23,7 +24,11 @@ def start_watch() -> Iterator[Callable[..., WatchRun]]:
     runs: list[WatchRun] = []
 
     def start(
-        project: Project, arena: FakeArena, token: str | None = None, **opts: Any
+        project: Project,
+        arena: FakeArena,
+        token: str | None = None,
+        clock: Clock | None = None,
+        **opts: Any,
     ) -> WatchRun:
         config = load_config(project.config)
         target = config.target(None)
@@ -34,6 +39,7 @@ def start_watch() -> Iterator[Callable[..., WatchRun]]:
             token or arena.user_token,
             StateStore.for_config(config.path),
             out,
+            clock or SYSTEM_CLOCK,
         )
         options = WatchOptions(**{"poll": 0.1, "backoff_base": 0.1, "backoff_cap": 0.5, **opts})
         stop = threading.Event()
