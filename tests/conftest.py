@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+import structlog
 
 from mlarena_sync.arena import FakeArena
 
@@ -16,6 +17,14 @@ def _strip_mlarena_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("MLARENA_"):
             monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _reset_structlog() -> Iterator[None]:
+    """A CLI run configures structlog with the test's captured stdout; undo it afterwards, so a
+    later test's log events never go to a stream pytest has closed."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture(scope="session")
