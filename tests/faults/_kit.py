@@ -216,14 +216,17 @@ def wait_until(
     predicate: Callable[[], object], *, timeout: float, interval: float = 0.05, what: str = ""
 ) -> None:
     deadline = time.monotonic() + timeout
+    last: BaseException | None = None
     while True:
         try:
             if predicate():
                 return
-        except (requests.RequestException, OSError):
-            pass
+        except (requests.RequestException, OSError, AssertionError, KeyError) as exc:
+            last = exc  # not there yet
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+            raise AssertionError(
+                f"timed out after {timeout}s waiting for {what or predicate} (last: {last!r})"
+            )
         time.sleep(interval)
 
 
