@@ -1,0 +1,204 @@
+"""`watch` lifecycle: outages, conflicts, the lock, signals (real subprocesses for those)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+import mlarena_sync
+from mlarena_sync.api.client import ArenaClient
+from mlarena_sync.arena import FakeArena
+from mlarena_sync.errors import LockedError
+
+from ._harness import COMPETITION, WatchRun, make_project, wait_until
+
+Start = Callable[..., WatchRun]
+REPO = Path(mlarena_sync.__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def own_arena(tmp_path: Path) -> Iterator[list[FakeArena]]:
+    """Fake arenas of this test (with a data dir, restartable on the same port)."""
+    arenas: list[FakeArena] = []
+    yield arenas
+    for a in arenas:
+        a.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_outage_says_lost_and_back_once_and_syncs_the_edits(
+    own_arena: list[FakeArena], tmp_path: Path, start_watch: Start
+) -> None:
+    data = tmp_path / "arena-data"
+    port = _free_port()  # an explicit port: cheroot sets SO_REUSEADDR, the restart can rebind
+    first = FakeArena(data).start(port=port)
+    own_arena.append(first)
+    project = make_project(tmp_path, first.url, files={"a.py": "A = 0\n", "b.py": "B = 0\n"})
+    run = start_watch(project, first)
+    run.wait_bound()
+    run.wait_remote("a.py", "A = 0\n")
+
+    first.stop()
+    project.write("a.py", "A = 'offline'\n")
+    (project.root / "b.py").unlink()
+    project.write("c.py", "C = 1\n")
+    wait_until(lambda: run.out.named("connection_lost") != [], 15, "the lost line")
+    project.write("a.py", "A = 'offline 2'\n")  # more edits while down
+
+    second = FakeArena(data).start(port=port)
+    own_arena.append(second)
+    run.arena = second
+    wait_until(lambda: run.out.named("connection_restored") != [], 15, "the back line")
+    run.wait_remote("a.py", "A = 'offline 2'\n")
+    run.wait_remote("c.py", "C = 1\n")
+    run.wait_remote("b.py", "<absent>")
+    assert len(run.out.named("connection_lost")) == 1
+    assert len(run.out.named("connection_restored")) == 1
+    names = run.out.names()
+    assert names.index("connection_restored") > names.index("connection_lost")
+    assert run.finish() == 0
+
+
+def test_conflict_pauses_one_file_with_one_warning(
+    arena: FakeArena, tmp_path: Path, start_watch: Start
+) -> None:
+    project = make_project(tmp_path, arena.url, files={"a.py": "A = 0\n", "b.py": "B = 0\n"})
+    run = start_watch(project, arena)
+    aid = run.wait_bound()
+    run.wait_remote("a.py", "A = 0\n")
+    arena.browser_edit(aid, "a.py", "A = 'browser'\n")
+    for i in range(3):
+        project.write("a.py", f"A = 'local {i}'\n")
+        project.write("b.py", f"B = {i + 1}\n")
+        run.wait_remote("b.py", f"B = {i + 1}\n")
+    assert run.remote()["a.py"] == "A = 'browser'\n"  # not overwritten
+    conflicts = run.out.named("conflict_paused")
+    assert len(conflicts) == 1 and conflicts[0]["name"] == "a.py", conflicts
+    assert run.finish() == 0
+
+
+def test_second_watcher_in_process_is_locked_out(
+    arena: FakeArena, tmp_path: Path, start_watch: Start
+) -> None:
+    project = make_project(tmp_path, arena.url)
+    first = start_watch(project, arena)
+    first.wait_bound()
+    second = start_watch(project, arena)
+    second.thread.join(10)
+    assert second.errors and isinstance(second.errors[0], LockedError)
+    assert second.errors[0].pid == os.getpid()
+    assert first.finish() == 0
+
+
+# ---------------------------------------------------------------- real processes
+
+
+def _env(token: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLARENA_")}
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env["MLARENA_API_KEY"] = token
+    return env
+
+
+def _spawn(project_dir: Path, token: str, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "mlarena_sync", "-C", str(project_dir), "watch"],
+            env=_env(token),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+@pytest.fixture
+def procs() -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for p in started:
+        if p.poll() is None:
+            p.kill()
+        p.wait(10)
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 0), (signal.SIGINT, 130)])
+def test_signal_stops_cleanly_and_leaves_a_consistent_state(
+    arena: FakeArena,
+    tmp_path: Path,
+    procs: list[subprocess.Popen[bytes]],
+    sig: signal.Signals,
+    code: int,
+) -> None:
+    project = make_project(tmp_path, arena.url, files={"a.py": "A = 0\n"})
+    log = tmp_path / "watch.log"
+    proc = _spawn(project.dir, arena.user_token, log)
+    procs.append(proc)
+    wait_until(lambda: project.agent_id() is not None, 20, "the agent to be bound")
+    aid = project.agent_id()
+    assert aid is not None
+    client = ArenaClient(arena.url, arena.user_token)
+
+    def synced() -> bool:
+        assert proc.poll() is None, log.read_text()
+        return client.list_files(COMPETITION, aid).get("a.py") is not None
+
+    wait_until(synced, 20, "the first sync")
+    project.write("a.py", "A = 1\n")
+    wait_until(
+        lambda: (
+            (f := client.list_files(COMPETITION, aid).get("a.py")) is not None
+            and f.content == "A = 1\n"
+        ),
+        10,
+        "the edit to sync",
+    )
+    proc.send_signal(sig)
+    assert proc.wait(15) == code, log.read_text()
+    output = log.read_text()
+    assert "Traceback" not in output, output
+    assert "watch stopped" in output or "watch_stopped" in output, output
+    # consistent: the base manifest says what the server holds, and the lock is free
+    state = json.loads((project.dir / ".mlarena-sync" / "state.json").read_text())
+    (entry,) = state["targets"].values()
+    remote = client.list_files(COMPETITION, aid)
+    assert set(entry["files"]) == set(remote)
+    import hashlib
+
+    assert entry["files"]["a.py"]["sha256"] == hashlib.sha256(b"A = 1\n").hexdigest()
+    assert (project.dir / ".mlarena-sync" / "lock").read_text() == ""
+    client.close()
+
+
+def test_second_watcher_process_exits_2_naming_the_pid(
+    arena: FakeArena, tmp_path: Path, procs: list[subprocess.Popen[bytes]]
+) -> None:
+    project = make_project(tmp_path, arena.url)
+    first = _spawn(project.dir, arena.user_token, tmp_path / "first.log")
+    procs.append(first)
+    wait_until(lambda: project.agent_id() is not None, 20, "the first watcher to bind")
+    second = subprocess.run(
+        [sys.executable, "-m", "mlarena_sync", "-C", str(project.dir), "watch"],
+        env=_env(arena.user_token),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert second.returncode == 2, second.stdout + second.stderr
+    assert f"pid {first.pid}" in second.stderr, second.stderr
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(15) == 0
