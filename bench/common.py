@@ -234,6 +234,7 @@ def write_config(
     deploy_auto: bool = False,
     settle: float = 10.0,
     min_interval: float = 60.0,
+    rescan: float = 30.0,
     exclude: Sequence[str] = (".venv/",),
 ) -> Path:
     """An ``mlarena.yaml`` for competition 1 as ``docs/product.md`` spells it."""
@@ -254,6 +255,7 @@ sync:
 watch:
   quiet: {quiet}
   max_wait: {max_wait}
+  rescan: {rescan}
 deploy:
   auto: {"true" if deploy_auto else "false"}
   settle: {settle}

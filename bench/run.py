@@ -46,10 +46,13 @@ class Scenario:
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("1", "save → uploaded latency under watch", ("arena", "watch"), s1_watch_latency.run),
     Scenario("2", "first push vs the official SDK", ("arena", "push", "sdk"), s2_first_push.run),
-    Scenario("3", "no-op push on a 10,000-file tree", ("arena", "push"), s3_noop_push.run),
+    Scenario("3", "no-op push, tree with a big ignored .venv", ("arena", "push"), s3_noop_push.run),
     Scenario("4", "checkout storm under watch", ("arena", "push", "watch"), s4_checkout_storm.run),
     Scenario(
-        "5", "idle watch on a 10,000-file tree", ("arena", "push", "watch"), s5_idle_watch.run
+        "5",
+        "idle watch, tree with a big ignored .venv",
+        ("arena", "push", "watch"),
+        s5_idle_watch.run,
     ),
     Scenario("6", "peak RSS pushing a large binary", ("arena", "push"), s6_peak_rss.run),
 )
@@ -132,16 +135,18 @@ def render(results: Sequence[ScenarioResult], mode: str) -> str:
             out += [f"{head}: {res.status}: {res.reason}", ""]
             continue
         out.append(f"{head}  ({res.seconds:.0f} s)")
+        labels = [r.baseline_label for r in res.rows if r.baseline_label]
         w = max([len(r.metric) for r in res.rows] + [6])
         out.append(f"  {'metric':<{w}}  {'value':>14}  {'baseline':>14}  ratio")
         for r in res.rows:
             ratio = "" if r.ratio is None else f"{r.ratio:.2f}{r.ratio_note or '×'}"
             line = f"  {r.metric:<{w}}  {fmt(r.value, r.unit):>14}  "
             line += f"{fmt(r.baseline, r.unit) if r.baseline is not None else '':>14}  {ratio}"
+            if r.baseline_label and labels and r.baseline_label != labels[0]:
+                line += f"  (baseline: {r.baseline_label})"
             out.append(line.rstrip())
-        labels = sorted({r.baseline_label for r in res.rows if r.baseline_label})
         if labels:
-            out.append("  baseline: " + "; ".join(labels))
+            out.append(f"  baseline: {labels[0]}")
         for t in res.targets:
             out.append(f"  {t.verdict:4}  {t.text}" + (f"  ({t.detail})" if t.detail else ""))
         out.append("")

@@ -1,11 +1,11 @@
 """Scenario 2: a first push, ``mlarena-sync push --no-deploy`` vs the official SDK's ``submit``.
 
-Two trees: 500 text files of 2 KB (``agent.py`` padded to 2 KB among them), and one 50 MB binary
-plus ``agent.py``. Each tool runs as the command a user would type (a fresh interpreter, timed
-from spawn to exit), against the same fake arena, at 0 ms and 20 ms of injected per-request
-latency. ``submit(files=…)`` also creates the agent and sends one deploy request at the end;
-``push --no-deploy`` creates the agent too but does not deploy (one request fewer for push).
-The arena is reset between runs so every run is a true first push.
+Two trees: 500 text files of 2 KB (quick mode: 100; ``agent.py`` padded to 2 KB among them),
+and one 50 MB binary plus ``agent.py``. Each tool runs as the command a user would type (a
+fresh interpreter, timed from spawn to exit), against the same fake arena, at 0 ms and 20 ms
+of injected per-request latency. ``submit(files=…)`` also creates the agent and sends one
+deploy request at the end; ``push --no-deploy`` creates the agent too but does not deploy
+(one request fewer for push). The arena is reset between runs: every run is a first push.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from bench.procs import child_env, push, run_timed
 MB = 1024 * 1024
 
 
-def make_small(root: Path) -> None:
+def make_small(root: Path, count: int = 500) -> None:
     agent = AGENT_PY.format(version=0).encode()
     write_file(root / "agent.py", agent + b"#" * (2048 - len(agent) - 1) + b"\n")
-    for i in range(499):
+    for i in range(count - 1):
         body = (f"# helper {i}\nVALUE = {i}\n".encode() + b"x = 1  # pad\n" * 200)[:2047]
         write_file(root / f"pkg{i // 50:02d}" / f"helper_{i:03d}.py", body + b"\n")
 
@@ -60,9 +60,11 @@ def time_sdk(arena: ArenaHandle, tree: Path, name: str) -> tuple[float, str]:
 def run(res: ScenarioResult, work: Path, mode: str) -> None:
     quick = mode != "full"
     reps = 1 if quick else 3
+    small = 100 if quick else 500  # quick: a fifth of the tree, to stay around a minute
     big = 50 * MB
-    trees = {"500 × 2 KB": work / "small", "1 × 50 MB binary": work / "binary"}
-    make_small(trees["500 × 2 KB"])
+    small_label = f"{small} × 2 KB"
+    trees = {small_label: work / "small", "1 × 50 MB binary": work / "binary"}
+    make_small(trees[small_label], small)
     make_binary(trees["1 × 50 MB binary"], big)
     sdk_notes: set[str] = set()
     with arena_process(work, max_upload_mb=100, max_files=1000, max_active=100) as arena:

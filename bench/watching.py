@@ -9,10 +9,13 @@ from typing import Any
 
 from bench.procs import Line, Proc, child_env, cli
 
-# Event names of watch's --json output (see mlarena_sync/watch.py and sync.py).
-UPLOAD_EVENTS = frozenset({"uploaded", "upload_done", "file_uploaded"})
-RECONCILE_EVENTS = frozenset({"reconciled", "reconcile_done", "reconcile"})
-READY_EVENTS = frozenset({"watching", "watch_started", "watch_ready"})
+# Event names of watch's --json output (mlarena_sync/sync.py, watch.py, commands/watch.py):
+# "upload" after each file PUT answered (file = local path, name = remote name); "synced" /
+# "held" after a reconcile that changed (or held) something; "watch_stopped" at the end, with
+# the session's totals (reconciles, deploys).
+UPLOAD_EVENTS = frozenset({"upload"})
+RECONCILE_EVENTS = frozenset({"synced", "held"})
+STOPPED_EVENT = "watch_stopped"
 
 
 def start_watch(project: Path, token: str, workdir: Path, *, tag: str = "watch") -> Proc:
@@ -54,10 +57,14 @@ def is_reconcile(obj: dict[str, Any] | None) -> bool:
     return obj is not None and event_name(obj) in RECONCILE_EVENTS
 
 
-def wait_ready(proc: Proc, timeout: float) -> bool:
-    """Wait for watch's first reconcile (the initial sync) to be over."""
-    line = proc.wait_for(lambda ln: is_reconcile(ln.json()), timeout)
-    return line is not None
+def stopped_totals(proc: Proc) -> dict[str, Any] | None:
+    """The ``watch_stopped`` event (session totals), once watch has stopped."""
+    proc.drain()
+    for line in reversed(proc.seen):
+        obj = line.json()
+        if obj is not None and event_name(obj) == STOPPED_EVENT:
+            return obj
+    return None
 
 
 def wait_quiet(proc: Proc, quiet: float, timeout: float) -> bool:
