@@ -131,8 +131,9 @@ def test_every_package_ships_in_the_wheel() -> None:
     config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     setuptools = config["tool"]["setuptools"]
     on_disk = {
-        ".".join(init.parent.relative_to(REPO).parts)
-        for init in (REPO / "mlarena_sync").rglob("__init__.py")
+        ".".join(module.parent.relative_to(REPO).parts)
+        for module in (REPO / "mlarena_sync").rglob("*.py")
+        if "__pycache__" not in module.parts
     }
     assert set(setuptools["packages"]) == on_disk | {"mlarena_sync.examples"}
     assert setuptools["package-dir"] == {"mlarena_sync.examples": "examples"}
