@@ -412,10 +412,7 @@ def test_non_utf8_content_syncs_as_binary(
 def test_empty_folder(arena: FakeArena, token: str, cli: Cli, tmp_path: Path) -> None:
     project = make_project(tmp_path, arena.url, files={})
     res = push(cli, project)
-    assert "Traceback" not in res.text
-    assert res.code in (0, CONFIG_ERROR), res.text
-    if res.code:
-        assert_clear_error(res, res.code, "no files")
+    assert_clear_error(res, CONFIG_ERROR, "no files", "files.root")
     assert_untouched(arena)
 
 
