@@ -9,23 +9,20 @@ with ``watch`` on the copy until Ctrl-C, so that an edit there is seen syncing a
 from __future__ import annotations
 
 import argparse
-import importlib
 import re
 import shutil
 import tempfile
 from pathlib import Path
 
-import structlog
-
 import mlarena_sync
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.arena import FakeArena
+from mlarena_sync.cli import build_parser
+from mlarena_sync.commands import push, watch
 from mlarena_sync.config import load_config
 from mlarena_sync.errors import ConfigError, MlarenaSyncError
 from mlarena_sync.output import Output
 from mlarena_sync.state import StateStore, target_key
-
-log = structlog.get_logger(__name__)
 
 EXAMPLE_NAME = "cartpole-agent"
 COMPETITION = 1  # the fake arena's CartPole code competition, the one the example targets
@@ -130,13 +127,13 @@ def run(args: argparse.Namespace) -> int:
             out.event("demo_agent_copied", folder=str(folder))
             env = {k: v for k, v in args.env.items() if not k.startswith("MLARENA_")}
             env["MLARENA_API_KEY"] = arena.user_token
-            code = _run_command(args, ["push", "--wait"], folder, env)
+            code = push.run(_command_args(["push", "--wait"], folder, env, out))
             if code != 0:
                 return code
             _report(out, arena, folder / "mlarena.yaml")
             if args.watch:
                 out.text(f"\nWatching {folder}: edit a file there and save (Ctrl-C stops).\n")
-                return _run_command(args, ["watch"], folder, env)
+                return watch.run(_command_args(["watch"], folder, env, out))
     finally:
         if temporary and not args.keep:
             shutil.rmtree(folder.parent, ignore_errors=True)
@@ -147,23 +144,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_command(
-    args: argparse.Namespace, argv: list[str], folder: Path, env: dict[str, str]
-) -> int:
-    """Run ``mlarena-sync -C folder ARGV`` in this process, as the CLI would."""
-    from mlarena_sync import cli  # the CLI imports this module: import it at call time
-
-    flags = ["--json"] if args.json else []
-    flags += ["-q"] * int(args.quiet or 0) + ["-v"] * int(args.verbose or 0)
-    sub = cli.build_parser().parse_args([*flags, "-C", str(folder), *argv])
-    sub.cwd = folder
-    sub.env = env
-    sub.out = args.out
-    sub.argv = argv
-    command = cli.COMMANDS[argv[0]][0]
-    module = importlib.import_module(command)
-    result: int = module.run(sub)
-    return result
+def _command_args(
+    argv: list[str], folder: Path, env: dict[str, str], out: Output
+) -> argparse.Namespace:
+    """The arguments the CLI would hand a command for ``mlarena-sync -C folder ARGV``."""
+    args = build_parser().parse_args(["-C", str(folder), *argv])
+    args.cwd = folder
+    args.env = env
+    args.out = out
+    args.argv = argv
+    return args
 
 
 def _report(out: Output, arena: FakeArena, config: Path) -> None:
