@@ -60,7 +60,7 @@ class Sink(Protocol):
 
 @dataclass(frozen=True)
 class WatchOptions:
-    poll: float = 1.0  # status polls while a deploy is in flight
+    poll: float = 0.5  # status polls while a deploy is in flight
     backoff_base: float = 0.5  # first retry after a lost connection; doubles up to the cap
     backoff_cap: float = 30.0
     max_duration: float | None = None  # stop after this many seconds (tests, benchmarks)

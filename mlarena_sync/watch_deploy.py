@@ -71,10 +71,14 @@ class DeployScheduler:
         """A reconcile found a deploy queued or running (ours, or one started elsewhere)."""
         if not self.in_flight:
             self._start_flight(seen=True)
+        self._show(status)
+
+    def _show(self, status: AgentStatus) -> None:
         for event in self._tracker.update(status):
             self.w.sink.result(event.event, event.text, **event.fields)
 
     def _start_flight(self, *, seen: bool) -> None:
+        self._tracker = StatusTracker()  # each deploy's lines from its start, each once
         self.in_flight = True
         self._seen_flight = seen
         self._flight_start = self.w.clock.monotonic()
@@ -104,8 +108,7 @@ class DeployScheduler:
         if now < self._next_poll:
             return
         snap = w.rec.client.status(w.target.competition, w.agent_id)
-        for event in self._tracker.update(snap):
-            w.sink.result(event.event, event.text, **event.fields)
+        self._show(snap)
         self._seen_flight = self._seen_flight or snap.in_flight
         grace_over = now - self._flight_start >= w.options.start_grace
         if snap.settled and (self._seen_flight or grace_over):
@@ -176,6 +179,10 @@ class DeployScheduler:
             text=f"deploy requested (deployment {outcome.deployment_id})",
         )
         self._start_flight(seen=outcome.accepted and not outcome.timed_out)
+        if outcome.agent_status is not None:
+            self._show(outcome.agent_status)
+        elif outcome.accepted and outcome.status:
+            self._show(AgentStatus(outcome.status, outcome.message, None, None, ()))
 
     def _context(self, limits: Any, *, check_ok: bool | None) -> DeployContext:
         return DeployContext(
