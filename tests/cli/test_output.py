@@ -169,3 +169,14 @@ def test_a_real_subprocess_push(arena: FakeArena, project: Project) -> None:
     assert events[-1]["status"] == "active"
     assert arena.user_token not in proc.stdout + proc.stderr
     assert proc.stderr == ""
+
+
+def test_a_command_not_shipped_yet_says_so(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlarena_sync import cli as cli_module
+
+    entry = ("mlarena_sync.commands.not_there_yet", "help", "mlarena-sync watch")
+    monkeypatch.setitem(cli_module.COMMANDS, "watch", entry)
+    assert main(["watch"]) == 1
+    assert "not available yet" in capsys.readouterr().err

@@ -162,3 +162,24 @@ def test_push_waits_for_a_deploy_in_flight(
     assert arena.deploy_count(aid) == 2
     assert remote_text(arena, token, aid)["helper.py"] == "SIDE = 0\n"
     assert arena.agent_status(aid) == "active"
+
+
+def test_big_files_stream_with_progress_and_are_remembered(
+    arena: FakeArena, cli: Cli, project: Project
+) -> None:
+    (project.root / "weights.bin").write_bytes(b"\x00\xff" * (9 * 1024 * 1024 // 2))
+    res = cli(*in_project(project, "--json", "push", "--no-deploy"))
+    assert res.code == 0, res.text
+    progress = [e for e in res.json_lines() if e["event"] == "upload_progress"]
+    assert progress and progress[-1]["percent"] == 100
+    assert all(e["file"] == "weights.bin" for e in progress)
+    arena.reset_counters()
+    again = cli(*in_project(project, "push", "--no-deploy"))
+    assert again.code == 0, again.text
+    assert mutating(arena.counters) == {}, "the streamed file is proven equal by the base"
+
+
+def test_common_flags_after_the_command(arena: FakeArena, cli: Cli, project: Project) -> None:
+    res = cli("push", "-C", str(project.dir), "--no-deploy", "--json")
+    assert res.code == 0, res.text
+    assert res.json_lines()[-1]["event"] == "push_done"
