@@ -215,6 +215,7 @@ def test_rm_rf_under_watch_respects_max_delete(
     remote = set(remote_listing(arena.url, token, aid[0]))
     deleted = synced - remote
     assert len(deleted) <= max_delete, f"watch deleted {len(deleted)} remote files: {deleted}"
+    print(f"rm -rf under watch ({root}): {len(deleted)} remote file(s) deleted")
     code = watch.stop()
     assert "Traceback" not in watch.output(), watch.output()
     assert code in (INTERRUPTED, 2, 3), watch.output()
