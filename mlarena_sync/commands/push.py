@@ -225,8 +225,9 @@ def _first_line(text: str) -> str:
     lines = [line for line in text.splitlines() if line.strip()]
     if not lines:
         return text
-    if len(lines) > 1:  # "Deploy failed: ...\nTraceback...\n...\nValueError: x": first + last
-        return f"{lines[0]} ... {lines[-1].strip()}"
+    last = lines[-1].strip()
+    if len(lines) > 1 and last not in lines[0]:  # "Deploy failed\nTraceback...\nValueError: x"
+        return f"{lines[0]} ... {last}"
     return lines[0]
 
 

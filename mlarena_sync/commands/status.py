@@ -20,6 +20,11 @@ def _when(value: object) -> str:
     return str(isoformat(timespec="seconds")) if callable(isoformat) else "unknown"
 
 
+def _short(message: str) -> str:
+    lines = message.strip().splitlines() or [""]
+    return lines[0] + (" [more: `mlarena-sync logs`]" if len(lines) > 1 else "")
+
+
 def _quota_text(limits: DeployLimits) -> str:
     if limits.daily_limit is None and limits.remaining is None:
         return "deploys today: unknown"
@@ -71,7 +76,7 @@ def status(ws: Workspace) -> int:
         last_ours = ws.store.load(ws.key).last_deploy_at
     lines = [
         f"agent {aid} ({agent.name or ws.target.agent.name or '?'}, competition {cid}): "
-        f"{agent.status}" + (f" ({agent.message})" if agent.message else ""),
+        f"{agent.status}" + (f" ({_short(agent.message)})" if agent.message else ""),
         _quota_text(deploy.limits),
         _latest_text(deploy.latest),
         files_text,
