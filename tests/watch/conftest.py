@@ -13,6 +13,7 @@ from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.commands.common import Workspace
 from mlarena_sync.commands.watch import watch
 from mlarena_sync.config import load_config
+from mlarena_sync.observer import ChangeSource
 from mlarena_sync.state import StateStore
 from mlarena_sync.watch import WatchOptions
 
@@ -28,6 +29,7 @@ def start_watch() -> Iterator[Callable[..., WatchRun]]:
         arena: FakeArena,
         token: str | None = None,
         clock: Clock | None = None,
+        source: ChangeSource | None = None,
         **opts: Any,
     ) -> WatchRun:
         config = load_config(project.config)
@@ -47,7 +49,7 @@ def start_watch() -> Iterator[Callable[..., WatchRun]]:
 
         def target_fn() -> None:
             try:
-                run.code.append(watch(ws, stop=stop, options=options))
+                run.code.append(watch(ws, stop=stop, options=options, source=source))
             except BaseException as exc:  # reported by check_alive / finish
                 run.errors.append(exc)
 

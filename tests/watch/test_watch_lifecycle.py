@@ -16,7 +16,8 @@ import pytest
 import mlarena_sync
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.arena import FakeArena
-from mlarena_sync.errors import LockedError
+from mlarena_sync.errors import AuthError, LockedError
+from mlarena_sync.observer import QueueChangeSource
 
 from ._harness import COMPETITION, WatchRun, make_project, wait_until
 
@@ -202,3 +203,26 @@ def test_second_watcher_process_exits_2_naming_the_pid(
     assert f"pid {first.pid}" in second.stderr, second.stderr
     first.send_signal(signal.SIGTERM)
     assert first.wait(15) == 0
+
+
+def test_rescan_catches_what_no_event_reported(
+    arena: FakeArena, tmp_path: Path, start_watch: Start
+) -> None:
+    project = make_project(tmp_path, arena.url, rescan=0.3)
+    run = start_watch(project, arena, source=QueueChangeSource())  # reports nothing, ever
+    run.wait_bound()
+    run.wait_remote("helper.py", "VALUE = 0\n")
+    project.write("helper.py", "VALUE = 'unreported'\n")
+    run.wait_remote("helper.py", "VALUE = 'unreported'\n", timeout=5)
+    assert run.finish() == 0
+
+
+def test_a_rejected_token_stops_the_watch(
+    arena: FakeArena, tmp_path: Path, start_watch: Start
+) -> None:
+    project = make_project(tmp_path, arena.url)
+    run = start_watch(project, arena, token="mlk_user_nosuchkey_0000000000000000")
+    run.thread.join(15)
+    assert not run.thread.is_alive()
+    assert run.errors and isinstance(run.errors[0], AuthError), run.errors
+    assert "0000000000000000" not in str(run.errors[0])
