@@ -340,6 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.env = env
         args.out = out
         args.argv = args_list
+        args.interactive = bool(sys.stdin is not None and sys.stdin.isatty())
         run = _resolve_command(args.command)
         if run is None:
             raise MlarenaSyncError(

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
 from mlarena_sync.api.models import AgentStatus, QueueInfo, RunResult
+from mlarena_sync.deploy import follow
+from mlarena_sync.errors import MlarenaSyncError
 from mlarena_sync.status import StatusTracker
 
 
@@ -88,3 +94,68 @@ def test_events_carry_fields() -> None:
     assert [e.event for e in events] == ["agent_status", "queue"]
     assert events[1].fields == {"position": "1/1"}
     assert tracker.last_status == "deploy_queue"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def now(self) -> datetime:
+        return datetime(2025, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=self.t)
+
+    def monotonic(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.t += seconds
+
+
+class ScriptedClient:
+    """Answers ``status`` from a script (the last answer repeats)."""
+
+    def __init__(self, snaps: list[AgentStatus]) -> None:
+        self.snaps = snaps
+        self.calls = 0
+
+    def status(self, cid: int, aid: int) -> AgentStatus:
+        snap = self.snaps[min(self.calls, len(self.snaps) - 1)]
+        self.calls += 1
+        return snap
+
+
+def test_follow_emits_each_line_once_and_stops_when_settled() -> None:
+    client = ScriptedClient(
+        [snap("deploy_queue", queue="1/1")] * 3 + [snap("deploy_run")] * 2 + [snap("active")]
+    )
+    seen: list[str] = []
+    final = follow(client, 1, 2, lambda e: seen.append(e.text), clock=FakeClock(), poll=1.0)  # type: ignore[arg-type]
+    assert final.status == "active"
+    assert seen == [
+        "status: deploy_queue",
+        "queue position 1/1",
+        "status: deploy_queue → deploy_run",
+        "status: deploy_run → active",
+    ]
+    assert client.calls == 6
+
+
+def test_follow_is_bounded_by_its_timeout() -> None:
+    client = ScriptedClient([snap("deploy_run")])
+    clock = FakeClock()
+    with pytest.raises(MlarenaSyncError, match="still 'deploy_run' after 5s"):
+        follow(client, 1, 2, lambda e: None, clock=clock, poll=1.0, timeout=5.0)  # type: ignore[arg-type]
+    assert clock.t == 5.0
+
+
+def test_follow_does_not_trust_an_old_verdict_right_after_a_deploy() -> None:
+    client = ScriptedClient([snap("active"), snap("deploy_queue"), snap("active")])
+    final = follow(
+        client,
+        1,
+        2,
+        lambda e: None,
+        clock=FakeClock(),
+        poll=1.0,
+        wait_for_start=10.0,  # type: ignore[arg-type]
+    )
+    assert final.status == "active" and client.calls == 3

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,7 +48,8 @@ def _ask(prompt: Callable[[str], str], question: str, default: str | None) -> st
     return answer or default
 
 
-def run(args: argparse.Namespace, prompt: Callable[[str], str] = input) -> int:
+def run(args: argparse.Namespace, prompt: Callable[[str], str] | None = None) -> int:
+    ask: Callable[[str], str] = prompt or input
     out = out_of(args)
     env = env_of(args)
     folder = cwd_of(args)
@@ -62,15 +62,15 @@ def run(args: argparse.Namespace, prompt: Callable[[str], str] = input) -> int:
     server = args.server or env.get("MLARENA_SERVER", "").strip() or DEFAULT_SERVER
     competition: int | None = args.competition
     agent_name: str | None = args.agent_name
-    interactive = competition is None and sys.stdin.isatty()
+    interactive = competition is None and bool(getattr(args, "interactive", False))
     if interactive:
         while competition is None:
-            raw = _ask(prompt, "competition id (the number in its URL)", None) or ""
+            raw = _ask(ask, "competition id (the number in its URL)", None) or ""
             if raw.isdigit():
                 competition = int(raw)
         if agent_name is None and args.agent_id is None:
-            agent_name = _ask(prompt, "agent name", default_agent_name(folder))
-        server = _ask(prompt, "server", server) or server
+            agent_name = _ask(ask, "agent name", default_agent_name(folder))
+        server = _ask(ask, "server", server) or server
     if competition is None:
         raise ConfigError(
             "init needs --competition ID (it asks only on a terminal)",

@@ -20,7 +20,7 @@ from mlarena_sync.api.models import AgentStatus
 from mlarena_sync.commands.common import Workspace, open_workspace
 from mlarena_sync.commands.plan import dry_run
 from mlarena_sync.deploy import follow, record_deploy, request_deploy, run_check
-from mlarena_sync.errors import DeployFailedError, QuotaError
+from mlarena_sync.errors import DeployFailedError, MlarenaSyncError, QuotaError
 from mlarena_sync.quota import DeployContext, DeployDecision, decide
 from mlarena_sync.reconcile import ReconcileOptions, ReconcileResult
 from mlarena_sync.status import FAILED_STATUSES, StatusEvent
@@ -28,6 +28,8 @@ from mlarena_sync.status import FAILED_STATUSES, StatusEvent
 __all__ = ["PushOptions", "push", "run"]
 
 POLL_SECONDS = 1.0
+#: How many deploys in flight push waits out before giving up (someone keeps deploying).
+MAX_HOLDS = 3
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,14 @@ def push(ws: Workspace, opts: PushOptions) -> int:
         rec = ws.reconciler(client)
         options = ReconcileOptions(force=opts.force, hold_while_deploying=not opts.force)
         result = rec.reconcile(options)
-        if result.held and result.agent_id is not None:
+        waited = 0
+        while result.held and result.agent_id is not None:
+            if waited >= MAX_HOLDS:
+                raise MlarenaSyncError(
+                    f"deploys keep starting on agent {result.agent_id}; {result.held} change(s) "
+                    "not synced",
+                    hint="stop the other mlarena-sync (watch?) or pass --force",
+                )
             out.event(
                 "held",
                 agent_id=result.agent_id,
@@ -134,6 +143,7 @@ def push(ws: Workspace, opts: PushOptions) -> int:
                 text=f"{result.held} change(s) held while a deploy is in flight",
             )
             _wait_settled(ws, client, result.agent_id, opts)
+            waited += 1
             result = rec.reconcile(options)
         aid = result.agent_id
         assert aid is not None

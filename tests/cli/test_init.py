@@ -74,3 +74,24 @@ def test_init_default_agent_name_is_the_folder_name(
     code, _, err = run(capsys, "-C", str(folder), "init", "--competition", "1")
     assert code == 0, err
     assert load_config(folder / "mlarena.yaml").target().agent.name == "Cart-Pole"
+
+
+def test_init_prompts_on_a_tty(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answers = iter(["abc", "2", "", "http://127.0.0.1:8765"])
+    asked: list[str] = []
+
+    def fake_input(question: str) -> str:
+        asked.append(question)
+        return next(answers)
+
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", fake_input)
+    code, _, err = run(capsys, "-C", str(tmp_path), "init")
+    assert code == 0, err
+    target = load_config(tmp_path / "mlarena.yaml").target()
+    assert target.competition == 2
+    assert target.agent.name  # the default offered: the folder's name
+    assert target.server == "http://127.0.0.1:8765"
+    assert len(asked) == 4  # "abc" is not an id: asked again

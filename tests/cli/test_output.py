@@ -180,3 +180,15 @@ def test_a_command_not_shipped_yet_says_so(
     monkeypatch.setitem(cli_module.COMMANDS, "watch", entry)
     assert main(["watch"]) == 1
     assert "not available yet" in capsys.readouterr().err
+
+
+def test_redactor_masks_nested_values_and_rendered_lines() -> None:
+    from mlarena_sync.output import Redactor
+
+    token = "mlk_user_abc123_s3cr3t_with_underscores"
+    red = Redactor([token])
+    event = red(None, "info", {"event": "x", "nested": {"list": [f"Bearer {token}"]}})
+    assert token not in json.dumps(event)
+    assert "s3cr3t_with_underscores" not in json.dumps(event)
+    assert "mlk_user_abc123_***" in json.dumps(event)
+    assert red(None, "info", f"line with {token}") == "line with mlk_user_abc123_***"
