@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -200,3 +201,16 @@ def test_ctrl_c_during_the_push_stops_cleanly(tmp_path: Path) -> None:
     folders = set(re.findall(r"(/\S*mlarena-demo-[^/\s]+)", live.output))
     assert folders, live.output
     assert all(not Path(folder).exists() for folder in folders), live.output
+
+
+def test_keep_leaves_the_temporary_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where mkdtemp makes the copy
+
+    assert main(["demo", "--keep"]) == 0
+
+    out = capsys.readouterr().out
+    (kept,) = tmp_path.glob("mlarena-demo-*/cartpole-agent")
+    assert str(kept) in out and "is kept in" in out
+    assert (kept / "agent.py").is_file() and (kept / ".mlarena-sync").is_dir()

@@ -94,6 +94,13 @@ Next:
 """
 
 
+_KEPT = """
+The copy is kept in {folder}. Its mlarena.yaml points at the demo's arena, which has stopped:
+to go on with it offline, start `mlarena-sync fake-arena` and pass the URL it prints with
+--server (or MLARENA_SERVER), with its MLARENA_API_KEY in the environment.
+"""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dir",
@@ -140,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
             out.event("demo_folder_removed", folder=str(folder))
         else:
             out.event("demo_folder_kept", folder=str(folder))
+            out.text(_KEPT.format(folder=folder))
     out.text(_NEXT_STEPS)
     return 0
 
