@@ -20,6 +20,7 @@ import yaml
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.cli import main
+from mlarena_sync.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "cartpole-agent"
@@ -48,10 +49,11 @@ def my_agent_status(arena: FakeArena) -> str:
 
 
 def test_example_files_are_what_the_readme_says() -> None:
-    config = yaml.safe_load((EXAMPLE / "mlarena.yaml").read_text(encoding="utf-8"))
-    assert config["competition"] == COMPETITION
-    assert config["runtime"] == {"language": "python", "framework": "gymnasium"}
-    assert "policy.py" in config["deploy"]["check"]
+    target = load_config(EXAMPLE / "mlarena.yaml").target(None)  # the real, strict loader
+    assert target.competition == COMPETITION
+    assert target.runtime is not None
+    assert (target.runtime.language, target.runtime.framework) == ("python", "gymnasium")
+    assert target.deploy.check == "python -m py_compile agent.py policy.py"
     agent = (EXAMPLE / "agent.py").read_text(encoding="utf-8")
     assert "class Agent" in agent and "def predict(self, observation" in agent
     assert "from policy import" in agent  # a helper imported by name: flat remote storage
