@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 import mlarena_sync
+from mlarena_sync.cli import COMMANDS as CLI_COMMANDS
 from mlarena_sync.cli import main
 
-COMMANDS = ("init", "plan", "push", "watch", "status", "logs", "pull", "fake-arena", "demo")
+COMMANDS = tuple(CLI_COMMANDS)  # tests/test_readme.py checks them against the product contract
 
 
 def run_main(argv: list[str]) -> int:

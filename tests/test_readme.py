@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from _processes import stop_group, wait_group_gone
 
+from mlarena_sync.cli import COMMANDS as CLI_COMMANDS
+
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
 PRODUCT = REPO.parent / "shared" / "docs" / "product.md"
@@ -44,8 +46,9 @@ def product_commands() -> tuple[str, ...]:
     return tuple(found)
 
 
-def test_product_commands_are_known() -> None:
+def test_product_commands_are_known_and_all_in_the_cli() -> None:
     assert set(product_commands()) == set(COMMANDS)
+    assert set(CLI_COMMANDS) == set(COMMANDS)
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -76,6 +79,9 @@ def test_exit_codes_table_matches_the_contract() -> None:
     text = readme()
     for code in ("0", "1", "2", "3", "4", "5", "6", "130"):
         assert re.search(rf"^\| {code} \| \S", text, re.M), f"exit code {code} not documented"
+    if PRODUCT.is_file():  # the same rows, word for word
+        rows = re.findall(r"^\| \d+ \| .*$", PRODUCT.read_text(encoding="utf-8"), re.M)
+        assert rows and all(row in text.splitlines() for row in rows)
 
 
 def test_readme_has_runnable_blocks() -> None:
