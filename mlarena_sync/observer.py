@@ -20,6 +20,7 @@ caller's thread, inside :meth:`get`.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import queue
 import threading
@@ -245,8 +246,20 @@ class TreeWatcher:
             watch = self._observer.schedule(
                 self._handler, self._abs(rel), recursive=False, event_filter=EVENT_FILTER
             )
-        except OSError as exc:  # gone already, or not readable
-            log.debug("watch_skipped", folder=rel or ".", reason=exc.strerror)
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR):  # gone already: nothing to watch
+                return
+            # Not readable, or an inotify limit (max_user_watches / max_user_instances): the
+            # periodic rescan still finds changes there.
+            if not self._warned_cap:
+                self._warned_cap = True
+                log.warning(
+                    "watch_failed",
+                    folder=rel or ".",
+                    reason=exc.strerror or str(exc),
+                    hint="changes there are found by the periodic rescan (watch.rescan); raise "
+                    "fs.inotify.max_user_watches / max_user_instances if this is a limit",
+                )
             return
         self._watches[rel] = watch
 

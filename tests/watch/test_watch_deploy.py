@@ -19,9 +19,9 @@ Start = Callable[..., WatchRun]
 
 @pytest.fixture
 def slow_queue(arena: FakeArena) -> Iterator[FakeArena]:
-    """Deploys wait 2 s in the queue (restored after the test)."""
+    """Deploys wait 3 s in the queue (restored after the test)."""
     before = arena.simulator.queue_seconds
-    arena.simulator.queue_seconds = 2.0
+    arena.simulator.queue_seconds = 3.0
     yield arena
     arena.wait_deploys_idle(15)
     arena.simulator.queue_seconds = before
@@ -37,7 +37,7 @@ def test_edits_during_a_deploy_are_held_then_synced_with_one_redeploy(
     wait_until(lambda: arena.deploy_count(aid) == 1, 10, "the first deploy")
     wait_until(lambda: run.out.named("queue") != [], 5, "the queue position line")
 
-    for i in range(5):  # edits while the deploy is queued: held, never uploaded
+    for i in range(3):  # edits while the deploy is queued: held, never uploaded
         project.write("helper.py", f"VALUE = {i + 1}\n")
         project.write(f"extra_{i}.py", "X = 1\n")
         wait_until(lambda n=i: len(run.out.named("held")) > n, 5, f"held edits ({i + 1})")
@@ -46,11 +46,11 @@ def test_edits_during_a_deploy_are_held_then_synced_with_one_redeploy(
     held = run.out.named("held")
     assert held[-1]["text"].endswith("edits held while deploy runs"), held
 
-    run.wait_remote("helper.py", "VALUE = 5\n", timeout=15)
+    run.wait_remote("helper.py", "VALUE = 3\n", timeout=15)
     wait_until(lambda: arena.deploy_count(aid) == 2, 10, "one follow-up deploy")
     wait_until(lambda: arena.wait_deploys_idle(0.1), 15, "the follow-up deploy to settle")
     wait_until(lambda: arena.agent_status(aid) == "active", 5, "active")
-    assert set(run.remote()) >= {f"extra_{i}.py" for i in range(5)}
+    assert set(run.remote()) >= {f"extra_{i}.py" for i in range(3)}
     assert arena.deploy_count(aid) == 2
     # the status stream: each line once (no line repeated back to back)
     lines = [f.get("text") for e, f in run.out.events if e in ("agent_status", "queue", "run")]

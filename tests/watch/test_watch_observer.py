@@ -3,12 +3,14 @@ come out. Waits are bounded polls of ``get`` (which itself waits on a queue)."""
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from mlarena_sync.config import FilesSpec
 from mlarena_sync.ignore import Selector
@@ -174,3 +176,41 @@ def test_stop_joins_the_threads(tree: Path) -> None:
     while threading.active_count() > before:
         assert time.monotonic() < deadline, threading.enumerate()
         time.sleep(0.01)
+
+
+class FailingObserver:
+    """schedule() fails like an exhausted inotify limit (EMFILE)."""
+
+    def __init__(self) -> None:
+        self.scheduled: list[str] = []
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def join(self, timeout: float | None = None) -> None: ...
+    def unschedule(self, watch: object) -> None: ...
+
+    def schedule(self, handler: object, path: str, **kw: object) -> str:
+        if path.endswith("pkg"):
+            raise OSError(errno.EMFILE, "inotify instance limit reached")
+        self.scheduled.append(path)
+        return path
+
+
+def test_an_inotify_limit_is_one_warning_not_a_crash(tree: Path) -> None:
+    obs = FailingObserver()
+    w = TreeWatcher(Selector(FilesSpec(root=tree)), observer=obs)
+    with structlog.testing.capture_logs() as logs:
+        w.start()
+        w.resync()
+    assert w.watched_dirs == {"", "sub"}
+    w.stop()
+    assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["watch_failed"]
+
+
+def test_the_folder_cap_is_one_warning(tree: Path) -> None:
+    w = TreeWatcher(Selector(FilesSpec(root=tree)), observer=FailingObserver(), max_dirs=1)
+    with structlog.testing.capture_logs() as logs:
+        w.start()
+    assert w.watched_dirs == {""}
+    w.stop()
+    assert [e["event"] for e in logs] == ["watch_dir_cap"]
