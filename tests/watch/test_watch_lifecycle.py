@@ -226,3 +226,15 @@ def test_a_rejected_token_stops_the_watch(
     assert not run.thread.is_alive()
     assert run.errors and isinstance(run.errors[0], AuthError), run.errors
     assert "0000000000000000" not in str(run.errors[0])
+
+
+def test_max_duration_ends_the_watch_by_itself(
+    arena: FakeArena, tmp_path: Path, start_watch: Start
+) -> None:
+    project = make_project(tmp_path, arena.url)
+    run = start_watch(project, arena, max_duration=1.0)
+    run.thread.join(10)
+    assert not run.thread.is_alive()
+    run.check_alive()
+    assert run.code == [0]
+    assert run.out.named("watch_stopped")[0]["reason"] == "stopped"
