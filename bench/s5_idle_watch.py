@@ -73,6 +73,7 @@ def run(res: ScenarioResult, work: Path, mode: str) -> None:
                 raise RuntimeError(f"raw observer did not start: {raw.stderr_tail()}")
             if not wait_quiet(watch, 2.0, 60.0) or watch.popen.poll() is not None:
                 raise RuntimeError(f"watch did not settle: {watch.stderr_tail()}")
+            arena.reset_counters()
             c0, r0 = cpu_seconds(watch.pid), cpu_seconds(raw.pid)
             t0 = time.monotonic()
             time.sleep(window)
@@ -81,6 +82,7 @@ def run(res: ScenarioResult, work: Path, mode: str) -> None:
             rss, raw_rss = status_kb(watch.pid, "VmRSS"), status_kb(raw.pid, "VmRSS")
             ours, ours_other = watched_folders(watch.pid, index)
             theirs, _ = watched_folders(raw.pid, index)
+            idle_requests = arena.counters()
         finally:
             watch.stop()
             raw.stop()
@@ -111,8 +113,10 @@ def run(res: ScenarioResult, work: Path, mode: str) -> None:
         baseline=venv_dirs,
         baseline_label="folders inside .venv",
     )
+    res.row("requests sent while idle (periodic rescan)", sum(idle_requests.values()))
     res.details.update(
         {
+            "idle_requests": idle_requests,
             "window_s": elapsed,
             "watches_elsewhere": ours_other,
             "venv_watched": in_venv[:20],
