@@ -28,6 +28,7 @@ from mlarena_sync.api.models import AgentStatus, Competition, RemoteFile, Runtim
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.config import Target
 from mlarena_sync.errors import (
+    ApiError,
     AuthError,
     ConfigError,
     ConflictError,
@@ -39,7 +40,7 @@ from mlarena_sync.ignore import Selector
 from mlarena_sync.names import check_names
 from mlarena_sync.plan import Plan, make_plan
 from mlarena_sync.state import BaseEntry, StateStore, TargetState, target_key
-from mlarena_sync.sync import PendingUploads, apply_plan, recover_pending
+from mlarena_sync.sync import Journal, apply_plan, recover_pending
 
 __all__ = ["ReconcileOptions", "ReconcileResult", "Reconciler", "resolve_runtime"]
 
@@ -55,6 +56,7 @@ class ReconcileOptions:
     force: bool = False  # overwrite remote changes, exceed max_delete, upload mid-deploy
     skip_conflicts: bool = False  # watch: sync everything else, report conflicted files
     hold_while_deploying: bool = True  # in-flight deploy → apply nothing, report `held`
+    mark_deploy_pending: bool = False  # push: journal "deploy decision pending" before applying
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,7 @@ class Reconciler:
         self._locked = False
         self._competition: Competition | None = None
         self._selector = Selector(target.files, config_path=target.config_path)
+        self.journal = Journal(store.state_dir, self.key)
 
     # ---------------------------------------------------------------- helpers
     def _emit(self, event: str, **fields: Any) -> None:
@@ -232,7 +235,7 @@ class Reconciler:
     def bind(self) -> int:
         """The agent id: from the state, from ``agent.id`` (verified), or a new agent."""
         with self.locked():
-            aid, _, _ = self._bind()
+            aid, _, _ = self._bind(force=False)
             return aid
 
     def _check_agent(self, aid: int, source: str) -> AgentStatus:
@@ -253,10 +256,12 @@ class Reconciler:
             )
         return status
 
-    def _bind(self) -> tuple[int, bool, AgentStatus | None]:
+    def _bind(self, *, force: bool) -> tuple[int, bool, AgentStatus | None]:
         """(agent id, created now, its status when it already existed)."""
         state = self.store.load(self.key)
         config_id = self.target.agent.id
+        if (config_id is not None or state.agent_id is not None) and self.journal.creating():
+            self.journal.set_creating(None)  # bound after all: that creation no longer matters
         if config_id is not None:
             status = self._check_agent(config_id, "agent.id in mlarena.yaml")
             if state.agent_id != config_id:
@@ -269,12 +274,20 @@ class Reconciler:
             status = self._check_agent(state.agent_id, "bound in .mlarena-sync/")
             self._pin_runtime(state.agent_id, state)
             return state.agent_id, False, status
-        return self._create(), True, None
+        return self._create(force=force), True, None
 
-    def _create(self) -> int:
+    def _create(self, *, force: bool) -> int:
         name = self.target.agent.name
         if not name:
             raise ConfigError("no agent bound: set agent.name (to create one) or agent.id")
+        interrupted = self.journal.creating()
+        if interrupted is not None and not force:
+            raise ConfigError(
+                f"an earlier run was interrupted while creating agent {interrupted!r} in "
+                f"competition {self.cid}: it may exist on the server, but its id never came back",
+                hint="set agent.id in mlarena.yaml to its id (on your ML Arena profile) to bind "
+                "it, or run `mlarena-sync push --force` to create another agent",
+            )
         parts = self.client.token_parts
         if parts is not None and parts.scope != "user":  # the server would answer 403
             raise AuthError(
@@ -283,9 +296,16 @@ class Reconciler:
             )
         # An authenticated read first: a revoked token or a bad runtime creates nothing.
         runtime = resolve_runtime(self.target, self.client.runtime_options(self.cid))
-        aid = self.client.create_agent(self.cid, name)
+        self.journal.set_creating(name)  # a kill before the reply must not create a twin
+        try:
+            aid = self.client.create_agent(self.cid, name)
+        except ApiError as exc:
+            if exc.status_code is not None:  # answered: surely not created
+                self.journal.set_creating(None)
+            raise
         state = TargetState(agent_id=aid)
-        self.store.save(self.key, state)  # bound at once: a crash now never creates a twin
+        self.store.save(self.key, state)  # bound at once
+        self.journal.set_creating(None)
         self._emit("agent_created", agent_id=aid, name=name, competition=self.cid)
         if runtime is not None and runtime.id is not None:
             self.client.set_agent_runtime(aid, runtime.id)
@@ -366,9 +386,9 @@ class Reconciler:
                 f"no files to sync in {self.target.files.root}",
                 hint="check files.root, files.include/exclude and your ignore files",
             )
-        aid, created, before = self._bind()
+        aid, created, before = self._bind(force=options.force)
         remote = self.client.list_files(self.cid, aid)
-        journal = PendingUploads(self.store.state_dir, self.key)
+        journal = self.journal
         pending_state = self.store.load(self.key)
         if recover_pending(journal, pending_state, remote):
             self.store.save(self.key, pending_state)
@@ -387,6 +407,8 @@ class Reconciler:
                 plan, (), (), plan.changes, False, before, True, created, aid, None, local
             )
 
+        if plan.changes and options.mark_deploy_pending:
+            journal.set_deploy_pending(True)
         report = apply_plan(
             self.client,
             self.cid,

@@ -14,7 +14,7 @@ instead of believing a hash of bytes that were never sent.
 
 A kill between the server storing an upload and the state being saved would leave the base
 describing the old file while the server holds the new one: the next push would call that a
-conflict (for a binary file, where only sizes can be compared). :class:`PendingUploads` is a
+conflict (for a binary file, where only sizes can be compared). :class:`Journal` is a
 write-ahead journal: each upload is recorded (old and new base entry) *before* it is sent, and
 :func:`recover_pending` settles the entries left behind, from what the server now holds, at the
 start of the next reconcile. Ambiguous cases keep the old entry, which only costs a re-upload.
@@ -43,7 +43,7 @@ from mlarena_sync.state import BaseEntry, TargetState
 __all__ = [
     "INLINE_LIMIT",
     "PROGRESS_MIN_BYTES",
-    "PendingUploads",
+    "Journal",
     "SyncReport",
     "apply_plan",
     "recover_pending",
@@ -84,12 +84,15 @@ def _entry_from(data: object) -> BaseEntry | None:
     return None
 
 
-class PendingUploads:
-    """``.mlarena-sync/pending-uploads.json``: uploads sent but maybe not recorded in the base.
+class Journal:
+    """``.mlarena-sync/journal.json``: what an interrupted run may have left half done.
 
-    Tolerant: an unreadable journal is treated as empty (it only costs a re-upload)."""
+    Per target key: ``uploads`` sent but maybe not recorded in the base (old and new entry),
+    ``deploy_pending`` (a push applied changes and has not taken its deploy decision yet), and
+    ``creating`` (a create-agent request was sent; its reply, the id, may never have arrived).
+    Tolerant: an unreadable journal is treated as empty (the cost: a re-upload)."""
 
-    FILE = "pending-uploads.json"
+    FILE = "journal.json"
 
     def __init__(self, state_dir: Path, target_key: str) -> None:
         self.path = Path(state_dir) / self.FILE
@@ -103,23 +106,21 @@ class PendingUploads:
         targets = data.get("targets") if isinstance(data, dict) else None
         return targets if isinstance(targets, dict) else {}
 
-    def load(self) -> dict[str, tuple[BaseEntry | None, BaseEntry]]:
-        rows = self._read_all().get(self.key)
-        out: dict[str, tuple[BaseEntry | None, BaseEntry]] = {}
-        if isinstance(rows, dict):
-            for name, row in rows.items():
-                if isinstance(row, dict):
-                    new = _entry_from(row.get("new"))
-                    if new is not None:
-                        out[str(name)] = (_entry_from(row.get("old")), new)
-        return out
+    def _mine(self) -> dict[str, Any]:
+        mine = self._read_all().get(self.key)
+        return mine if isinstance(mine, dict) else {}
 
-    def _write(self, rows: Mapping[str, tuple[BaseEntry | None, BaseEntry]]) -> None:
+    def _update(self, **changes: Any) -> None:
         targets = self._read_all()
-        if rows:
-            targets[self.key] = {
-                n: {"old": _entry_json(o), "new": _entry_json(w)} for n, (o, w) in rows.items()
-            }
+        mine = targets.get(self.key)
+        mine = dict(mine) if isinstance(mine, dict) else {}
+        for k, v in changes.items():
+            if v:
+                mine[k] = v
+            else:
+                mine.pop(k, None)
+        if mine:
+            targets[self.key] = mine
         else:
             targets.pop(self.key, None)
         if not targets:
@@ -127,7 +128,7 @@ class PendingUploads:
                 self.path.unlink()
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".pending.", suffix=".tmp", dir=self.path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=".journal.", suffix=".tmp", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump({"version": 1, "targets": targets}, fh)
@@ -139,19 +140,51 @@ class PendingUploads:
                 os.unlink(tmp)
             raise
 
+    # ---- uploads
+    def load(self) -> dict[str, tuple[BaseEntry | None, BaseEntry]]:
+        rows = self._mine().get("uploads")
+        out: dict[str, tuple[BaseEntry | None, BaseEntry]] = {}
+        if isinstance(rows, dict):
+            for name, row in rows.items():
+                if isinstance(row, dict):
+                    new = _entry_from(row.get("new"))
+                    if new is not None:
+                        out[str(name)] = (_entry_from(row.get("old")), new)
+        return out
+
     def add(self, name: str, old: BaseEntry | None, new: BaseEntry) -> None:
         rows = self.load()
         rows[name] = (old, new)
-        self._write(rows)
+        self._update(
+            uploads={
+                n: {"old": _entry_json(o), "new": _entry_json(w)} for n, (o, w) in rows.items()
+            }
+        )
 
     def clear(self) -> None:
-        if self.path.exists():
-            self._write({})
+        """Forget the uploads (all recorded in the base)."""
+        if self._mine().get("uploads"):
+            self._update(uploads=None)
+
+    # ---- a push's deploy decision
+    def deploy_pending(self) -> bool:
+        return self._mine().get("deploy_pending") is True
+
+    def set_deploy_pending(self, pending: bool) -> None:
+        if self.deploy_pending() != pending:
+            self._update(deploy_pending=pending)
+
+    # ---- agent creation
+    def creating(self) -> str | None:
+        """The agent name of a create request whose reply never came, if any."""
+        value = self._mine().get("creating")
+        return value if isinstance(value, str) else None
+
+    def set_creating(self, name: str | None) -> None:
+        self._update(creating=name)
 
 
-def recover_pending(
-    journal: PendingUploads, state: TargetState, remote: Mapping[str, RemoteFile]
-) -> bool:
+def recover_pending(journal: Journal, state: TargetState, remote: Mapping[str, RemoteFile]) -> bool:
     """Settle uploads a killed run left in the journal; True when the base changed."""
     rows = journal.load()
     if not rows:
@@ -231,7 +264,7 @@ def apply_plan(
     *,
     entry: str,
     on_event: EventSink | None = None,
-    journal: PendingUploads | None = None,
+    journal: Journal | None = None,
 ) -> SyncReport:
     """Upload and delete as ``plan`` says; ``state.files`` (the base) is updated and ``save``d
     after every operation. Raises the client's errors (the state stays true to what was done)."""

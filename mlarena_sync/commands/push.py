@@ -74,12 +74,16 @@ def _wait_settled(ws: Workspace, client: ArenaClient, aid: int, opts: PushOption
 
 
 def _decide(
-    ws: Workspace, client: ArenaClient, result: ReconcileResult, opts: PushOptions
+    ws: Workspace,
+    client: ArenaClient,
+    result: ReconcileResult,
+    opts: PushOptions,
+    changed: bool,
 ) -> DeployDecision:
     base = DeployContext(
         caller="push",
         now=ws.clock.now(),
-        changed=result.changed,
+        changed=changed,
         forced=opts.force_deploy,
         enabled=opts.deploy,
         in_flight=result.agent_status.in_flight,
@@ -106,7 +110,7 @@ def _decide(
     ctx = DeployContext(
         caller="push",
         now=ws.clock.now(),
-        changed=result.changed,
+        changed=changed,
         forced=opts.force_deploy,
         enabled=opts.deploy,
         in_flight=result.agent_status.in_flight,
@@ -126,7 +130,9 @@ def push(ws: Workspace, opts: PushOptions) -> int:
     cid = ws.target.competition
     with ws.client() as client:
         rec = ws.reconciler(client)
-        options = ReconcileOptions(force=opts.force, hold_while_deploying=not opts.force)
+        options = ReconcileOptions(
+            force=opts.force, hold_while_deploying=not opts.force, mark_deploy_pending=True
+        )
         result = rec.reconcile(options)
         waited = 0
         while result.held and result.agent_id is not None:
@@ -170,13 +176,18 @@ def push(ws: Workspace, opts: PushOptions) -> int:
                 message=result.validation_message,
             )
 
-        decision = _decide(ws, client, result, opts)
+        # A push killed after its uploads and before its deploy left this flag: its changes
+        # count as this push's, so they get deployed once.
+        changed = result.changed or rec.journal.deploy_pending()
+        decision = _decide(ws, client, result, opts, changed)
         if not decision.deploy:
+            rec.journal.set_deploy_pending(False)
             return _not_deployed(ws, result, decision, synced)
 
         try:
             outcome = request_deploy(client, cid, aid)
         except QuotaError as exc:
+            rec.journal.set_deploy_pending(False)
             when = exc.next_available_at
             slot = f"; next slot at {when.isoformat(timespec='seconds')}" if when else ""
             raise QuotaError(
@@ -185,6 +196,7 @@ def push(ws: Workspace, opts: PushOptions) -> int:
                 next_available_at=when,
             ) from None
         record_deploy(ws.store, ws.key, ws.clock.now())
+        rec.journal.set_deploy_pending(False)
         out.event(
             "deploy_requested",
             agent_id=aid,

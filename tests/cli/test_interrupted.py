@@ -1,0 +1,56 @@
+"""A push interrupted at the worst moments: the next one finishes the job, never twice."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlarena_sync.api.client import ArenaClient
+from mlarena_sync.arena import FakeArena
+from mlarena_sync.errors import TransportError
+
+from .conftest import CREATE_ROUTE, DEPLOY_ROUTE, Cli, Project, hits, in_project, mutating
+
+
+def test_push_dying_between_uploads_and_deploy_is_deployed_by_the_next(
+    arena: FakeArena, cli: Cli, project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli(*in_project(project, "push", "--wait")).code == 0
+    project.write("lib/helper.py", "SIDE = 0\n")
+    with monkeypatch.context() as m:
+
+        def die(*args: object) -> object:
+            raise RuntimeError("killed")
+
+        m.setattr("mlarena_sync.commands.push.request_deploy", die)
+        assert cli(*in_project(project, "push")).code == 1
+    arena.reset_counters()
+    res = cli(*in_project(project, "push", "--wait"))
+    assert res.code == 0, res.text
+    assert hits(arena.counters, DEPLOY_ROUTE) == 1
+    arena.reset_counters()
+    again = cli(*in_project(project, "push"))
+    assert again.code == 0, again.text
+    assert mutating(arena.counters) == {}, "deployed once, not on every push after"
+
+
+def test_lost_create_reply_never_makes_a_silent_twin(
+    arena: FakeArena, cli: Cli, project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_create = ArenaClient.create_agent
+
+    def created_but_reply_lost(self: ArenaClient, cid: int, name: str, *a: object) -> int:
+        real_create(self, cid, name)
+        raise TransportError("the connection dropped")
+
+    with monkeypatch.context() as m:
+        m.setattr(ArenaClient, "create_agent", created_but_reply_lost)
+        assert cli(*in_project(project, "push")).code == 1
+    arena.reset_counters()
+    res = cli(*in_project(project, "push"))
+    assert res.code == 2, res.text
+    assert "agent.id" in res.err and "--force" in res.err
+    assert mutating(arena.counters) == {}
+    forced = cli(*in_project(project, "push", "--force", "--no-deploy"))
+    assert forced.code == 0, forced.text
+    assert hits(arena.counters, CREATE_ROUTE) == 1
+    assert cli(*in_project(project, "push", "--no-deploy")).code == 0
