@@ -17,8 +17,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 from mlarena_sync.arena import FakeArena
 
 from ._kit import (
@@ -161,12 +159,6 @@ def test_kill9_push_at_random_points_loses_nothing(
     assert len([a for a in arena.store.agents.values() if a.owner_id == 1]) == 1, "extra agents"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: commands/push.py _decide deploys only when this reconcile changed something; "
-    "a push killed after its uploads and before its deploy leaves no trace, so the next push "
-    "never deploys (needs a deploy-pending flag in TargetState)",
-)
 def test_kill9_between_uploads_and_deploy_next_push_deploys_once(
     arena: FakeArena, token: str, cli: Cli, tmp_path: Path
 ) -> None:
@@ -205,11 +197,6 @@ def test_kill9_between_uploads_and_deploy_next_push_deploys_once(
     assert arena.deploy_count(aid) == 1, "the interrupted push's deploy was lost"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: reconcile.py Reconciler._create saves the binding only after the create-agent "
-    "reply; killed while waiting for it, the next push silently creates a twin agent",
-)
 def test_kill9_during_agent_creation_binds_one_agent(
     arena: FakeArena, token: str, cli: Cli, tmp_path: Path
 ) -> None:
