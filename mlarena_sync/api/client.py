@@ -88,6 +88,22 @@ class Timeouts:
     deploy: float = 60.0
 
 
+@dataclass(frozen=True)
+class _Call:
+    """One API call, as :meth:`ArenaClient._send` sends it."""
+
+    method: str
+    route: str  # the path template (``{cid}``-style), logged instead of the URL
+    segments: Mapping[str, int | str]
+    what: str  # the call's subject in messages ("agent 12 of competition 3")
+    read_timeout: float
+    retried: bool
+    auth: bool = True
+    json: object | None = None
+    data: Mapping[str, str] | None = None
+    body: BodyFactory | None = None
+
+
 class ArenaClient:
     """The ML Arena API (v0 routes). Use as a context manager, or call :meth:`close`."""
 
@@ -140,38 +156,26 @@ class ArenaClient:
 
     # ---- the one request path --------------------------------------------------------------
 
-    def _request(
+    def _request(self, call: _Call, *, file_name: str | None = None) -> requests.Response:
+        """Send ``call`` (with retries if ``call.retried``); raise ours for any failure or non-2xx.
+
+        ``file_name`` marks a file PUT whose 400/413/422 is an input problem of that file.
+        """
+        try:
+            response = self._send(call)
+        except requests.RequestException as exc:
+            raise transport_error(exc, what=call.what, token=self._token) from None
+        return self._checked(response, call.what, file_name=file_name)
+
+    def _checked(
         self,
-        method: str,
-        route: str,
-        segments: Mapping[str, int | str],
-        *,
+        response: requests.Response,
         what: str,
-        read_timeout: float,
-        retried: bool,
-        auth: bool = True,
-        json: object | None = None,
-        data: Mapping[str, str] | None = None,
-        body: BodyFactory | None = None,
+        *,
         deploy_route: bool = False,
         file_name: str | None = None,
     ) -> requests.Response:
-        """Send one call (with retries if ``retried``); raise ours for any failure or non-2xx."""
-        try:
-            response = self._send(
-                method,
-                route,
-                segments,
-                what=what,
-                read_timeout=read_timeout,
-                retried=retried,
-                auth=auth,
-                json=json,
-                data=data,
-                body=body,
-            )
-        except requests.RequestException as exc:
-            raise transport_error(exc, what=what, token=self._token) from None
+        """``response`` when it is a 2xx; otherwise closed, and ours raised for it."""
         try:
             raise_for_status(
                 response,
@@ -185,46 +189,45 @@ class ArenaClient:
             raise
         return response
 
-    def _send(
-        self,
-        method: str,
-        route: str,
-        segments: Mapping[str, int | str],
-        *,
-        what: str,
-        read_timeout: float,
-        retried: bool,
-        auth: bool = True,
-        json: object | None = None,
-        data: Mapping[str, str] | None = None,
-        body: BodyFactory | None = None,
-    ) -> requests.Response:
+    def _send(self, call: _Call) -> requests.Response:
         """The HTTP exchange itself: any reply is returned; transport failures propagate.
 
-        ``route`` is the path template (``{cid}``-style), logged instead of the URL. ``body``
-        builds a fresh streamed body for every attempt (a retried upload rereads its file).
+        ``call.body`` builds a fresh streamed body for every attempt (a retried upload rereads
+        its file).
         """
-        if auth and self._token is None:
+        if call.auth and self._token is None:
             raise AuthError(
-                f"{what}: an API token is required",
+                f"{call.what}: an API token is required",
                 hint="set MLARENA_API_KEY to a token of scope `user` from your ML Arena profile",
             )
-        url = self.base_url + route.format(**{k: segment(v) for k, v in segments.items()})
+        method, route, body = call.method, call.route, call.body
+        url = self.base_url + route.format(**{k: segment(v) for k, v in call.segments.items()})
         credentials: requests.auth.AuthBase = (
             Bearer(self._token) if self._token is not None else NoAuth()
         )
-        timeout = (self.timeouts.connect, read_timeout)
+        common: dict[str, Any] = {
+            "auth": credentials,
+            "timeout": (self.timeouts.connect, call.read_timeout),
+            "allow_redirects": False,
+        }
         attempt = 0
 
         def send() -> requests.Response:
             nonlocal attempt
             attempt += 1
             started = time.monotonic()
-            common: dict[str, Any] = {
-                "auth": credentials,
-                "timeout": timeout,
-                "allow_redirects": False,
-            }
+
+            def logged(**outcome: object) -> None:
+                elapsed_ms = round((time.monotonic() - started) * 1000, 1)
+                log.debug(
+                    "api_request",
+                    method=method,
+                    route=route,
+                    **outcome,
+                    elapsed_ms=elapsed_ms,
+                    attempt=attempt,
+                )
+
             try:
                 if body is not None:
                     with body() as upload:
@@ -234,29 +237,15 @@ class ArenaClient:
                         )
                 else:
                     response = self._session.request(
-                        method, url, headers=self._headers, json=json, data=data, **common
+                        method, url, headers=self._headers, json=call.json, data=call.data, **common
                     )
             except requests.RequestException as exc:
-                log.debug(
-                    "api_request",
-                    method=method,
-                    route=route,
-                    error=type(exc).__name__,
-                    elapsed_ms=round((time.monotonic() - started) * 1000, 1),
-                    attempt=attempt,
-                )
+                logged(error=type(exc).__name__)
                 raise
-            log.debug(
-                "api_request",
-                method=method,
-                route=route,
-                status=response.status_code,
-                elapsed_ms=round((time.monotonic() - started) * 1000, 1),
-                attempt=attempt,
-            )
+            logged(status=response.status_code)
             return response
 
-        retry = make_retry(self.retry_total, self.backoff_factor) if retried else None
+        retry = make_retry(self.retry_total, self.backoff_factor) if call.retried else None
         return send_with_retries(send, method=method, route=route, retry=retry, sleep=self._sleep)
 
     def _json(self, response: requests.Response, what: str) -> Any:
@@ -266,13 +255,15 @@ class ArenaClient:
         self, route: str, segments: Mapping[str, int | str], what: str, *, auth: bool = True
     ) -> Any:
         response = self._request(
-            "GET",
-            route,
-            segments,
-            what=what,
-            read_timeout=self.timeouts.read,
-            retried=True,
-            auth=auth,
+            _Call(
+                "GET",
+                route,
+                segments,
+                what=what,
+                read_timeout=self.timeouts.read,
+                retried=True,
+                auth=auth,
+            )
         )
         return self._json(response, what)
 
@@ -305,13 +296,15 @@ class ArenaClient:
         if copy_from is not None:
             payload["copy_from_agent_id"] = copy_from
         response = self._request(
-            "POST",
-            _AGENTS + "/competition/{cid}",
-            {"cid": cid},
-            what=what,
-            read_timeout=self.timeouts.create,
-            retried=False,
-            json=payload,
+            _Call(
+                "POST",
+                _AGENTS + "/competition/{cid}",
+                {"cid": cid},
+                what=what,
+                read_timeout=self.timeouts.create,
+                retried=False,
+                json=payload,
+            )
         )
         obj = as_object(self._json(response, what), what)
         agent_id = obj.get("attache_agent_id", obj.get("id"))
@@ -322,12 +315,14 @@ class ArenaClient:
     def delete_agent(self, cid: int, aid: int) -> None:
         """Soft-delete an agent; sent once."""
         self._request(
-            "DELETE",
-            _AGENTS + "/competition/{cid}/{aid}",
-            {"cid": cid, "aid": aid},
-            what=f"agent {aid} of competition {cid}",
-            read_timeout=self.timeouts.read,
-            retried=False,
+            _Call(
+                "DELETE",
+                _AGENTS + "/competition/{cid}/{aid}",
+                {"cid": cid, "aid": aid},
+                what=f"agent {aid} of competition {cid}",
+                read_timeout=self.timeouts.read,
+                retried=False,
+            )
         )
 
     def status(self, cid: int, aid: int) -> AgentStatus:
@@ -348,13 +343,15 @@ class ArenaClient:
         """Pin a runtime (an idempotent PUT, so retried)."""
         what = f"runtime of agent {aid}"
         response = self._request(
-            "PUT",
-            _AGENTS + "/agent_runtime/{aid}",
-            {"aid": aid},
-            what=what,
-            read_timeout=self.timeouts.read,
-            retried=True,
-            json={"docker_image_agent_runtime_id": runtime_id},
+            _Call(
+                "PUT",
+                _AGENTS + "/agent_runtime/{aid}",
+                {"aid": aid},
+                what=what,
+                read_timeout=self.timeouts.read,
+                retried=True,
+                json={"docker_image_agent_runtime_id": runtime_id},
+            )
         )
         runtime = Runtime.optional_from_json(self._json(response, what))
         return runtime or Runtime(runtime_id, None, None, None, None, None)
@@ -390,13 +387,15 @@ class ArenaClient:
         """
         what = f"upload of {name!r} to agent {aid}"
         response = self._request(
-            "PUT",
-            _AGENTS + "/competition/{cid}/{aid}/file",
-            {"cid": cid, "aid": aid},
-            what=what,
-            read_timeout=self.timeouts.upload,
-            retried=True,
-            body=lambda: upload_body(name, source, progress),
+            _Call(
+                "PUT",
+                _AGENTS + "/competition/{cid}/{aid}/file",
+                {"cid": cid, "aid": aid},
+                what=what,
+                read_timeout=self.timeouts.upload,
+                retried=True,
+                body=lambda: upload_body(name, source, progress),
+            ),
             file_name=name,
         )
         return FileOpResult.from_json(self._json(response, what))
@@ -405,13 +404,15 @@ class ArenaClient:
         """Delete ``name`` (the upload PUT with a form field ``delete_file``); retried."""
         what = f"delete of {name!r} from agent {aid}"
         response = self._request(
-            "PUT",
-            _AGENTS + "/competition/{cid}/{aid}/file",
-            {"cid": cid, "aid": aid},
-            what=what,
-            read_timeout=self.timeouts.upload,
-            retried=True,
-            data={"delete_file": name},
+            _Call(
+                "PUT",
+                _AGENTS + "/competition/{cid}/{aid}/file",
+                {"cid": cid, "aid": aid},
+                what=what,
+                read_timeout=self.timeouts.upload,
+                retried=True,
+                data={"delete_file": name},
+            ),
             file_name=name,
         )
         return FileOpResult.from_json(self._json(response, what))
@@ -436,12 +437,14 @@ class ArenaClient:
         started = datetime.now(timezone.utc)
         try:
             response = self._send(
-                "PUT",
-                route,
-                {"cid": cid, "aid": aid},
-                what=what,
-                read_timeout=self.timeouts.deploy,
-                retried=False,
+                _Call(
+                    "PUT",
+                    route,
+                    {"cid": cid, "aid": aid},
+                    what=what,
+                    read_timeout=self.timeouts.deploy,
+                    retried=False,
+                )
             )
         except requests.RequestException as exc:
             lost = transport_error(exc, what=what, token=self._token)
@@ -449,11 +452,7 @@ class ArenaClient:
                 raise lost from None  # it never left: nothing was spent
             log.warning("deploy_reply_lost", agent_id=aid, reason=lost.message)
             return self._after_lost_deploy(cid, aid, started, lost.message)
-        try:
-            raise_for_status(response, what=what, token=self._token, deploy_route=True)
-        except MlarenaSyncError:
-            response.close()
-            raise
+        self._checked(response, what, deploy_route=True)
         return DeployOutcome.from_json(self._json(response, what))
 
     def _after_lost_deploy(self, cid: int, aid: int, started: datetime, lost: str) -> DeployOutcome:
