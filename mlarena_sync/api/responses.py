@@ -56,7 +56,11 @@ def _body(response: requests.Response) -> Any:
 
 def server_message(response: requests.Response, token: str | None) -> str:
     """The server's reason: ``{"error": ...}`` (or ``message``), else the start of the body."""
-    body = _body(response)
+    return _message(response, _body(response), token)
+
+
+def _message(response: requests.Response, body: Any, token: str | None) -> str:
+    """:func:`server_message` from the already decoded ``body``."""
     text: str | None = None
     if isinstance(body, Mapping):
         for key in ("error", "message", "detail"):
@@ -119,22 +123,15 @@ def raise_for_status(
             status_code=code,
             hint=f"if {redact(_origin(target), token)} is the right server, set `server:` to it",
         )
-    message = server_message(response, token)
     body = _body(response)
-    if code == 401:
-        raise AuthError(
-            f"the server refused the API token (401: {message})",
-            status_code=code,
-            hint=_TOKEN_HINT,
-            body=body,
+    message = _message(response, body, token)
+    if code in (401, 403):
+        refused = (
+            f"the server refused the API token (401: {message})"
+            if code == 401
+            else f"permission refused for {what} (403: {message})"
         )
-    if code == 403:
-        raise AuthError(
-            f"permission refused for {what} (403: {message})",
-            status_code=code,
-            hint=_TOKEN_HINT,
-            body=body,
-        )
+        raise AuthError(refused, status_code=code, hint=_TOKEN_HINT, body=body)
     if code == 404:
         raise NotFoundError(
             f"{what}: not found or not yours (404: {message})",
