@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 
 @dataclass
@@ -29,6 +29,19 @@ def route_matches(selector: str | None, key: str, endpoint: str) -> bool:
         return True
     template = key.split(" ", 1)[-1]
     return selector in (key, template, endpoint)
+
+
+_Rule = TypeVar("_Rule", FailRule, DropRule)
+
+
+def _take(rules: list[_Rule], key: str, endpoint: str) -> tuple[_Rule | None, list[_Rule]]:
+    """Use up one count of the first rule matching the request: ``(that rule or None, the rules
+    still to apply)``."""
+    for rule in rules:
+        if rule.count > 0 and route_matches(rule.route, key, endpoint):
+            rule.count -= 1
+            return rule, [r for r in rules if r.count > 0]
+    return None, rules
 
 
 class Faults:
@@ -74,21 +87,14 @@ class Faults:
     def take_failure(self, key: str, endpoint: str) -> FailRule | None:
         """Consume one injected failure matching this request, if any."""
         with self._lock:
-            for rule in self._fails:
-                if rule.count > 0 and route_matches(rule.route, key, endpoint):
-                    rule.count -= 1
-                    self._fails = [r for r in self._fails if r.count > 0]
-                    return rule
-        return None
+            rule, self._fails = _take(self._fails, key, endpoint)
+            return rule
 
     def take_drop(self, key: str, endpoint: str) -> bool:
+        """Consume one injected drop matching this request; True if there was one."""
         with self._lock:
-            for rule in self._drops:
-                if rule.count > 0 and route_matches(rule.route, key, endpoint):
-                    rule.count -= 1
-                    self._drops = [r for r in self._drops if r.count > 0]
-                    return True
-        return False
+            rule, self._drops = _take(self._drops, key, endpoint)
+            return rule is not None
 
     def has_drops(self) -> bool:
         with self._lock:
