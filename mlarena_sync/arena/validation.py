@@ -45,17 +45,26 @@ def find_agent_class(source: str) -> str | None:
     return with_predict[0] if with_predict else None
 
 
-def validate_code(folder: Path) -> Verdict:
-    path = folder / ENTRY
+def _required_text(folder: Path, name: str, needed: str) -> str | Verdict:
+    """The text of ``folder/name``, or the failed verdict when it is missing or binary."""
+    path = folder / name
     if not path.is_file():
-        return Verdict(
-            False,
-            f"{ENTRY} is missing: a code competition needs {ENTRY} defining an agent class "
-            "(`class Agent:` with a `predict(self, observation)` method)",
-        )
+        return Verdict(False, f"{name} is missing: {needed}")
     text = read_text(path)
     if text is None:
-        return Verdict(False, f"{ENTRY} is not a UTF-8 text file (or is over 1 MB)")
+        return Verdict(False, f"{name} is not a UTF-8 text file (or is over 1 MB)")
+    return text
+
+
+def validate_code(folder: Path) -> Verdict:
+    text = _required_text(
+        folder,
+        ENTRY,
+        f"a code competition needs {ENTRY} defining an agent class "
+        "(`class Agent:` with a `predict(self, observation)` method)",
+    )
+    if isinstance(text, Verdict):
+        return text
     try:
         name = find_agent_class(text)
     except SyntaxError as exc:
@@ -70,16 +79,13 @@ def validate_code(folder: Path) -> Verdict:
 
 
 def validate_submission(folder: Path) -> Verdict:
-    path = folder / SUBMISSION
-    if not path.is_file():
-        return Verdict(
-            False,
-            f"{SUBMISSION} is missing: a file competition needs {SUBMISSION} with the "
-            f"columns {','.join(SUBMISSION_COLUMNS)}",
-        )
-    text = read_text(path)
-    if text is None:
-        return Verdict(False, f"{SUBMISSION} is not a UTF-8 text file (or is over 1 MB)")
+    text = _required_text(
+        folder,
+        SUBMISSION,
+        f"a file competition needs {SUBMISSION} with the columns {','.join(SUBMISSION_COLUMNS)}",
+    )
+    if isinstance(text, Verdict):
+        return text
     try:
         rows = parse_submission(text)
     except ValueError as exc:
