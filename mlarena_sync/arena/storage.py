@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -53,9 +54,12 @@ def language_of(name: str) -> str:
     return LANGUAGES.get(Path(name).suffix.lower(), "plaintext")
 
 
-def read_text(path: Path) -> str | None:
-    """The file's text, or None when it is served as binary (over 1 MB, not UTF-8, NUL)."""
-    if path.stat().st_size > TEXT_LIMIT:
+def read_text(path: Path, size: int | None = None) -> str | None:
+    """The file's text, or None when it is served as binary (over 1 MB, not UTF-8, NUL).
+
+    ``size`` is the file's size when the caller has already read it.
+    """
+    if (path.stat().st_size if size is None else size) > TEXT_LIMIT:
         return None
     data = path.read_bytes()
     if b"\x00" in data:
@@ -90,12 +94,13 @@ class AgentFiles:
         out: dict[str, dict[str, Any]] = {}
         for name in self.names(aid):
             path = self.folder(aid) / name
-            text = read_text(path)
+            size = path.stat().st_size
+            text = read_text(path, size)
             out[name] = {
                 "content": text,
                 "language": language_of(name),
                 "is_binary": text is None,
-                "size": path.stat().st_size,
+                "size": size,
             }
         return out
 
@@ -115,12 +120,7 @@ class AgentFiles:
         return size
 
     def write_bytes(self, aid: int, name: str, data: bytes) -> None:
-        folder = self.folder(aid)
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".partial-")
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, folder / name)
+        self.write_stream(aid, name, io.BytesIO(data))
 
     def delete(self, aid: int, name: str) -> bool:
         path = self.path(aid, name)
