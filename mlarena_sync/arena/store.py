@@ -30,8 +30,11 @@ from mlarena_sync.arena.model import (
     D_FAILED,
     D_QUEUED,
     D_RUNNING,
+    D_SUCCEEDED,
     DELETED,
     DEPLOY_FAILED,
+    DEPLOY_QUEUE,
+    DEPLOY_RUN,
     IN_FLIGHT,
     UPLOAD_FAILED,
     UPLOAD_VALIDATED,
@@ -59,6 +62,11 @@ def refuse(status: int, error: str, **extra: Any) -> NoReturn:
     abort(json_response({"error": error, **extra}, status))
 
 
+def _first_ids() -> dict[str, int]:
+    """The next id of each kind of record in a freshly seeded store."""
+    return {"agent": seed.FIRST_NEW_AGENT_ID, "deployment": 1, "game": 1}
+
+
 class ArenaStore:
     """Agents, deploys and games of one fake arena; see ``docs/fake-arena.md``."""
 
@@ -73,7 +81,7 @@ class ArenaStore:
         self.deployments: dict[int, Deployment] = {}
         self.games: dict[int, Game] = {}
         self.queue: list[int] = []  # deployment ids waiting, oldest first
-        self.next_ids = {"agent": seed.FIRST_NEW_AGENT_ID, "deployment": 1, "game": 1}
+        self.next_ids = _first_ids()
         self.sign_key = secrets.token_hex(16)
         self.generation = 0  # bumped by reset(): the simulator drops older work
         self.on_cancel: Callable[[int], None] = lambda _did: None
@@ -98,7 +106,7 @@ class ArenaStore:
                 dep.status = D_QUEUED
                 dep.queued_monotonic = time.monotonic()
                 self.queue.append(dep.id)
-                self.agents[dep.agent_id].status = "deploy_queue"
+                self.agents[dep.agent_id].status = DEPLOY_QUEUE
         return True
 
     def save(self) -> None:
@@ -147,7 +155,7 @@ class ArenaStore:
             self.deployments.clear()
             self.games.clear()
             self.queue.clear()
-            self.next_ids = {"agent": seed.FIRST_NEW_AGENT_ID, "deployment": 1, "game": 1}
+            self.next_ids = _first_ids()
             self.files.wipe()
             self._seed()
             self.work.notify_all()
@@ -253,7 +261,7 @@ class ArenaStore:
             )
             self.deployments[dep.id] = dep
             self.queue.append(dep.id)
-            agent.status = "deploy_queue"
+            agent.status = DEPLOY_QUEUE
             agent.last_status_message = "Deploy queued"
             agent.latest_deploy_id = dep.id
             self.save()
@@ -265,12 +273,12 @@ class ArenaStore:
             queue_info = None
             run_info = None
             dep = self.deployments.get(agent.latest_deploy_id or -1)
-            if agent.status == "deploy_queue" and dep is not None and dep.id in self.queue:
+            if agent.status == DEPLOY_QUEUE and dep is not None and dep.id in self.queue:
                 queue_info = {
                     "position_in_queue": f"{self.queue.index(dep.id) + 1}/{len(self.queue)}",
                     "in_queue_for_second": int(max(0.0, now_monotonic - dep.queued_monotonic)),
                 }
-            if agent.status == "deploy_run" and dep is not None:
+            if agent.status == DEPLOY_RUN and dep is not None:
                 run_info = {"results": [dict(r) for r in dep.results]}
             return {
                 "status": agent.status,
@@ -307,7 +315,7 @@ class ArenaStore:
                 self.queue.remove(did)
             dep.status = D_RUNNING
             agent = self.agents[dep.agent_id]
-            agent.status = "deploy_run"
+            agent.status = DEPLOY_RUN
             agent.last_status_message = "Deploy running"
             self.save()
             return dep
@@ -356,7 +364,7 @@ class ArenaStore:
                 self.add_game(dep, *game)
             dep.finished_at = iso(self.clock())
             if failure is None:
-                dep.status = "succeeded"
+                dep.status = D_SUCCEEDED
                 agent.status = ACTIVE
                 agent.mean_reward = reward
                 agent.last_status_message = f"Deployed: mean reward {reward}"
