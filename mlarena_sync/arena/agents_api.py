@@ -10,17 +10,10 @@ from werkzeug.wrappers import Request, Response
 from mlarena_sync.arena import seed
 from mlarena_sync.arena.auth import require
 from mlarena_sync.arena.host import ArenaHost
-from mlarena_sync.arena.model import DELETED, DEPLOYABLE, Agent, Competition
+from mlarena_sync.arena.model import DELETED, DEPLOY_QUEUE, DEPLOYABLE, Agent
 from mlarena_sync.arena.quotas import active_limits, deployment_limits
-from mlarena_sync.arena.storage import unsafe_name_reason
+from mlarena_sync.arena.storage import read_text, unsafe_name_reason
 from mlarena_sync.arena.store import json_response, refuse
-
-
-def _visible_competition(cid: int, user_id: int) -> Competition:
-    comp = seed.competition(cid)
-    if comp is None or not (comp.is_public or comp.owner_id == user_id):
-        refuse(404, "Competition not found")
-    return comp
 
 
 def _agent(host: ArenaHost, request: Request, cid: int | None, aid: int) -> tuple[int, Agent]:
@@ -30,7 +23,9 @@ def _agent(host: ArenaHost, request: Request, cid: int | None, aid: int) -> tupl
 
 def create_agent(host: ArenaHost, request: Request, cid: int) -> Response:
     user = require(request)
-    comp = _visible_competition(cid, user.id)
+    comp = seed.visible_competition(cid, user.id)
+    if comp is None:
+        refuse(404, "Competition not found")
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         refuse(400, 'Send a JSON body {"agent_name": ...}')
@@ -68,19 +63,18 @@ def list_files(host: ArenaHost, request: Request, cid: int, aid: int) -> Respons
 
 def file_content(host: ArenaHost, request: Request, cid: int, aid: int, name: str) -> Response:
     _, agent = _agent(host, request, cid, aid)
-    listing = host.store.files.listing(agent.id) if unsafe_name_reason(name) is None else {}
-    entry = listing.get(name)
-    if entry is None:
+    path = host.store.files.path(agent.id, name) if unsafe_name_reason(name) is None else None
+    if path is None:
         refuse(404, f"File '{name}' not found")
-    if entry["is_binary"]:
+    text = read_text(path)
+    if text is None:
         refuse(400, f"File '{name}' is binary (or over 1 MB): it has no text content")
-    return json_response({"content": entry["content"]})
+    return json_response({"content": text})
 
 
 def put_file(host: ArenaHost, request: Request, cid: int, aid: int) -> Response:
     _, agent = _agent(host, request, cid, aid)
-    comp = seed.competition(agent.competition_id)
-    assert comp is not None
+    comp = seed.competition_of(agent)
     store = host.store
     store.check_writable(agent)
     upload = request.files.get("file")
@@ -119,8 +113,7 @@ def put_file(host: ArenaHost, request: Request, cid: int, aid: int) -> Response:
 
 
 def _limits(host: ArenaHost, agent: Agent, user_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    comp = seed.competition(agent.competition_id)
-    assert comp is not None
+    comp = seed.competition_of(agent)
     store = host.store
     limits = deployment_limits(
         store.deployments.values(), user_id, store.clock(), host.deploy_limit
@@ -162,7 +155,7 @@ def deploy(host: ArenaHost, request: Request, cid: int, aid: int) -> Response:
     if hang > 0:
         host.stopping.wait(hang)
     return json_response(
-        {"message": "Deployment queued", "deployment_id": dep.id, "status": "deploy_queue"}, 202
+        {"message": "Deployment queued", "deployment_id": dep.id, "status": DEPLOY_QUEUE}, 202
     )
 
 
@@ -183,8 +176,7 @@ def status(host: ArenaHost, request: Request, cid: int, aid: int) -> Response:
 
 def games(host: ArenaHost, request: Request, aid: int) -> Response:
     _, agent = _agent(host, request, None, aid)
-    comp = seed.competition(agent.competition_id)
-    assert comp is not None
+    comp = seed.competition_of(agent)
     base = request.host_url.rstrip("/")
     return json_response(
         {
@@ -202,8 +194,8 @@ def games(host: ArenaHost, request: Request, aid: int) -> Response:
 
 def runtime_options(host: ArenaHost, request: Request, cid: int) -> Response:
     user = require(request)
-    comp = seed.competition(cid)
-    if comp is None or not (comp.is_public or comp.owner_id == user.id):
+    comp = seed.visible_competition(cid, user.id)
+    if comp is None:
         refuse(500, "Failed to fetch runtime options")
     return json_response([rt.to_json() for rt in seed.RUNTIMES if rt.engine == comp.engine])
 
@@ -224,8 +216,7 @@ def set_agent_runtime(host: ArenaHost, request: Request, aid: int) -> Response:
     runtime = seed.runtime(rid)
     if runtime is None:
         refuse(404, f"Runtime {rid} not found")
-    comp = seed.competition(agent.competition_id)
-    assert comp is not None
+    comp = seed.competition_of(agent)
     if runtime.engine != comp.engine:
         refuse(
             400,

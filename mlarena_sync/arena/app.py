@@ -54,18 +54,18 @@ def competitions(host: ArenaHost, request: Request) -> Response:
 
 def competition(host: ArenaHost, request: Request, cid: int) -> Response:
     user = viewer(request)
-    comp = seed.competition(cid)
-    if comp is None or not (comp.is_public or (user is not None and user.id == comp.owner_id)):
+    comp = seed.visible_competition(cid, user.id if user else None)
+    if comp is None:
         refuse(404, "Competition not found")
     return json_response(comp.detail())
 
 
 def leaderboard(host: ArenaHost, request: Request, cid: int) -> Response:
     user = viewer(request)
-    comp = seed.competition(cid)
-    if comp is None or not (comp.is_public or (user is not None and user.id == comp.owner_id)):
+    viewer_id = user.id if user else None
+    if seed.visible_competition(cid, viewer_id) is None:
         refuse(500, "Failed to fetch leaderboard")
-    return json_response(host.store.leaderboard(cid, user.id if user else None))
+    return json_response(host.store.leaderboard(cid, viewer_id))
 
 
 def game_log(host: ArenaHost, request: Request, gid: int) -> Response:
@@ -161,10 +161,11 @@ class ArenaApp:
         try:
             endpoint, values = adapter.match()
             endpoint = str(endpoint)
+            key = self.key_for(endpoint, request.method)
             if endpoint != "control":
-                self.host.request_counters.hit(self.key_for(endpoint, request.method))
+                self.host.request_counters.hit(key)
             if request.path.startswith("/api/"):
-                injected = self.inject(request, self.key_for(endpoint, request.method), endpoint)
+                injected = self.inject(key, endpoint)
                 if injected is not None:
                     return injected
             return self.handlers[endpoint](self.host, request, **values)
@@ -181,7 +182,7 @@ class ArenaApp:
             log.exception("fake_arena_handler_crashed", path=request.path)
             return json_response({"error": "Internal Server Error"}, 500)
 
-    def inject(self, request: Request, key: str, endpoint: str) -> Response | None:
+    def inject(self, key: str, endpoint: str) -> Response | None:
         faults = self.host.faults
         if faults.latency > 0:
             self.host.stopping.wait(faults.latency)

@@ -179,10 +179,8 @@ class FakeArena:
             agent = self.store.agents.get(aid)
             if agent is None:
                 raise KeyError(f"no agent {aid}")
-            comp = seed.competition(agent.competition_id)
-            assert comp is not None
             self.store.files.write_bytes(aid, name, content.encode("utf-8"))
-            self.store.after_file_change(agent, comp)
+            self.store.after_file_change(agent, seed.competition_of(agent))
 
     def wait_deploys_idle(self, timeout: float = 10.0) -> bool:
         """Wait until no deploy is queued or running; False on timeout."""

@@ -5,7 +5,7 @@ Everything here is deterministic so that tests, the demo and docs/fake-arena.md 
 
 from __future__ import annotations
 
-from mlarena_sync.arena.model import Competition, Runtime, User
+from mlarena_sync.arena.model import Agent, Competition, Runtime, User
 
 MB = 1024 * 1024
 
@@ -97,29 +97,38 @@ BOB_AGENT_REWARD = 21.0
 FIRST_NEW_AGENT_ID = 101
 
 
+_USERS_BY_LOOKUP = {user.lookup: user for user in USERS}
+_USERS_BY_ID = {user.id: user for user in USERS}
+_COMPETITIONS_BY_ID = {comp.id: comp for comp in COMPETITIONS}
+_RUNTIMES_BY_ID = {rt.id: rt for rt in RUNTIMES}
+
+
 def user_by_lookup(lookup: str) -> User | None:
-    for user in USERS:
-        if user.lookup == lookup:
-            return user
-    return None
+    return _USERS_BY_LOOKUP.get(lookup)
 
 
 def user_by_id(user_id: int) -> User | None:
-    for user in USERS:
-        if user.id == user_id:
-            return user
-    return None
+    return _USERS_BY_ID.get(user_id)
 
 
 def competition(cid: int) -> Competition | None:
-    for comp in COMPETITIONS:
-        if comp.id == cid:
-            return comp
-    return None
+    return _COMPETITIONS_BY_ID.get(cid)
+
+
+def visible_competition(cid: int, viewer_id: int | None) -> Competition | None:
+    """Competition ``cid`` if the viewer may see it (public, or the viewer owns it), else None."""
+    comp = competition(cid)
+    if comp is None or not (comp.is_public or comp.owner_id == viewer_id):
+        return None
+    return comp
+
+
+def competition_of(agent: Agent) -> Competition:
+    """The competition of a stored agent (always one of the seeded ones)."""
+    comp = competition(agent.competition_id)
+    assert comp is not None, f"agent {agent.id} is in unknown competition {agent.competition_id}"
+    return comp
 
 
 def runtime(rid: int) -> Runtime | None:
-    for rt in RUNTIMES:
-        if rt.id == rid:
-            return rt
-    return None
+    return _RUNTIMES_BY_ID.get(rid)
