@@ -103,7 +103,14 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "fake-arena": (
         "mlarena_sync.commands.fake_arena",
         "run the local emulator of the ML Arena API",
-        'eval "$(mlarena-sync fake-arena --port 8765 | head -2)"',
+        # In the background: `eval "$(mlarena-sync fake-arena | head -2)"` would never return
+        # (the command substitution waits for the server to exit). As in README.md's offline block.
+        "mlarena-sync fake-arena --port 0 > arena.out 2> arena.log &   # 0: any free port\n"
+        "ARENA_PID=$!\n"
+        "for _ in $(seq 100); do grep -q '^MLARENA_API_KEY=' arena.out && break; sleep 0.1; done\n"
+        'eval "$(head -n 2 arena.out)"    # MLARENA_URL=... and MLARENA_API_KEY=...\n'
+        'export MLARENA_API_KEY MLARENA_SERVER="$MLARENA_URL"\n'
+        'kill "$ARENA_PID"                # when done',
     ),
     "demo": (
         "mlarena_sync.commands.demo",
@@ -156,7 +163,8 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
 
 
 def _epilog(example: str) -> str:
-    return f"example:\n  {example}\n"
+    lines = "".join(f"  {line}\n" for line in example.splitlines())
+    return f"example:\n{lines}"
 
 
 def _add_push_flags(p: argparse.ArgumentParser) -> None:
