@@ -5,15 +5,22 @@ The only place that reads ``sys.argv`` and the environment, configures logging (
 ``docs/product.md``. Commands are ``run(args) -> int`` functions in ``mlarena_sync.commands``;
 ``args`` carries, besides the parsed flags, ``cwd`` (after ``-C``), ``env`` (the environment)
 and ``out`` (the configured :class:`~mlarena_sync.output.Output`).
+
+Output into a pipe whose reader went away (``mlarena-sync --json demo | head -5``) ends the
+command quietly with exit code :data:`BROKEN_PIPE` (141, what a shell reports for a process killed
+by SIGPIPE), no error line and no crash log; stdout is pointed at ``os.devnull`` first, as the
+Python docs advise (``signal`` module, "Note on SIGPIPE"), so the flush at exit cannot fail again.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import platform
 import re
+import select
 import sys
 import tempfile
 import traceback
@@ -50,6 +57,8 @@ EXIT_CODES: dict[type[BaseException], int] = {
     KeyboardInterrupt: 130,
 }
 USAGE_ERROR = 2
+#: Stdout's reader went away (``| head``): 128 + SIGPIPE, as a shell reports ``yes | head``.
+BROKEN_PIPE = 141
 
 _TOKEN_RE = re.compile(r"mlk_[a-z][a-z0-9]*_[A-Za-z0-9-]+_[!-~]+")
 
@@ -290,11 +299,35 @@ def _secrets_from_env(env: Mapping[str, str]) -> list[str]:
     return [v.strip() for v in env.values() if _TOKEN_RE.fullmatch(v.strip())]
 
 
-def _print_error(out: Output | None, redactor: Redactor, message: str, code: int) -> None:
+def _stdout_gone() -> bool:
+    """True when stdout is a pipe (or socket) whose reader went away, as after ``| head``."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), 0)
+        return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no real file descriptor (tests), no poll
+        return False
+
+
+def _quiet_broken_pipe() -> int:
+    """Stdout points at ``os.devnull`` from now on (the exit flush cannot fail); the exit code."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return BROKEN_PIPE
+
+
+def _print_error(out: Output | None, redactor: Redactor, message: str, code: int) -> int:
+    """Print the error (and its JSON line with ``--json``); the exit code to return."""
     text = redactor.text(message)
     print(f"{PROG}: error: {text}", file=sys.stderr, flush=True)
     if out is not None and out.json_mode:
-        out.json_line({"event": "error", "level": "error", "message": text, "exit_code": code})
+        try:
+            out.json_line({"event": "error", "level": "error", "message": text, "exit_code": code})
+        except BrokenPipeError:
+            _quiet_broken_pipe()  # the error line on stderr is what matters
+    return code
 
 
 def write_crash_log(exc: BaseException, argv: Sequence[str], redactor: Redactor) -> Path:
@@ -357,17 +390,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         return int(run(args))
     except KeyboardInterrupt:
-        _print_error(out, redactor, "interrupted", 130)
-        return 130
+        return _print_error(out, redactor, "interrupted", 130)
     except MlarenaSyncError as exc:
-        code = exit_code_for(exc)
-        _print_error(out, redactor, str(exc), code)
-        return code
+        return _print_error(out, redactor, str(exc), exit_code_for(exc))
     except Exception as exc:
+        if isinstance(exc, BrokenPipeError) and _stdout_gone():
+            return _quiet_broken_pipe()  # `| head` read what it wanted: not a crash
         path = write_crash_log(exc, args_list, redactor)
         message = (
             f"unexpected error ({type(exc).__name__}: {exc}); details in {path} "
             "(please attach it to a bug report)"
         )
-        _print_error(out, redactor, message, 1)
-        return 1
+        return _print_error(out, redactor, message, 1)

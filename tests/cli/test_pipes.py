@@ -1,4 +1,4 @@
-"""The CLI in a shell: the ``fake-arena --help`` example.
+"""The CLI in a shell: output into a pipe closed early, and the ``fake-arena --help`` example.
 
 Real subprocesses (``python -m mlarena_sync``), each in its own session so that whatever it
 starts is found and stopped by the test.
@@ -16,7 +16,10 @@ import pytest
 from _processes import stop_group, wait_group_gone
 
 import mlarena_sync
-from mlarena_sync.cli import main
+from mlarena_sync.arena import FakeArena
+from mlarena_sync.cli import BROKEN_PIPE, main
+
+from .conftest import Cli, Project, in_project
 
 REPO = Path(mlarena_sync.__file__).resolve().parent.parent
 
@@ -41,6 +44,65 @@ def started() -> Iterator[list[subprocess.Popen[bytes]]]:
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+def _spawn(
+    started: list[subprocess.Popen[bytes]], args: list[str], env: dict[str, str]
+) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlarena_sync", *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    started.append(proc)
+    return proc
+
+
+def _reader_leaves_after(proc: subprocess.Popen[bytes], lines: int) -> None:
+    """``| head -N``: read N lines, then close the reading end of the pipe."""
+    assert proc.stdout is not None
+    for _ in range(lines):
+        assert proc.stdout.readline(), "the command ended before writing enough lines"
+    proc.stdout.close()
+
+
+def _assert_quiet_exit(proc: subprocess.Popen[bytes], tmp_path: Path) -> None:
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode(errors="replace")
+    assert proc.wait(timeout=60) == BROKEN_PIPE, err
+    assert err == ""
+    assert not list(tmp_path.glob("mlarena-sync-crash-*")), "a closed pipe is not a crash"
+    assert wait_group_gone(proc.pid), "something the command started is still running"
+
+
+@pytest.mark.timeout(90)
+def test_json_demo_into_head_exits_quietly(
+    tmp_path: Path, started: list[subprocess.Popen[bytes]]
+) -> None:
+    proc = _spawn(started, ["--json", "demo"], _env(tmp_path))
+    _reader_leaves_after(proc, 5)
+    _assert_quiet_exit(proc, tmp_path)
+
+
+@pytest.mark.timeout(90)
+def test_logs_follow_into_head_exits_quietly(
+    arena: FakeArena,
+    cli: Cli,
+    project: Project,
+    tmp_path: Path,
+    started: list[subprocess.Popen[bytes]],
+) -> None:
+    assert cli(*in_project(project, "push", "--wait")).code == 0
+    env = _env(tmp_path, arena.user_token)
+    proc = _spawn(started, in_project(project, "logs", "--follow", "--timeout", "60"), env)
+    _reader_leaves_after(proc, 1)
+    # Something new to print after the reader left: the agent turns upload_failed.
+    project.write("agent.py", "this is not python(\n")
+    cli(*in_project(project, "push", "--no-deploy"))
+    _assert_quiet_exit(proc, tmp_path)
 
 
 def _shim(bin_dir: Path) -> None:
