@@ -8,7 +8,8 @@ a ``watch``):
 2. bind the agent: the id in the state, else ``agent.id`` from the config (verified), else
    create one named ``agent.name`` (runtime resolved *before* creating, pinned right after; the
    files the new agent starts with become the base, so the first push may replace them);
-3. list the remote files and make the plan; the delete cap and, unless ``skip_conflicts``,
+3. list the remote files and make the plan; the delete cap (unless ``over_delete_cap`` is
+   ``"skip_deletes"``: everything but the deletes is applied) and, unless ``skip_conflicts``,
    conflicts stop here with :class:`ConflictError` (nothing applied);
 4. a deploy queued or running → apply nothing, report ``held`` (unless ``force``);
 5. apply (helpers, deletes, entry last), then read the status once: the validation verdict.
@@ -18,8 +19,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
 import structlog
 
@@ -46,6 +47,11 @@ __all__ = ["ReconcileOptions", "ReconcileResult", "Reconciler", "resolve_runtime
 
 log = structlog.get_logger("mlarena_sync.reconcile")
 
+#: What a reconcile does when the plan deletes more than ``sync.max_delete`` files (no --force):
+#: ``"stop"`` raises :class:`ConflictError`, nothing applied (push); ``"skip_deletes"`` applies
+#: everything else and reports the deletes in :attr:`ReconcileResult.deletes_skipped` (watch).
+OverDeleteCap = Literal["stop", "skip_deletes"]
+
 #: Shown as the status of an agent that does not exist yet (dry run before the first push).
 UNBOUND = AgentStatus(None, "no agent yet: the first push creates it", None, None, ())
 
@@ -57,6 +63,7 @@ class ReconcileOptions:
     skip_conflicts: bool = False  # watch: sync everything else, report conflicted files
     hold_while_deploying: bool = True  # in-flight deploy → apply nothing, report `held`
     mark_deploy_pending: bool = False  # push: journal "deploy decision pending" before applying
+    over_delete_cap: OverDeleteCap = "stop"  # watch: "skip_deletes" syncs the rest
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,7 @@ class ReconcileResult:
     agent_id: int | None = None  # None only for a dry run before the first push
     validation_message: str | None = None
     local: Mapping[str, LocalFile] = field(default_factory=dict, repr=False)
+    deletes_skipped: tuple[str, ...] = ()  # over the delete cap, with "skip_deletes"
 
 
 def _runtime_text(r: Runtime) -> str:
@@ -393,7 +401,11 @@ class Reconciler:
         if recover_pending(journal, pending_state, remote):
             self.store.save(self.key, pending_state)
         plan = self.plan(local, remote, options.force)
-        if plan.delete_cap_hit:
+        skipped: tuple[str, ...] = ()
+        if plan.delete_cap_hit and options.over_delete_cap == "skip_deletes":
+            skipped = tuple(d.name for d in plan.deletes)
+            plan = replace(plan, deletes=[])  # delete_cap_hit stays True: the cap was hit
+        elif plan.delete_cap_hit:
             raise _delete_cap_error(plan, self.target.sync.max_delete)
         if plan.conflicts and not options.skip_conflicts:
             raise _conflict_error(plan)
@@ -404,7 +416,7 @@ class Reconciler:
         if plan.changes and holding and before is not None and before.in_flight:
             self._emit("held", agent_id=aid, held=plan.changes, status=before.status)
             return ReconcileResult(
-                plan, (), (), plan.changes, False, before, True, created, aid, None, local
+                plan, (), (), plan.changes, False, before, True, created, aid, None, local, skipped
             )
 
         if plan.changes and options.mark_deploy_pending:
@@ -441,6 +453,7 @@ class Reconciler:
             aid,
             message,
             local,
+            skipped,
         )
 
     def _learn_unchanged(

@@ -19,12 +19,12 @@ returns.
 * Outages (:class:`TransportError`/:class:`ServerError`): one line when the connection is lost,
   capped exponential backoff while the edits pile up locally, one line when it is back, then a
   full reconcile. :class:`AuthError` and other fatal errors propagate (the CLI maps exit codes).
-* Conflicts pause the conflicted files with one warning each; the rest keeps syncing.
+* Conflicts pause the conflicted files with one warning each; the rest keeps syncing. So do
+  deletes over ``sync.max_delete`` (one warning naming the limit and ``push --force``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,7 +36,7 @@ from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.config import Target
 from mlarena_sync.debounce import Backoff, Debouncer, stat_probe
 from mlarena_sync.deploy import CheckResult, run_check
-from mlarena_sync.errors import ApiError, ConfigError, ConflictError, ServerError, TransportError
+from mlarena_sync.errors import ApiError, ConfigError, ServerError, TransportError
 from mlarena_sync.observer import ChangeSource
 from mlarena_sync.reconcile import ReconcileOptions, Reconciler, ReconcileResult
 from mlarena_sync.watch_deploy import DeployScheduler
@@ -45,7 +45,9 @@ __all__ = ["Sink", "WatchOptions", "WatchStats", "Watcher"]
 
 log = structlog.get_logger("mlarena_sync.watch")
 
-WATCH_RECONCILE = ReconcileOptions(skip_conflicts=True, hold_while_deploying=True)
+WATCH_RECONCILE = ReconcileOptions(
+    skip_conflicts=True, hold_while_deploying=True, over_delete_cap="skip_deletes"
+)
 
 
 class Sink(Protocol):
@@ -116,6 +118,7 @@ class Watcher:
         self._warned: set[str] = set()
         self._conflicts: set[tuple[str, str]] = set()
         self._remote_changes: set[str] = set()
+        self._deletes_paused: tuple[str, ...] = ()
         rescan = target.watch.rescan
         self._rescan = rescan if rescan > 0 else None
         self._next_rescan = clock.monotonic() + (self._rescan or 0.0)
@@ -232,18 +235,7 @@ class Watcher:
         self.need_sync = False
         self.stats.reconciles += 1
         try:
-            try:
-                result = self.rec.reconcile(WATCH_RECONCILE)
-            except ConflictError as exc:
-                # Conflicts are skipped, so this is the delete cap (sync.max_delete): pause the
-                # deletes with one warning, keep syncing the rest.
-                self.warn_once(
-                    f"blocked:{exc}",
-                    "deletes_paused",
-                    message=str(exc),
-                    text=f"{exc}; the deletes are paused, other changes keep syncing",
-                )
-                result = self._reconcile_without_deletes()
+            result = self.rec.reconcile(WATCH_RECONCILE)
         except ConfigError as exc:
             # Local files that cannot be synced as they are (SelectionError, ...): nothing was
             # applied; say it once and wait for the next edit.
@@ -293,17 +285,6 @@ class Watcher:
         if result.agent_status.in_flight:
             self.deploys.in_flight_seen(result.agent_status)
 
-    def _reconcile_without_deletes(self) -> ReconcileResult:
-        """One reconcile with ``sync.delete`` off (the reconciler's target, swapped back after)."""
-        saved = self.rec.target
-        self.rec.target = dataclasses.replace(
-            saved, sync=dataclasses.replace(saved.sync, delete=False)
-        )
-        try:
-            return self.rec.reconcile(WATCH_RECONCILE)
-        finally:
-            self.rec.target = saved
-
     def _report_plan(self, result: ReconcileResult) -> None:
         conflicts = {(c.name, c.reason) for c in result.plan.conflicts}
         for name, reason in sorted(conflicts - self._conflicts):
@@ -323,3 +304,16 @@ class Watcher:
                 text=f"{name} changed on the server: left in place; `mlarena-sync pull` takes it",
             )
         self._remote_changes = remote
+        skipped = result.deletes_skipped
+        if skipped and skipped != self._deletes_paused:
+            limit = self.target.sync.max_delete
+            self.sink.warning(
+                "deletes_paused",
+                files=list(skipped),
+                max_delete=limit,
+                text=f"{len(skipped)} remote file(s) deleted locally, over sync.max_delete = "
+                f"{limit}: the deletes are paused, other changes keep syncing (check that "
+                "files.root is the right folder, then run `mlarena-sync push --force`, or raise "
+                "sync.max_delete):\n  " + "\n  ".join(skipped),
+            )
+        self._deletes_paused = skipped
