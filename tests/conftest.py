@@ -44,3 +44,10 @@ def arena(arena_server: FakeArena) -> Iterator[FakeArena]:
     arena_server.reset()
     yield arena_server
     arena_server.faults.clear()
+
+
+@pytest.fixture
+def token(arena: FakeArena, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Alice's token, exported as MLARENA_API_KEY for in-process CLI runs."""
+    monkeypatch.setenv("MLARENA_API_KEY", arena.user_token)
+    return arena.user_token

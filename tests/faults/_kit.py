@@ -14,17 +14,17 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
+from _support import Result, remote_files
 
 import mlarena_sync
 
 REPO_ROOT = Path(mlarena_sync.__file__).resolve().parent.parent
-API = "/api/direct_attache_agents"
 MUTATING = ("PUT", "POST", "DELETE", "PATCH")
 CODE_COMPETITION = 1
 FILE_COMPETITION = 2
@@ -168,9 +168,33 @@ def cli_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "mlarena_sync", *args]
 
 
-def run_cli(args: Iterable[str], env: Mapping[str, str], *, timeout: float = 60) -> Result:
+def spawn_cli(*args: str, env: Mapping[str, str], **popen: Any) -> subprocess.Popen[bytes]:
+    """``python -m mlarena_sync *args`` in the background, stdin closed; the output goes to
+    ``popen``'s ``stdout``/``stderr`` (default: discarded)."""
+    popen.setdefault("stdout", subprocess.DEVNULL)
+    popen.setdefault("stderr", subprocess.DEVNULL)
+    return subprocess.Popen(cli_cmd(*args), env=dict(env), stdin=subprocess.DEVNULL, **popen)
+
+
+#: ``mlarena_sync.cli.main`` run in-process (the ``cli`` fixture).
+Cli = Callable[[Sequence[str]], Result]
+
+
+def push_args(project: Project, *extra: str) -> list[str]:
+    """``push --no-deploy`` in ``project`` (+ ``extra``)."""
+    return ["-C", str(project.dir), "push", "--no-deploy", *extra]
+
+
+def push(cli: Cli, project: Project, *extra: str) -> Result:
+    return cli(push_args(project, *extra))
+
+
+def run_cli(
+    args: Iterable[str], env: Mapping[str, str], *, timeout: float = 60, prefix: Sequence[str] = ()
+) -> Result:
+    """``python -m mlarena_sync *args`` to its end (run under the command ``prefix``, if any)."""
     proc = subprocess.run(
-        cli_cmd(*args),
+        [*prefix, *cli_cmd(*args)],
         env=dict(env),
         capture_output=True,
         text=True,
@@ -179,17 +203,6 @@ def run_cli(args: Iterable[str], env: Mapping[str, str], *, timeout: float = 60)
         check=False,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        return self.out + self.err
 
 
 def stop_process(
@@ -231,23 +244,6 @@ def wait_until(
 
 
 # ---------------------------------------------------------------- remote side
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def remote_listing(url: str, token: str, aid: int, cid: int = CODE_COMPETITION) -> dict[str, Any]:
-    resp = requests.get(
-        f"{url}{API}/competition/{cid}/{aid}/file",
-        headers=auth(token),
-        timeout=10,
-        allow_redirects=False,
-    )
-    resp.raise_for_status()
-    files = resp.json()["files"]
-    assert isinstance(files, dict)
-    return files
 
 
 def remote_bytes(arena: Any, aid: int, name: str) -> bytes | None:
@@ -319,7 +315,7 @@ def assert_converged(
     """Remote files == the local selection (+ ``extra_remote``), byte for byte; the number
     of files checked. Binary files are compared through the arena's storage folder."""
     local = local_selection(project.root)
-    remote = remote_listing(arena.url, token, aid)
+    remote = remote_files(arena.url, token, aid)
     extra = set(extra_remote)
     missing = sorted(set(local) - set(remote))
     unexpected = sorted(set(remote) - set(local) - extra)
@@ -358,6 +354,51 @@ def assert_base_consistent(project: Project, remote: Mapping[str, Any], aid: int
             served = sha256(got["content"].encode())
             assert served in (entry.sha256, entry.remote_sha256), f"{name}: base hash != remote"
     return dict(base)
+
+
+# ---------------------------------------------------------------- pushes that must converge
+
+
+def pushed_project(
+    cli: Cli, tmp: Path, server: str, files: Mapping[str, bytes]
+) -> tuple[Project, int]:
+    """A project holding ``files``, pushed once without faults; it and its bound agent id."""
+    project = make_project(tmp, server, files=files)
+    assert push(cli, project).code == 0
+    return project, bound_agent_id(project)
+
+
+def rewrite_tree(project: Project, version: int, helpers: int = 6) -> None:
+    """Write ``small_tree(helpers, version=version, binaries=1)`` over the project's files."""
+    for rel, data in small_tree(helpers, version=version, binaries=1).items():
+        write_file(project.root / rel, data)
+
+
+def assert_stable(cli: Cli, project: Project, arena: Any) -> None:
+    """The base manifest agrees with the remote: a second push sends nothing that changes."""
+    arena.faults.clear()
+    arena.reset_counters()
+    res = push(cli, project)
+    assert res.code == 0, res.text
+    assert not mutations(arena.counters), f"second push changed things: {arena.counters}"
+    plan = cli(["-C", str(project.dir), "plan"])
+    assert plan.code == 0, plan.text
+
+
+def assert_recovered(
+    res: Result,
+    cli: Cli,
+    arena: Any,
+    project: Project,
+    aid: int,
+    *,
+    token: str,
+    extra_remote: Iterable[str] = (),
+) -> None:
+    """The push ``res`` succeeded, the remote equals the local selection, and it is stable."""
+    assert res.code == 0, res.text
+    assert_converged(arena, project, aid, token=token, extra_remote=extra_remote)
+    assert_stable(cli, project, arena)
 
 
 # ---------------------------------------------------------------- error output

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import pytest
 import structlog
 
-from mlarena_sync.arena import FakeArena
-
-from ._kit import Result
-
-Cli = Callable[[Sequence[str]], Result]
+from ._kit import Cli, Result
 
 
 @pytest.fixture(autouse=True)
@@ -19,14 +15,6 @@ def _fresh_structlog() -> None:
     """An in-process CLI run binds structlog to that test's captured stdout; later code that
     logs (the client, here) must not write to that closed stream."""
     structlog.reset_defaults()
-
-
-@pytest.fixture
-def token(arena: FakeArena, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Alice's token, exported as MLARENA_API_KEY for in-process CLI runs."""
-    value = arena.user_token
-    monkeypatch.setenv("MLARENA_API_KEY", value)
-    return value
 
 
 @pytest.fixture

@@ -4,32 +4,29 @@ code (docs/product.md), no traceback, and no request that changes anything on th
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import requests
+from _support import API, auth, remote_files
 
 from mlarena_sync.arena import FakeArena
 
 from ._kit import (
-    API,
     CODE_COMPETITION,
     FILE_COMPETITION,
     UNPRIVILEGED,
-    Project,
-    Result,
     assert_clear_error,
-    auth,
     bound_agent_id,
     can_drop_read_override,
-    cli_cmd,
     cli_env,
     local_selection,
     make_project,
     mutations,
-    remote_listing,
+    push,
+    push_args,
+    run_cli,
     small_tree,
 )
 from .conftest import Cli
@@ -39,10 +36,6 @@ CONFLICT = 3
 AUTH_ERROR = 4
 FAILED = 1
 MB = 1024 * 1024
-
-
-def push(cli: Cli, project: Project, *extra: str) -> Result:
-    return cli(["-C", str(project.dir), "push", "--no-deploy", *extra])
 
 
 def assert_untouched(arena: FakeArena) -> None:
@@ -349,18 +342,9 @@ def test_unreadable_file(arena: FakeArena, tmp_path: Path) -> None:
         assert can_drop_read_override(), "running as root without setpriv: cannot test this"
         prefix = UNPRIVILEGED
     try:
-        proc = subprocess.run(
-            [*prefix, *cli_cmd("-C", str(project.dir), "push", "--no-deploy")],
-            env=cli_env(arena.user_token),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
+        res = run_cli(push_args(project), cli_env(arena.user_token), prefix=prefix)
     finally:
         locked.chmod(0o644)
-    res = Result(proc.returncode, proc.stdout, proc.stderr)
     assert_clear_error(res, CONFIG_ERROR, "locked.py", lines=2)
     assert_untouched(arena)
 
@@ -380,7 +364,7 @@ def test_root_reads_chmod_000_file_and_syncs_it(
     finally:
         locked.chmod(0o644)
     assert res.code == 0, res.text
-    remote = remote_listing(arena.url, token, bound_agent_id(project))
+    remote = remote_files(arena.url, token, bound_agent_id(project))
     assert remote["locked.py"]["content"] == "X = 1\n"
 
 
@@ -396,7 +380,7 @@ def test_non_utf8_content_syncs_as_binary(
     assert res.code == 0, res.text
     assert "Traceback" not in res.text
     aid = bound_agent_id(project)
-    remote = remote_listing(arena.url, token, aid)
+    remote = remote_files(arena.url, token, aid)
     local = local_selection(project.root)
     for name in ("notes.txt", "weights.bin", "nul.py"):
         assert remote[name]["is_binary"] is True, name

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from _support import remote_files
 
 from mlarena_sync.api.client import ArenaClient, Timeouts
 from mlarena_sync.arena import FakeArena
@@ -18,15 +19,17 @@ from mlarena_sync.arena import FakeArena
 from ._kit import (
     AGENT_PY,
     CODE_COMPETITION,
-    Project,
-    Result,
     assert_clear_error,
     assert_converged,
+    assert_recovered,
+    assert_stable,
     bound_agent_id,
     count,
     make_project,
     mutations,
-    remote_listing,
+    push,
+    pushed_project,
+    rewrite_tree,
     small_tree,
     state_files,
     write_config,
@@ -36,28 +39,6 @@ from .conftest import Cli
 FAILED = 1
 
 
-def push(cli: Cli, project: Project, *extra: str) -> Result:
-    return cli(["-C", str(project.dir), "push", "--no-deploy", *extra])
-
-
-def assert_stable(cli: Cli, project: Project, arena: FakeArena) -> None:
-    """The base manifest agrees with the remote: a second push sends nothing that changes."""
-    arena.faults.clear()
-    arena.reset_counters()
-    res = push(cli, project)
-    assert res.code == 0, res.text
-    assert not mutations(arena.counters), f"second push changed things: {arena.counters}"
-    plan = cli(["-C", str(project.dir), "plan"])
-    assert plan.code == 0, plan.text
-
-
-def bump(project: Project, version: int, helpers: int = 6) -> None:
-    for rel, data in small_tree(helpers, version=version, binaries=1).items():
-        path = project.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-
-
 # ---------------------------------------------------------------- 503 / 429 bursts
 
 
@@ -65,35 +46,26 @@ def test_503_burst_is_retried(arena: FakeArena, token: str, cli: Cli, tmp_path: 
     project = make_project(tmp_path, arena.url, files=small_tree(6, binaries=1))
     arena.faults.fail_next(3, 503)
     res = push(cli, project)
-    assert res.code == 0, res.text
-    aid = bound_agent_id(project)
-    assert_converged(arena, project, aid, token=token)
-    assert_stable(cli, project, arena)
+    assert_recovered(res, cli, arena, project, bound_agent_id(project), token=token)
 
 
 def test_503_burst_on_uploads_mid_batch(
     arena: FakeArena, token: str, cli: Cli, tmp_path: Path
 ) -> None:
-    project = make_project(tmp_path, arena.url, files=small_tree(6, binaries=1))
-    assert push(cli, project).code == 0
-    aid = bound_agent_id(project)
-    bump(project, 1)
+    project, aid = pushed_project(cli, tmp_path, arena.url, small_tree(6, binaries=1))
+    rewrite_tree(project, 1)
     arena.reset_counters()
     arena.faults.fail_next(2, 503, route="put_file")
     arena.faults.fail_next(2, 502, route="put_file")
     res = push(cli, project)
-    assert res.code == 0, res.text
-    assert_converged(arena, project, aid, token=token)
-    assert_stable(cli, project, arena)
+    assert_recovered(res, cli, arena, project, aid, token=token)
 
 
 def test_429_retry_after_is_honoured(
     arena: FakeArena, token: str, cli: Cli, tmp_path: Path
 ) -> None:
-    project = make_project(tmp_path, arena.url, files=small_tree(3))
-    assert push(cli, project).code == 0
-    aid = bound_agent_id(project)
-    bump(project, 1, helpers=3)
+    project, aid = pushed_project(cli, tmp_path, arena.url, small_tree(3))
+    rewrite_tree(project, 1, helpers=3)
     arena.faults.fail_next(1, 429, retry_after=1, route="put_file")
     started = time.monotonic()
     res = push(cli, project)
@@ -107,10 +79,8 @@ def test_429_retry_after_is_honoured(
 def test_503_storm_fails_cleanly_then_next_push_finishes(
     arena: FakeArena, token: str, cli: Cli, tmp_path: Path
 ) -> None:
-    project = make_project(tmp_path, arena.url, files=small_tree(6, binaries=1))
-    assert push(cli, project).code == 0
-    aid = bound_agent_id(project)
-    bump(project, 1)
+    project, aid = pushed_project(cli, tmp_path, arena.url, small_tree(6, binaries=1))
+    rewrite_tree(project, 1)
     (project.root / "pkg0" / "helper_03.py").unlink()
     arena.reset_counters()
     arena.faults.fail_next(2, 503, route="put_file")  # a couple of uploads go through first ...
@@ -119,9 +89,7 @@ def test_503_storm_fails_cleanly_then_next_push_finishes(
     assert_clear_error(res, FAILED, "503")
     arena.faults.clear()
     res = push(cli, project)
-    assert res.code == 0, res.text
-    assert_converged(arena, project, aid, token=token)
-    assert_stable(cli, project, arena)
+    assert_recovered(res, cli, arena, project, aid, token=token)
 
 
 # ---------------------------------------------------------------- dropped connections
@@ -131,31 +99,23 @@ def test_503_storm_fails_cleanly_then_next_push_finishes(
 def test_dropped_connections(
     arena: FakeArena, token: str, cli: Cli, tmp_path: Path, route: str | None
 ) -> None:
-    project = make_project(tmp_path, arena.url, files=small_tree(6, binaries=1))
-    assert push(cli, project).code == 0
-    aid = bound_agent_id(project)
-    bump(project, 1)
+    project, aid = pushed_project(cli, tmp_path, arena.url, small_tree(6, binaries=1))
+    rewrite_tree(project, 1)
     arena.faults.drop_next(2, route=route)
     res = push(cli, project)
-    assert res.code == 0, res.text
-    assert_converged(arena, project, aid, token=token)
-    assert_stable(cli, project, arena)
+    assert_recovered(res, cli, arena, project, aid, token=token)
 
 
 def test_dropped_connections_beyond_retries_then_converge(
     arena: FakeArena, token: str, cli: Cli, tmp_path: Path
 ) -> None:
-    project = make_project(tmp_path, arena.url, files=small_tree(6, binaries=1))
-    assert push(cli, project).code == 0
-    aid = bound_agent_id(project)
-    bump(project, 1)
+    project, aid = pushed_project(cli, tmp_path, arena.url, small_tree(6, binaries=1))
+    rewrite_tree(project, 1)
     arena.faults.drop_next(1000, route="put_file")
     res = push(cli, project)
     assert_clear_error(res, FAILED)
     arena.faults.clear()
-    assert push(cli, project).code == 0
-    assert_converged(arena, project, aid, token=token)
-    assert_stable(cli, project, arena)
+    assert_recovered(push(cli, project), cli, arena, project, aid, token=token)
 
 
 # ---------------------------------------------------------------- deploys are never doubled
@@ -233,9 +193,7 @@ def test_push_with_deploy_under_faults_deploys_once(
 def test_deleted_state_folder_relearns_and_destroys_nothing(
     arena: FakeArena, token: str, cli: Cli, tmp_path: Path
 ) -> None:
-    project = make_project(tmp_path, arena.url, files=small_tree(6, binaries=1))
-    assert push(cli, project).code == 0
-    aid = bound_agent_id(project)
+    project, aid = pushed_project(cli, tmp_path, arena.url, small_tree(6, binaries=1))
     arena.browser_edit(aid, "made_in_browser.py", "X = 'keep me'\n")
     shutil.rmtree(project.state_dir)
     write_config(project.dir, arena.url, agent_id=aid)  # the binding: now from mlarena.yaml
@@ -247,7 +205,7 @@ def test_deleted_state_folder_relearns_and_destroys_nothing(
     assert puts <= 1, f"only the binary (size-only proof) may be re-uploaded ({puts} PUTs)"
     assert_converged(arena, project, aid, token=token, extra_remote=["made_in_browser.py"])
     assert_stable(cli, project, arena)
-    browser = remote_listing(arena.url, token, aid)["made_in_browser.py"]
+    browser = remote_files(arena.url, token, aid)["made_in_browser.py"]
     assert browser["content"] == "X = 'keep me'\n"
 
 
@@ -256,9 +214,7 @@ def test_deleted_state_then_local_edit_is_a_safe_conflict(
 ) -> None:
     """Without a base, a file that differs on both sides cannot be told apart from a remote
     edit: exit 3, nothing overwritten; --force then takes the local side."""
-    project = make_project(tmp_path, arena.url, files=small_tree(6))
-    assert push(cli, project).code == 0
-    aid = bound_agent_id(project)
+    project, aid = pushed_project(cli, tmp_path, arena.url, small_tree(6))
     arena.browser_edit(aid, "made_in_browser.py", "X = 'keep me'\n")
     shutil.rmtree(project.state_dir)
     write_config(project.dir, arena.url, agent_id=aid)
@@ -268,9 +224,9 @@ def test_deleted_state_then_local_edit_is_a_safe_conflict(
     assert_clear_error(res, 3, "helper_01.py", "--force", lines=2)
     assert not mutations(arena.counters)
     res = push(cli, project, "--force")
-    assert res.code == 0, res.text
-    assert_converged(arena, project, aid, token=token, extra_remote=["made_in_browser.py"])
-    assert_stable(cli, project, arena)
+    assert_recovered(
+        res, cli, arena, project, aid, token=token, extra_remote=["made_in_browser.py"]
+    )
 
 
 def test_state_of_a_newer_version_is_refused_not_clobbered(
@@ -325,12 +281,12 @@ def test_deleted_state_with_name_only_binding_destroys_nothing(
     project = make_project(tmp_path, arena.url, files=small_tree(4))
     assert push(cli, project).code == 0
     old = bound_agent_id(project)
-    before = remote_listing(arena.url, token, old)
+    before = remote_files(arena.url, token, old)
     shutil.rmtree(project.state_dir)
     res = push(cli, project)
     assert "Traceback" not in res.text
     assert res.code in (0, 2), res.text
-    assert remote_listing(arena.url, token, old) == before
+    assert remote_files(arena.url, token, old) == before
 
 
 # ---------------------------------------------------------------- a file that keeps changing
@@ -341,9 +297,7 @@ def test_file_changing_while_uploaded_ends_consistent(
 ) -> None:
     tree = dict(small_tree(4))
     tree["data.txt"] = b"v0\n" * 50_000
-    project = make_project(tmp_path, arena.url, files=tree)
-    assert push(cli, project).code == 0
-    aid = bound_agent_id(project)
+    project, aid = pushed_project(cli, tmp_path, arena.url, tree)
     target = project.root / "data.txt"
     arena.faults.latency = 0.02
     for round_ in range(4):
@@ -374,6 +328,4 @@ def test_file_changing_while_uploaded_ends_consistent(
         assert writes > 1, "the writer did not overlap the push"
     arena.faults.latency = 0.0
     res = push(cli, project)
-    assert res.code == 0, res.text
-    assert_converged(arena, project, aid, token=token)
-    assert_stable(cli, project, arena)
+    assert_recovered(res, cli, arena, project, aid, token=token)

@@ -24,12 +24,13 @@ from ._kit import (
     assert_clear_error,
     assert_converged,
     bound_agent_id,
-    cli_cmd,
     cli_env,
     count,
     make_project,
     mutations,
+    push_args,
     small_tree,
+    spawn_cli,
 )
 from .conftest import Cli
 
@@ -38,10 +39,6 @@ RUNS = 50
 LATENCY = 0.03  # seconds per request: a batch of uploads takes a few tenths of a second
 HELPERS = 15
 BINARIES = 4
-
-
-def _push_args(project: Project) -> list[str]:
-    return ["-C", str(project.dir), "push", "--no-deploy"]
 
 
 def _mutate(project: Project, rng: random.Random, run: int) -> int:
@@ -84,7 +81,7 @@ def test_kill9_push_at_random_points_loses_nothing(
     project = make_project(
         tmp_path, arena.url, files=small_tree(HELPERS, binaries=BINARIES), max_delete=5
     )
-    first = cli(_push_args(project))
+    first = cli(push_args(project))
     assert first.code == 0, first.text
     aid = bound_agent_id(project)
     env = cli_env(token)
@@ -94,7 +91,7 @@ def test_kill9_push_at_random_points_loses_nothing(
     arena.faults.latency = LATENCY
     arena.reset_counters()
     started = time.monotonic()
-    proc = subprocess.Popen(cli_cmd(*_push_args(project)), env=env, stdin=subprocess.DEVNULL)
+    proc = spawn_cli(*push_args(project), env=env, stdout=None, stderr=None)
     startup = _wait_first_request(arena, proc, 30)
     assert proc.wait(60) == 0
     total = time.monotonic() - started
@@ -115,13 +112,7 @@ def test_kill9_push_at_random_points_loses_nothing(
         _mutate(project, rng, run)
         arena.faults.latency = LATENCY
         arena.reset_counters()
-        proc = subprocess.Popen(
-            cli_cmd(*_push_args(project)),
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        proc = spawn_cli(*push_args(project), env=env)
         delay = rng.uniform(0.8 * startup, 1.05 * total)
         try:
             code = proc.wait(delay)
@@ -134,7 +125,7 @@ def test_kill9_push_at_random_points_loses_nothing(
                 figures["killed_mid_batch"] += 1
         arena.faults.latency = 0.0
 
-        res = cli(_push_args(project))
+        res = cli(push_args(project))
         assert res.code == 0, f"run {run}: the push after the kill failed\n{res.text}"
         try:
             figures["files_checked"] += assert_converged(arena, project, aid, token=token)
@@ -142,7 +133,7 @@ def test_kill9_push_at_random_points_loses_nothing(
             lost.append(f"run {run}: {exc}")
             figures["files_lost"] += 1
         arena.reset_counters()
-        again = cli(_push_args(project))
+        again = cli(push_args(project))
         assert again.code == 0, again.text
         assert not mutations(arena.counters), f"run {run}: base disagrees: {arena.counters}"
         assert arena.deploy_count(aid) == 0
@@ -165,7 +156,7 @@ def test_kill9_between_uploads_and_deploy_next_push_deploys_once(
     """The push is killed while its deploy check runs: files synced, deploy not sent yet.
     The next push finishes the interrupted push, so it deploys, once."""
     project = make_project(tmp_path, arena.url, files=small_tree(3))
-    assert cli(_push_args(project)).code == 0
+    assert cli(push_args(project)).code == 0
     aid = bound_agent_id(project)
     (project.root / "pkg0" / "helper_00.py").write_text("VALUE = 3\n")
     slow_check = "deploy:\n  check: \"python -c 'import time; time.sleep(30)'\"\n"
@@ -173,13 +164,7 @@ def test_kill9_between_uploads_and_deploy_next_push_deploys_once(
     project.config.write_text(text.replace("deploy:\n", slow_check, 1))
     marker = project.root / "pkg0" / "helper_00.py"
     arena.reset_counters()
-    proc = subprocess.Popen(
-        cli_cmd("-C", str(project.dir), "push"),
-        env=cli_env(token),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = spawn_cli("-C", str(project.dir), "push", env=cli_env(token))
     try:
         deadline = time.monotonic() + 30
         while count(arena.counters, "PUT", "/file") < 1 and time.monotonic() < deadline:
@@ -205,13 +190,7 @@ def test_kill9_during_agent_creation_binds_one_agent(
     bind the existing one)."""
     project = make_project(tmp_path, arena.url, files=small_tree(3))
     arena.faults.latency = 1.0  # the POST is handled, then the client dies waiting
-    proc = subprocess.Popen(
-        cli_cmd(*_push_args(project)),
-        env=cli_env(token),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = spawn_cli(*push_args(project), env=cli_env(token))
     try:
         deadline = time.monotonic() + 30
         while not count(arena.counters, "POST", "/competition/{cid}") and (
@@ -227,7 +206,7 @@ def test_kill9_during_agent_creation_binds_one_agent(
     while len(arena.store.agents) < 2 and time.monotonic() < deadline:
         time.sleep(0.02)  # the arena finishes handling the orphaned POST
     assert len(arena.store.agents) == 2, "the killed push's POST did not create the agent"
-    res = cli(_push_args(project))
+    res = cli(push_args(project))
     mine = [a for a in arena.store.agents.values() if a.name == "faults-agent"]
     if res.code == 0:
         assert len(mine) == 1, f"a second agent named faults-agent was created: {mine}"

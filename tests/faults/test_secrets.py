@@ -23,11 +23,11 @@ from ._kit import (
     Result,
     assert_clear_error,
     bound_agent_id,
-    cli_cmd,
     cli_env,
     make_project,
     mutations,
     small_tree,
+    spawn_cli,
     stop_process,
     wait_until,
 )
@@ -176,12 +176,8 @@ def test_watch_output_has_no_token(
     log = tmp_path / "watch.log"
     env = cli_env(token, HOME=str(home), TMPDIR=str(home / "tmp"))
     with log.open("wb") as out:
-        proc = subprocess.Popen(
-            cli_cmd("-C", str(project.dir), "-v", "watch"),
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+        proc = spawn_cli(
+            "-C", str(project.dir), "-v", "watch", env=env, stdout=out, stderr=subprocess.STDOUT
         )
         try:
             wait_until(lambda: bound_agent_id(project) > 0, timeout=30, what="watch to bind")

@@ -13,19 +13,19 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+from _support import remote_files
 
 from mlarena_sync.arena import FakeArena
 
 from ._kit import (
     Project,
     bound_agent_id,
-    cli_cmd,
     cli_env,
     free_port,
     local_selection,
     make_project,
-    remote_listing,
     small_tree,
+    spawn_cli,
     stop_process,
     wait_until,
 )
@@ -39,10 +39,11 @@ class Watch:
     def __init__(self, project: Project, token: str, log: Path) -> None:
         self.log = log
         self._out: IO[bytes] = log.open("wb")
-        self.proc = subprocess.Popen(
-            cli_cmd("-C", str(project.dir), "watch"),
+        self.proc = spawn_cli(
+            "-C",
+            str(project.dir),
+            "watch",
             env=cli_env(token),
-            stdin=subprocess.DEVNULL,
             stdout=self._out,
             stderr=subprocess.STDOUT,
         )
@@ -71,7 +72,7 @@ def watches() -> Iterator[list[Watch]]:
 def _synced(arena_url: str, project: Project, token: str, aid_box: list[int]) -> bool:
     if not aid_box:
         aid_box.append(bound_agent_id(project))
-    remote = remote_listing(arena_url, token, aid_box[0])
+    remote = remote_files(arena_url, token, aid_box[0])
     local = local_selection(project.root)
     return all(
         name in remote
@@ -170,7 +171,7 @@ def test_arena_restart_during_watch(
     assert watch.alive(), watch.output()
     assert watch.stop() == INTERRUPTED, watch.output()
     assert "Traceback" not in watch.output()
-    remote = remote_listing(arena_process.url, token, aid[0])
+    remote = remote_files(arena_process.url, token, aid[0])
     assert "helper_03.py" not in remote
     assert remote["helper_01.py"]["content"] == "VALUE = 'during the outage'\n"
     arena_process.stop()
@@ -188,7 +189,7 @@ def test_rm_rf_under_watch_respects_max_delete(
     watches.append(watch)
     aid: list[int] = []
     wait_until(lambda: _synced(arena.url, project, token, aid), timeout=30, what="first sync")
-    synced = set(remote_listing(arena.url, token, aid[0]))
+    synced = set(remote_files(arena.url, token, aid[0]))
     assert len(synced) >= 10
 
     arena.reset_counters()
@@ -208,11 +209,11 @@ def test_rm_rf_under_watch_respects_max_delete(
         # Watch is alive and still syncing: a new file reaches the arena.
         (project.root / "after.py").write_text("AFTER = 1\n")
         wait_until(
-            lambda: "after.py" in remote_listing(arena.url, token, aid[0]),
+            lambda: "after.py" in remote_files(arena.url, token, aid[0]),
             timeout=20,
             what="a file written after the rm -rf to sync",
         )
-    remote = set(remote_listing(arena.url, token, aid[0]))
+    remote = set(remote_files(arena.url, token, aid[0]))
     deleted = synced - remote
     assert len(deleted) <= max_delete, f"watch deleted {len(deleted)} remote files: {deleted}"
     print(f"rm -rf under watch ({root}): {len(deleted)} remote file(s) deleted")
