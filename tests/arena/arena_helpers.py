@@ -6,8 +6,8 @@ import time
 from typing import Any
 
 import requests
+from _support import API
 
-AGENTS = "/api/direct_attache_agents"
 SETTLED = {"created", "upload_failed", "upload_validated", "deploy_failed", "active", "deleted"}
 GOOD_AGENT = b"class Agent:\n    def predict(self, observation):\n        return 0\n"
 
@@ -24,10 +24,10 @@ class Api:
         return self.session.request(method, self.base + path, **kwargs)
 
     def agent_path(self, cid: int, aid: int, tail: str = "") -> str:
-        return f"{AGENTS}/competition/{cid}/{aid}{tail}"
+        return f"{API}/competition/{cid}/{aid}{tail}"
 
     def create(self, cid: int = 1, name: str = "agent") -> int:
-        resp = self.request("POST", f"{AGENTS}/competition/{cid}", json={"agent_name": name})
+        resp = self.request("POST", f"{API}/competition/{cid}", json={"agent_name": name})
         assert resp.status_code == 201, resp.text
         return int(resp.json()["attache_agent_id"])
 
@@ -70,3 +70,9 @@ class Api:
 
     def close(self) -> None:
         self.session.close()
+
+    def __enter__(self) -> Api:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -12,20 +12,17 @@ from mlarena_sync.arena import FakeArena
 
 @pytest.fixture
 def alice(arena: FakeArena) -> Iterator[Api]:
-    api = Api(arena.url, arena.user_token)
-    yield api
-    api.close()
+    with Api(arena.url, arena.user_token) as api:
+        yield api
 
 
 @pytest.fixture
 def bob(arena: FakeArena) -> Iterator[Api]:
-    api = Api(arena.url, arena.other_token)
-    yield api
-    api.close()
+    with Api(arena.url, arena.other_token) as api:
+        yield api
 
 
 @pytest.fixture
 def anon(arena: FakeArena) -> Iterator[Api]:
-    api = Api(arena.url, None)
-    yield api
-    api.close()
+    with Api(arena.url, None) as api:
+        yield api
