@@ -386,23 +386,26 @@ class ArenaClient:
         progress callback starts again from 0.
         """
         what = f"upload of {name!r} to agent {aid}"
-        response = self._request(
-            _Call(
-                "PUT",
-                _AGENTS + "/competition/{cid}/{aid}/file",
-                {"cid": cid, "aid": aid},
-                what=what,
-                read_timeout=self.timeouts.upload,
-                retried=True,
-                body=lambda: upload_body(name, source, progress),
-            ),
-            file_name=name,
+        return self._file_put(
+            cid, aid, name, what, body=lambda: upload_body(name, source, progress)
         )
-        return FileOpResult.from_json(self._json(response, what))
 
     def delete_file(self, cid: int, aid: int, name: str) -> FileOpResult:
         """Delete ``name`` (the upload PUT with a form field ``delete_file``); retried."""
         what = f"delete of {name!r} from agent {aid}"
+        return self._file_put(cid, aid, name, what, data={"delete_file": name})
+
+    def _file_put(
+        self,
+        cid: int,
+        aid: int,
+        name: str,
+        what: str,
+        *,
+        body: BodyFactory | None = None,
+        data: Mapping[str, str] | None = None,
+    ) -> FileOpResult:
+        """The file route's PUT: an upload (``body``) or a delete (``data``); retried."""
         response = self._request(
             _Call(
                 "PUT",
@@ -411,7 +414,8 @@ class ArenaClient:
                 what=what,
                 read_timeout=self.timeouts.upload,
                 retried=True,
-                data={"delete_file": name},
+                data=data,
+                body=body,
             ),
             file_name=name,
         )
