@@ -5,14 +5,16 @@ a ``watch``):
 
 1. read the competition (its limits), scan the folder and check every name: all local problems
    are reported together, before any request that changes anything;
-2. bind the agent: the id in the state, else ``agent.id`` from the config (verified), else
-   create one named ``agent.name`` (runtime resolved *before* creating, pinned right after; the
-   files the new agent starts with become the base, so the first push may replace them);
+2. bind the agent (:mod:`mlarena_sync.binding`): ``agent.id`` from the config (verified), else
+   the id in the state, else create one named ``agent.name`` (runtime pinned right after);
 3. list the remote files and make the plan; the delete cap (unless ``over_delete_cap`` is
    ``"skip_deletes"``: everything but the deletes is applied) and, unless ``skip_conflicts``,
    conflicts stop here with :class:`ConflictError` (nothing applied);
 4. a deploy queued or running → apply nothing, report ``held`` (unless ``force``);
 5. apply (helpers, deletes, entry last), then read the status once: the validation verdict.
+
+Uploads go through the write-ahead :mod:`mlarena_sync.journal`; what a killed run left there is
+settled at step 3.
 """
 
 from __future__ import annotations
@@ -25,25 +27,20 @@ from typing import Any, Literal
 import structlog
 
 from mlarena_sync.api.client import ArenaClient
-from mlarena_sync.api.models import AgentStatus, Competition, RemoteFile, Runtime
+from mlarena_sync.api.models import AgentStatus, Competition, RemoteFile
+from mlarena_sync.binding import AgentBinder
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.config import Target
-from mlarena_sync.errors import (
-    ApiError,
-    AuthError,
-    ConfigError,
-    ConflictError,
-    MlarenaSyncError,
-    NotFoundError,
-)
+from mlarena_sync.errors import ConfigError, ConflictError
 from mlarena_sync.files import LocalFile, scan
 from mlarena_sync.ignore import Selector
+from mlarena_sync.journal import Journal, recover_pending
 from mlarena_sync.names import check_names
 from mlarena_sync.plan import Plan, make_plan
 from mlarena_sync.state import BaseEntry, StateStore, TargetState, target_key
-from mlarena_sync.sync import Journal, apply_plan, recover_pending
+from mlarena_sync.sync import apply_plan
 
-__all__ = ["ReconcileOptions", "ReconcileResult", "Reconciler", "resolve_runtime"]
+__all__ = ["OverDeleteCap", "ReconcileOptions", "ReconcileResult", "Reconciler"]
 
 log = structlog.get_logger("mlarena_sync.reconcile")
 
@@ -82,55 +79,9 @@ class ReconcileResult:
     deletes_skipped: tuple[str, ...] = ()  # over the delete cap, with "skip_deletes"
 
 
-def _runtime_text(r: Runtime) -> str:
-    parts = [f"id {r.id}: {r.language or '?'}"]
-    if r.language_version:
-        parts.append(r.language_version)
-    if r.framework:
-        parts.append(f"/ {r.framework}")
-    if r.framework_version:
-        parts.append(r.framework_version)
-    return " ".join(parts)
-
-
-def _version_matches(wanted: str | None, actual: str | None) -> bool:
-    if wanted is None:
-        return True
-    if actual is None:
-        return False
-    return actual == wanted or actual.startswith(wanted + ".")
-
-
-def resolve_runtime(target: Target, options: list[Runtime]) -> Runtime | None:
-    """The runtime ``runtime:`` asks for, among the competition's; None when none is asked for.
-
-    :class:`ConfigError` listing what exists when nothing matches."""
-    spec = target.runtime
-    if spec is None:
-        return None
-    if spec.id is not None:
-        found = [r for r in options if r.id == spec.id]
-    else:
-        found = [
-            r
-            for r in options
-            if (spec.language is None or (r.language or "").lower() == spec.language.lower())
-            and (spec.framework is None or (r.framework or "").lower() == spec.framework.lower())
-            and _version_matches(spec.framework_version, r.framework_version)
-        ]
-    if found:
-        return found[-1]
-    wanted = (
-        f"id {spec.id}"
-        if spec.id is not None
-        else " / ".join(
-            x for x in (spec.language, spec.framework, spec.framework_version) if x is not None
-        )
-    )
-    known = "; ".join(_runtime_text(r) for r in options) or "none"
-    raise ConfigError(
-        f"runtime {wanted} is not offered by competition {target.competition}; it offers: {known}",
-        hint="fix `runtime:` in mlarena.yaml (or remove it for the competition's default)",
+def _stopped(head: str, lines: list[str], names: list[str], hint: str) -> ConflictError:
+    return ConflictError(
+        f"{head}; nothing was changed:\n  " + "\n  ".join(lines), hint=hint, files=names
     )
 
 
@@ -149,23 +100,22 @@ def _conflict_error(plan: Plan) -> ConflictError:
         )
         lines.append(f"{c.name}: {c.reason}: {local} vs {remote}")
     names = [c.name for c in plan.conflicts]
-    return ConflictError(
-        f"{len(names)} file(s) changed on the server since the last sync; nothing was "
-        "changed:\n  " + "\n  ".join(lines),
-        hint="keep the server's: `mlarena-sync pull --force NAME`; keep yours: "
+    return _stopped(
+        f"{len(names)} file(s) changed on the server since the last sync",
+        lines,
+        names,
+        "keep the server's: `mlarena-sync pull --force NAME`; keep yours: "
         "`mlarena-sync push --force`",
-        files=names,
     )
 
 
 def _delete_cap_error(plan: Plan, max_delete: int) -> ConflictError:
     names = [d.name for d in plan.deletes]
-    return ConflictError(
-        f"push would delete {len(names)} remote files, over sync.max_delete = {max_delete}; "
-        "nothing was changed:\n  " + "\n  ".join(names),
-        hint="check that files.root is the right folder, then pass --force (or raise "
-        "sync.max_delete)",
-        files=names,
+    return _stopped(
+        f"push would delete {len(names)} remote files, over sync.max_delete = {max_delete}",
+        names,
+        names,
+        "check that files.root is the right folder, then pass --force (or raise sync.max_delete)",
     )
 
 
@@ -194,6 +144,7 @@ class Reconciler:
         self._competition: Competition | None = None
         self._selector = Selector(target.files, config_path=target.config_path)
         self.journal = Journal(store.state_dir, self.key)
+        self.binder = AgentBinder(target, client, store, self.key, self.journal, self._emit)
 
     # ---------------------------------------------------------------- helpers
     def _emit(self, event: str, **fields: Any) -> None:
@@ -236,122 +187,27 @@ class Reconciler:
     # ---------------------------------------------------------------- binding
     def bound_id(self) -> int | None:
         """The agent id without creating anything: config ``agent.id``, else the state's."""
-        if self.target.agent.id is not None:
-            return self.target.agent.id
-        return self.store.load(self.key).agent_id
+        return self.binder.bound_id()
 
     def bind(self) -> int:
-        """The agent id: from the state, from ``agent.id`` (verified), or a new agent."""
+        """The agent id: from ``agent.id`` (verified), from the state, or a new agent."""
         with self.locked():
-            aid, _, _ = self._bind(force=False)
-            return aid
-
-    def _check_agent(self, aid: int, source: str) -> AgentStatus:
-        """The agent's status; a clear error when it is missing, not ours, or deleted."""
-        try:
-            status = self.client.status(self.cid, aid)
-        except NotFoundError:
-            raise NotFoundError(
-                f"agent {aid} ({source}) was not found in competition {self.cid}, or is not yours",
-                hint="fix agent.id in mlarena.yaml, or remove it (and .mlarena-sync/) to create "
-                "a new agent from agent.name",
-            ) from None
-        if status.status == "deleted":
-            raise MlarenaSyncError(
-                f"agent {aid} ({source}) was deleted on the server",
-                hint="remove agent.id from mlarena.yaml and delete .mlarena-sync/ to create a "
-                "new agent on the next push",
-            )
-        return status
-
-    def _bind(self, *, force: bool) -> tuple[int, bool, AgentStatus | None]:
-        """(agent id, created now, its status when it already existed)."""
-        state = self.store.load(self.key)
-        config_id = self.target.agent.id
-        if (config_id is not None or state.agent_id is not None) and self.journal.creating():
-            self.journal.set_creating(None)  # bound after all: that creation no longer matters
-        if config_id is not None:
-            status = self._check_agent(config_id, "agent.id in mlarena.yaml")
-            if state.agent_id != config_id:
-                state = TargetState(agent_id=config_id)
-                self.store.save(self.key, state)
-                self._emit("agent_bound", agent_id=config_id, source="config")
-            self._pin_runtime(config_id, state)
-            return config_id, False, status
-        if state.agent_id is not None:
-            status = self._check_agent(state.agent_id, "bound in .mlarena-sync/")
-            self._pin_runtime(state.agent_id, state)
-            return state.agent_id, False, status
-        return self._create(force=force), True, None
-
-    def _create(self, *, force: bool) -> int:
-        name = self.target.agent.name
-        if not name:
-            raise ConfigError("no agent bound: set agent.name (to create one) or agent.id")
-        interrupted = self.journal.creating()
-        if interrupted is not None and not force:
-            raise ConfigError(
-                f"an earlier run was interrupted while creating agent {interrupted!r} in "
-                f"competition {self.cid}: it may exist on the server, but its id never came back",
-                hint="set agent.id in mlarena.yaml to its id (on your ML Arena profile) to bind "
-                "it, or run `mlarena-sync push --force` to create another agent",
-            )
-        parts = self.client.token_parts
-        if parts is not None and parts.scope != "user":  # the server would answer 403
-            raise AuthError(
-                f"the API token has scope {parts.scope!r}; agents need a `user`-scope token",
-                hint="set MLARENA_API_KEY to the `mlk_user_...` key from your ML Arena profile",
-            )
-        # An authenticated read first: a revoked token or a bad runtime creates nothing.
-        runtime = resolve_runtime(self.target, self.client.runtime_options(self.cid))
-        self.journal.set_creating(name)  # a kill before the reply must not create a twin
-        try:
-            aid = self.client.create_agent(self.cid, name)
-        except ApiError as exc:
-            if exc.status_code is not None:  # answered: surely not created
-                self.journal.set_creating(None)
-            raise
-        state = TargetState(agent_id=aid)
-        self.store.save(self.key, state)  # bound at once
-        self.journal.set_creating(None)
-        self._emit("agent_created", agent_id=aid, name=name, competition=self.cid)
-        if runtime is not None and runtime.id is not None:
-            self.client.set_agent_runtime(aid, runtime.id)
-            state.runtime_id = runtime.id
-            self._emit("runtime_pinned", agent_id=aid, runtime=_runtime_text(runtime))
-        # What the new agent holds (a template agent.py) was not written by the user: make it
-        # the base, so the first push replaces or deletes it without calling it a conflict.
-        for rname, rf in self.client.list_files(self.cid, aid).items():
-            if rf.sha256 is not None:
-                state.files[rname] = BaseEntry(rname, rf.sha256, rf.size or 0)
-            elif rf.size is not None:
-                state.files[rname] = BaseEntry(rname, "", rf.size)
-        self.store.save(self.key, state)
-        return aid
-
-    def _pin_runtime(self, aid: int, state: TargetState) -> None:
-        if self.target.runtime is None:
-            return
-        runtime = resolve_runtime(self.target, self.client.runtime_options(self.cid))
-        if runtime is None or runtime.id is None or state.runtime_id == runtime.id:
-            return
-        current = self.client.agent_runtime(aid)
-        if current is None or current.id != runtime.id:
-            self.client.set_agent_runtime(aid, runtime.id)
-            self._emit("runtime_pinned", agent_id=aid, runtime=_runtime_text(runtime))
-        state.runtime_id = runtime.id
-        self.store.save(self.key, state)
+            return self.binder.bind(force=False).agent_id
 
     # ---------------------------------------------------------------- reconcile
     def plan(
-        self, local: Mapping[str, LocalFile], remote: Mapping[str, RemoteFile], force: bool
+        self,
+        local: Mapping[str, LocalFile],
+        remote: Mapping[str, RemoteFile],
+        force: bool,
+        base: Mapping[str, BaseEntry] | None = None,
     ) -> Plan:
+        """The plan against ``base`` (default: the state's base manifest)."""
         sync = self.target.sync
-        base = self.store.load(self.key).files
         return make_plan(
             local,
             remote,
-            base,
+            self.store.load(self.key).files if base is None else base,
             mode=sync.mode,
             delete=sync.delete,
             max_delete=sync.max_delete,
@@ -369,18 +225,9 @@ class Reconciler:
         local = self.scan(save_cache=False)
         aid = self.bound_id()
         if aid is None:
-            plan = make_plan(
-                local,
-                {},
-                {},
-                mode=self.target.sync.mode,
-                delete=self.target.sync.delete,
-                max_delete=self.target.sync.max_delete,
-                force=options.force,
-                entry=self.target.entry,
-            )
+            plan = self.plan(local, {}, options.force, base={})
             return ReconcileResult(plan, (), (), 0, False, UNBOUND, True, False, None, None, local)
-        status = self._check_agent(aid, "bound")
+        status = self.binder.check(aid, "bound")
         plan = self.plan(local, self.client.list_files(self.cid, aid), options.force)
         ok = status.status != "upload_failed"
         return ReconcileResult(
@@ -394,7 +241,7 @@ class Reconciler:
                 f"no files to sync in {self.target.files.root}",
                 hint="check files.root, files.include/exclude and your ignore files",
             )
-        aid, created, before = self._bind(force=options.force)
+        aid, created, before = self.binder.bind(force=options.force)
         remote = self.client.list_files(self.cid, aid)
         journal = self.journal
         pending_state = self.store.load(self.key)

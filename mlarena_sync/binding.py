@@ -1,0 +1,206 @@
+"""Which agent a target syncs to, and its runtime.
+
+The agent id comes from, in order: ``agent.id`` in the config (verified, and bound), the id
+bound in ``.mlarena-sync/``, or a new agent named ``agent.name``. A creation is made once: the
+runtime is resolved *before* it (a bad ``runtime:`` or a revoked token creates nothing), the
+journal records it while the reply is awaited (a run killed then refuses to make a twin, unless
+``force``), the new id is bound at once, the runtime pinned right after, and the files the new
+agent starts with become the base (so the first push may replace them without a conflict).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+from mlarena_sync.api.client import ArenaClient
+from mlarena_sync.api.models import AgentStatus, Runtime
+from mlarena_sync.config import Target
+from mlarena_sync.errors import ApiError, AuthError, ConfigError, MlarenaSyncError, NotFoundError
+from mlarena_sync.journal import Journal
+from mlarena_sync.state import BaseEntry, StateStore, TargetState
+
+__all__ = ["AgentBinder", "Binding", "resolve_runtime", "runtime_text"]
+
+EventSink = Callable[..., None]
+
+
+class Binding(NamedTuple):
+    agent_id: int
+    created: bool  # created by this call
+    status: AgentStatus | None  # the existing agent's status (None for a new agent)
+
+
+def runtime_text(r: Runtime) -> str:
+    parts = [f"id {r.id}: {r.language or '?'}"]
+    if r.language_version:
+        parts.append(r.language_version)
+    if r.framework:
+        parts.append(f"/ {r.framework}")
+    if r.framework_version:
+        parts.append(r.framework_version)
+    return " ".join(parts)
+
+
+def _version_matches(wanted: str | None, actual: str | None) -> bool:
+    if wanted is None:
+        return True
+    if actual is None:
+        return False
+    return actual == wanted or actual.startswith(wanted + ".")
+
+
+def resolve_runtime(target: Target, options: list[Runtime]) -> Runtime | None:
+    """The runtime ``runtime:`` asks for, among the competition's; None when none is asked for.
+
+    :class:`ConfigError` listing what exists when nothing matches."""
+    spec = target.runtime
+    if spec is None:
+        return None
+    if spec.id is not None:
+        found = [r for r in options if r.id == spec.id]
+    else:
+        found = [
+            r
+            for r in options
+            if (spec.language is None or (r.language or "").lower() == spec.language.lower())
+            and (spec.framework is None or (r.framework or "").lower() == spec.framework.lower())
+            and _version_matches(spec.framework_version, r.framework_version)
+        ]
+    if found:
+        return found[-1]
+    wanted = (
+        f"id {spec.id}"
+        if spec.id is not None
+        else " / ".join(
+            x for x in (spec.language, spec.framework, spec.framework_version) if x is not None
+        )
+    )
+    known = "; ".join(runtime_text(r) for r in options) or "none"
+    raise ConfigError(
+        f"runtime {wanted} is not offered by competition {target.competition}; it offers: {known}",
+        hint="fix `runtime:` in mlarena.yaml (or remove it for the competition's default)",
+    )
+
+
+class AgentBinder:
+    """Binds one target to its agent (the caller holds the state lock for :meth:`bind`)."""
+
+    def __init__(
+        self,
+        target: Target,
+        client: ArenaClient,
+        store: StateStore,
+        key: str,
+        journal: Journal,
+        emit: EventSink,
+    ) -> None:
+        self.target = target
+        self.client = client
+        self.store = store
+        self.key = key
+        self.cid = target.competition
+        self.journal = journal
+        self._emit = emit
+
+    def bound_id(self) -> int | None:
+        """The agent id without creating anything: config ``agent.id``, else the state's."""
+        if self.target.agent.id is not None:
+            return self.target.agent.id
+        return self.store.load(self.key).agent_id
+
+    def check(self, aid: int, source: str) -> AgentStatus:
+        """The agent's status; a clear error when it is missing, not ours, or deleted."""
+        try:
+            status = self.client.status(self.cid, aid)
+        except NotFoundError:
+            raise NotFoundError(
+                f"agent {aid} ({source}) was not found in competition {self.cid}, or is not yours",
+                hint="fix agent.id in mlarena.yaml, or remove it (and .mlarena-sync/) to create "
+                "a new agent from agent.name",
+            ) from None
+        if status.status == "deleted":
+            raise MlarenaSyncError(
+                f"agent {aid} ({source}) was deleted on the server",
+                hint="remove agent.id from mlarena.yaml and delete .mlarena-sync/ to create a "
+                "new agent on the next push",
+            )
+        return status
+
+    def bind(self, *, force: bool) -> Binding:
+        """The agent: from ``agent.id`` (verified), from the state, or a new one."""
+        state = self.store.load(self.key)
+        config_id = self.target.agent.id
+        if (config_id is not None or state.agent_id is not None) and self.journal.creating():
+            self.journal.set_creating(None)  # bound after all: that creation no longer matters
+        if config_id is not None:
+            status = self.check(config_id, "agent.id in mlarena.yaml")
+            if state.agent_id != config_id:
+                state = TargetState(agent_id=config_id)
+                self.store.save(self.key, state)
+                self._emit("agent_bound", agent_id=config_id, source="config")
+            self._pin_runtime(config_id, state)
+            return Binding(config_id, False, status)
+        if state.agent_id is not None:
+            status = self.check(state.agent_id, "bound in .mlarena-sync/")
+            self._pin_runtime(state.agent_id, state)
+            return Binding(state.agent_id, False, status)
+        return Binding(self._create(force=force), True, None)
+
+    def _create(self, *, force: bool) -> int:
+        name = self.target.agent.name
+        if not name:
+            raise ConfigError("no agent bound: set agent.name (to create one) or agent.id")
+        interrupted = self.journal.creating()
+        if interrupted is not None and not force:
+            raise ConfigError(
+                f"an earlier run was interrupted while creating agent {interrupted!r} in "
+                f"competition {self.cid}: it may exist on the server, but its id never came back",
+                hint="set agent.id in mlarena.yaml to its id (on your ML Arena profile) to bind "
+                "it, or run `mlarena-sync push --force` to create another agent",
+            )
+        parts = self.client.token_parts
+        if parts is not None and parts.scope != "user":  # the server would answer 403
+            raise AuthError(
+                f"the API token has scope {parts.scope!r}; agents need a `user`-scope token",
+                hint="set MLARENA_API_KEY to the `mlk_user_...` key from your ML Arena profile",
+            )
+        # An authenticated read first: a revoked token or a bad runtime creates nothing.
+        runtime = resolve_runtime(self.target, self.client.runtime_options(self.cid))
+        self.journal.set_creating(name)  # a kill before the reply must not create a twin
+        try:
+            aid = self.client.create_agent(self.cid, name)
+        except ApiError as exc:
+            if exc.status_code is not None:  # answered: surely not created
+                self.journal.set_creating(None)
+            raise
+        state = TargetState(agent_id=aid)
+        self.store.save(self.key, state)  # bound at once
+        self.journal.set_creating(None)
+        self._emit("agent_created", agent_id=aid, name=name, competition=self.cid)
+        if runtime is not None and runtime.id is not None:
+            self.client.set_agent_runtime(aid, runtime.id)
+            state.runtime_id = runtime.id
+            self._emit("runtime_pinned", agent_id=aid, runtime=runtime_text(runtime))
+        # What the new agent holds (a template agent.py) was not written by the user: make it
+        # the base, so the first push replaces or deletes it without calling it a conflict.
+        for rname, rf in self.client.list_files(self.cid, aid).items():
+            if rf.sha256 is not None:
+                state.files[rname] = BaseEntry(rname, rf.sha256, rf.size or 0)
+            elif rf.size is not None:
+                state.files[rname] = BaseEntry(rname, "", rf.size)
+        self.store.save(self.key, state)
+        return aid
+
+    def _pin_runtime(self, aid: int, state: TargetState) -> None:
+        if self.target.runtime is None:
+            return
+        runtime = resolve_runtime(self.target, self.client.runtime_options(self.cid))
+        if runtime is None or runtime.id is None or state.runtime_id == runtime.id:
+            return
+        current = self.client.agent_runtime(aid)
+        if current is None or current.id != runtime.id:
+            self.client.set_agent_runtime(aid, runtime.id)
+            self._emit("runtime_pinned", agent_id=aid, runtime=runtime_text(runtime))
+        state.runtime_id = runtime.id
+        self.store.save(self.key, state)
