@@ -5,7 +5,8 @@ The rules are those of ``docs/product.md`` ("Deploys"), checked in this order:
 
 1. deploys switched off (``push --no-deploy``, ``deploy.auto: false`` in ``watch``) → no;
 2. a deploy queued or running → no (a new one would cancel it and waste its quota);
-3. nothing changed by the reconcile, and no ``--deploy`` → no;
+3. nothing changed by the reconcile, no deploy left pending by an interrupted push, and no
+   ``--deploy`` → no;
 4. the upload validation failed, or the local ``check`` failed → no;
 5. quota used up (``remaining <= 0`` or ``can_deploy`` false) → no, until the next slot;
 6. ``watch`` only: automatic deploys stop while ``remaining <= reserve`` (``push`` may spend
@@ -30,11 +31,16 @@ Blocker = Literal[
 ]
 
 
+#: How a deploy left pending by an interrupted push is named in decisions and status lines.
+PENDING = "a deploy left pending by an interrupted push (its changes were synced, not deployed)"
+
+
 @dataclass(frozen=True, kw_only=True)
 class DeployContext:
     caller: Caller
     now: datetime
     changed: bool
+    pending: bool = False  # an interrupted push synced changes and never deployed them
     forced: bool = False  # push --deploy: deploy even with no change
     enabled: bool = True  # push --no-deploy / watch with deploy.auto false → False
     in_flight: bool = False  # the agent is deploy_queue / deploy_run
@@ -70,7 +76,7 @@ def decide(ctx: DeployContext) -> DeployDecision:
         return DeployDecision(
             False, "a deploy is queued or running; waiting for it to settle", blocker="in_flight"
         )
-    if not ctx.changed and not ctx.forced:
+    if not ctx.changed and not ctx.pending and not ctx.forced:
         return DeployDecision(False, "nothing changed: no deploy needed", blocker="unchanged")
     if not ctx.validation_ok:
         detail = f": {ctx.validation_message}" if ctx.validation_message else ""
@@ -114,6 +120,8 @@ def decide(ctx: DeployContext) -> DeployDecision:
                 wait_until=ready,
                 blocker="interval",
             )
-    if ctx.forced and not ctx.changed:
-        return DeployDecision(True, "deploy requested (--deploy)")
-    return DeployDecision(True, "files changed and passed the checks")
+    if ctx.changed:
+        return DeployDecision(True, "files changed and passed the checks")
+    if ctx.pending:
+        return DeployDecision(True, f"{PENDING}, passed the checks")
+    return DeployDecision(True, "deploy requested (--deploy)")

@@ -31,6 +31,13 @@ CASES: list[tuple[str, dict[str, Any], bool, str | None]] = [
     ("push after a change", {}, True, None),
     ("push with nothing changed", {"changed": False}, False, "unchanged"),
     ("push --deploy with nothing changed", {"changed": False, "forced": True}, True, None),
+    ("deploy left pending, nothing changed", {"changed": False, "pending": True}, True, None),
+    (
+        "pending, quota used up",
+        {"changed": False, "pending": True, "limits": limits(0)},
+        False,
+        "quota",
+    ),
     ("push --no-deploy", {"enabled": False}, False, "disabled"),
     ("watch with auto off", {"caller": "watch", "enabled": False}, False, "disabled"),
     ("deploy in flight", {"in_flight": True}, False, "in_flight"),

@@ -7,12 +7,13 @@ even the state, and takes no lock (so it runs beside a ``watch``).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.commands.common import Workspace, open_workspace
 from mlarena_sync.names import human_size
 from mlarena_sync.output import Output
-from mlarena_sync.quota import DeployContext, DeployDecision, decide
+from mlarena_sync.quota import PENDING, DeployContext, DeployDecision, decide
 from mlarena_sync.reconcile import ReconcileOptions, ReconcileResult
 
 __all__ = ["plan_decision", "render_plan", "run", "show_plan"]
@@ -25,11 +26,13 @@ def plan_decision(
     *,
     forced: bool = False,
     enabled: bool = True,
+    pending: bool = False,
 ) -> DeployDecision:
-    """The deploy decision a push would take after applying this plan (check not run)."""
+    """The deploy decision a push would take after applying this plan (check not run);
+    ``pending``: an interrupted push left a deploy pending (the journal's flag)."""
     plan = result.plan
     limits = None
-    if result.agent_id is not None and enabled and (plan.changes or forced):
+    if result.agent_id is not None and enabled and (plan.changes or forced or pending):
         limits = client.deploy_status(ws.target.competition, result.agent_id).limits
     blocked = plan.delete_cap_hit or bool(plan.conflicts)
     decision = decide(
@@ -37,6 +40,7 @@ def plan_decision(
             caller="push",
             now=ws.clock.now(),
             changed=bool(plan.changes) and not blocked,
+            pending=pending and not blocked,
             forced=forced and not blocked,
             enabled=enabled,
             in_flight=result.agent_status.in_flight,
@@ -45,6 +49,8 @@ def plan_decision(
             limits=limits,
         )
     )
+    if pending and PENDING not in decision.reason:  # say it whatever decided
+        decision = dataclasses.replace(decision, reason=f"{decision.reason}; {PENDING}")
     if decision.deploy and ws.target.deploy.check:
         return DeployDecision(
             True, decision.reason + f", after the check `{ws.target.deploy.check}` passes"
@@ -107,7 +113,14 @@ def dry_run(
     with ws.client() as client:
         rec = ws.reconciler(client)
         result = rec.reconcile(ReconcileOptions(dry_run=True, force=force))
-        decision = plan_decision(ws, client, result, forced=forced_deploy, enabled=enabled)
+        decision = plan_decision(
+            ws,
+            client,
+            result,
+            forced=forced_deploy,
+            enabled=enabled,
+            pending=rec.journal.deploy_pending(),
+        )
     show_plan(ws.out, result, decision)
     return 0
 

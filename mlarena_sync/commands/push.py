@@ -78,12 +78,13 @@ def _decide(
     client: ArenaClient,
     result: ReconcileResult,
     opts: PushOptions,
-    changed: bool,
+    pending: bool,
 ) -> DeployDecision:
     base = DeployContext(
         caller="push",
         now=ws.clock.now(),
-        changed=changed,
+        changed=result.changed,
+        pending=pending,
         forced=opts.force_deploy,
         enabled=opts.deploy,
         in_flight=result.agent_status.in_flight,
@@ -110,7 +111,8 @@ def _decide(
     ctx = DeployContext(
         caller="push",
         now=ws.clock.now(),
-        changed=changed,
+        changed=result.changed,
+        pending=pending,
         forced=opts.force_deploy,
         enabled=opts.deploy,
         in_flight=result.agent_status.in_flight,
@@ -178,8 +180,7 @@ def push(ws: Workspace, opts: PushOptions) -> int:
 
         # A push killed after its uploads and before its deploy left this flag: its changes
         # count as this push's, so they get deployed once.
-        changed = result.changed or rec.journal.deploy_pending()
-        decision = _decide(ws, client, result, opts, changed)
+        decision = _decide(ws, client, result, opts, rec.journal.deploy_pending())
         if not decision.deploy:
             rec.journal.set_deploy_pending(False)
             return _not_deployed(ws, result, decision, synced)

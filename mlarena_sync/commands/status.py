@@ -10,6 +10,7 @@ import argparse
 
 from mlarena_sync.api.models import DeployLimits, LatestDeploy
 from mlarena_sync.commands.common import Workspace, open_workspace
+from mlarena_sync.quota import PENDING
 from mlarena_sync.reconcile import ReconcileOptions
 
 __all__ = ["run", "status"]
@@ -74,6 +75,7 @@ def status(ws: Workspace) -> int:
         deploy = client.deploy_status(cid, aid)
         agent = result.agent_status
         last_ours = ws.store.load(ws.key).last_deploy_at
+        pending = rec.journal.deploy_pending()
     lines = [
         f"agent {aid} ({agent.name or ws.target.agent.name or '?'}, competition {cid}): "
         f"{agent.status}" + (f" ({_short(agent.message)})" if agent.message else ""),
@@ -81,6 +83,8 @@ def status(ws: Workspace) -> int:
         _latest_text(deploy.latest),
         files_text,
     ]
+    if pending:
+        lines.insert(3, f"deploy: pending ({PENDING}; `mlarena-sync push` deploys it)")
     if agent.queue is not None and agent.queue.position:
         lines.insert(1, f"queue position {agent.queue.position}")
     out.result(
@@ -96,6 +100,7 @@ def status(ws: Workspace) -> int:
         last_deploy_status=deploy.latest.status if deploy.latest else None,
         last_deploy_at=deploy.latest.created_at if deploy.latest else last_ours,
         in_sync=in_sync,
+        deploy_pending=pending,
         plan=plan.to_json(),
     )
     return 0

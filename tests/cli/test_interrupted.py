@@ -33,6 +33,37 @@ def test_push_dying_between_uploads_and_deploy_is_deployed_by_the_next(
     assert mutating(arena.counters) == {}, "deployed once, not on every push after"
 
 
+def test_plan_and_status_show_the_deploy_an_interrupted_push_left_pending(
+    arena: FakeArena, cli: Cli, project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli(*in_project(project, "push", "--wait")).code == 0
+    project.write("lib/helper.py", "SIDE = 0\n")
+    with monkeypatch.context() as m:
+
+        def die(*args: object) -> object:
+            raise RuntimeError("killed")
+
+        m.setattr("mlarena_sync.commands.push.request_deploy", die)
+        assert cli(*in_project(project, "push")).code == 1
+    arena.reset_counters()
+    plan = cli(*in_project(project, "plan"))
+    assert plan.code == 0, plan.text
+    (line,) = [x for x in plan.out.splitlines() if x.startswith("deploy:")]
+    assert line.startswith("deploy: yes (a deploy left pending by an interrupted push"), line
+    (event,) = cli(*in_project(project, "--json", "plan")).json_lines()
+    assert event["deploy"] is True and "interrupted push" in event["deploy_reason"]
+    status = cli(*in_project(project, "status"))
+    assert "deploy: pending (a deploy left pending by an interrupted push" in status.out
+    (event,) = cli(*in_project(project, "--json", "status")).json_lines()
+    assert event["deploy_pending"] is True and event["in_sync"] is True
+    assert mutating(arena.counters) == {}, "plan and status change nothing"
+
+    assert cli(*in_project(project, "push", "--wait")).code == 0
+    assert "deploy: no (nothing changed" in cli(*in_project(project, "plan")).out
+    (event,) = cli(*in_project(project, "--json", "status")).json_lines()
+    assert event["deploy_pending"] is False
+
+
 def test_lost_create_reply_never_makes_a_silent_twin(
     arena: FakeArena, cli: Cli, project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
