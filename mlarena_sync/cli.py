@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from mlarena_sync import __version__
 from mlarena_sync.errors import (
@@ -131,6 +132,27 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 OPTIONAL_COMMANDS = frozenset({"watch", "demo"})
 
 
+#: The common flags: (names, default, other add_argument keywords).
+_COMMON_FLAGS: tuple[tuple[tuple[str, ...], object, dict[str, Any]], ...] = (
+    (("-C",), None, {"dest": "directory", "metavar": "DIR", "help": "run as if started in DIR"}),
+    (("--config",), None, {"metavar": "FILE", "help": "use FILE instead of ./mlarena.yaml"}),
+    (
+        ("--json",),
+        False,
+        {"action": "store_true", "help": "one JSON object per line on stdout, for scripts"},
+    ),
+    (("-q", "--quiet"), 0, {"action": "count", "help": "less output (warnings and errors)"}),
+    (("-v", "--verbose"), 0, {"action": "count", "help": "more output (debug)"}),
+    (("--server",), None, {"metavar": "URL", "help": "the ML Arena server URL"}),
+    (("--target",), None, {"metavar": "NAME", "help": "the target of mlarena.yaml to use"}),
+    (
+        ("--api-key-file",),
+        None,
+        {"metavar": "FILE", "help": "read the API token from FILE (default: $MLARENA_API_KEY)"},
+    ),
+)
+
+
 def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     """The common flags; on subcommands their default is SUPPRESS so a flag given before the
     command is not reset by the subparser."""
@@ -139,36 +161,8 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
         return value if top else argparse.SUPPRESS
 
     g = parser.add_argument_group("common options")
-    g.add_argument(
-        "-C",
-        dest="directory",
-        metavar="DIR",
-        default=d(None),
-        help="run as if started in DIR",
-    )
-    g.add_argument(
-        "--config", metavar="FILE", default=d(None), help="use FILE instead of ./mlarena.yaml"
-    )
-    g.add_argument(
-        "--json",
-        action="store_true",
-        default=d(False),
-        help="one JSON object per line on stdout, for scripts",
-    )
-    g.add_argument(
-        "-q", "--quiet", action="count", default=d(0), help="less output (warnings and errors)"
-    )
-    g.add_argument("-v", "--verbose", action="count", default=d(0), help="more output (debug)")
-    g.add_argument("--server", metavar="URL", default=d(None), help="the ML Arena server URL")
-    g.add_argument(
-        "--target", metavar="NAME", default=d(None), help="the target of mlarena.yaml to use"
-    )
-    g.add_argument(
-        "--api-key-file",
-        metavar="FILE",
-        default=d(None),
-        help="read the API token from FILE (default: $MLARENA_API_KEY)",
-    )
+    for flags, default, extra in _COMMON_FLAGS:
+        g.add_argument(*flags, default=d(default), **extra)
 
 
 def _epilog(example: str) -> str:

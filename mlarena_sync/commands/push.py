@@ -13,7 +13,7 @@ failed validation or check; the files *were* synced), 6 deploy failed (``--wait`
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.api.models import AgentStatus
@@ -108,20 +108,7 @@ def _decide(
             ws.out.warning("check_failed", command=check, returncode=res.returncode)
     assert result.agent_id is not None
     limits = client.deploy_status(ws.target.competition, result.agent_id).limits
-    ctx = DeployContext(
-        caller="push",
-        now=ws.clock.now(),
-        changed=result.changed,
-        pending=pending,
-        forced=opts.force_deploy,
-        enabled=opts.deploy,
-        in_flight=result.agent_status.in_flight,
-        validation_ok=result.validation_ok,
-        validation_message=result.validation_message,
-        check_ok=check_ok,
-        limits=limits,
-    )
-    return decide(ctx)
+    return decide(replace(base, now=ws.clock.now(), check_ok=check_ok, limits=limits))
 
 
 def push(ws: Workspace, opts: PushOptions) -> int:
