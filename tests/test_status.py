@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 import pytest
+from _clock import FakeClock
 
 from mlarena_sync.api.models import AgentStatus, QueueInfo, RunResult
 from mlarena_sync.deploy import follow
@@ -94,20 +93,6 @@ def test_events_carry_fields() -> None:
     assert [e.event for e in events] == ["agent_status", "queue"]
     assert events[1].fields == {"position": "1/1"}
     assert tracker.last_status == "deploy_queue"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def now(self) -> datetime:
-        return datetime(2025, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=self.t)
-
-    def monotonic(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
 
 
 class ScriptedClient:

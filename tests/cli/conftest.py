@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import _support
 import pytest
-import requests
+from _project import ProjectDir
+from _support import Result
 
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.cli import main
 
-API = "/api/direct_attache_agents"
+API = _support.API
 FILE_ROUTE = f"PUT {API}/competition/{{cid}}/{{aid}}/file"
 DEPLOY_ROUTE = f"PUT {API}/competition/{{cid}}/{{aid}}/deploy"
 CREATE_ROUTE = f"POST {API}/competition/{{cid}}"
@@ -32,37 +34,8 @@ HELPER_PY = "SIDE = 1\n"
 
 
 @dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        return self.out + self.err
-
-    def json_lines(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.out.splitlines() if line.strip()]
-
-
-@dataclass
-class Project:
-    dir: Path
+class Project(ProjectDir):
     url: str
-
-    @property
-    def root(self) -> Path:
-        return self.dir / "agent"
-
-    @property
-    def config(self) -> Path:
-        return self.dir / "mlarena.yaml"
-
-    def write(self, rel: str, text: str) -> Path:
-        path = self.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        return path
 
     def agent_id(self) -> int:
         data = json.loads((self.dir / ".mlarena-sync" / "state.json").read_text())
@@ -92,12 +65,6 @@ Cli = Callable[..., Result]
 
 
 @pytest.fixture
-def token(arena: FakeArena, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("MLARENA_API_KEY", arena.user_token)
-    return arena.user_token
-
-
-@pytest.fixture
 def project(arena: FakeArena, tmp_path: Path) -> Project:
     folder = tmp_path / "proj"
     (folder / "agent").mkdir(parents=True)
@@ -122,20 +89,19 @@ def cli(capsys: pytest.CaptureFixture[str], token: str) -> Cli:
     return run
 
 
+def push_ok(cli: Cli, project: Project, *flags: str) -> int:
+    """A push that must succeed (``--no-deploy`` unless flags are given); the agent id."""
+    res = cli(*in_project(project, "push", *(flags or ("--no-deploy",))))
+    assert res.code == 0, res.text
+    return project.agent_id()
+
+
 def in_project(project: Project, *args: str) -> list[str]:
     return ["-C", str(project.dir), *args]
 
 
 def remote_files(arena: FakeArena, token: str, aid: int, cid: int = 1) -> dict[str, Any]:
-    resp = requests.get(
-        f"{arena.url}{API}/competition/{cid}/{aid}/file",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
-    resp.raise_for_status()
-    files = resp.json()["files"]
-    assert isinstance(files, dict)
-    return files
+    return _support.remote_files(arena.url, token, aid, cid)
 
 
 def remote_text(arena: FakeArena, token: str, aid: int) -> dict[str, str | None]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import mlarena_sync
 from mlarena_sync.arena import FakeArena
 
-from .conftest import CREATE_ROUTE, Cli, Project, hits, in_project, remote_text
+from .conftest import CREATE_ROUTE, Cli, Project, hits, in_project, push_ok, remote_text
 
 REPO = Path(mlarena_sync.__file__).resolve().parent.parent
 
@@ -42,8 +42,7 @@ def test_agent_name_only_creates_a_new_agent_in_every_fresh_checkout(
 def test_agent_id_in_a_fresh_checkout_safe_mode_calls_a_changed_file_a_conflict(
     arena: FakeArena, cli: Cli, project: Project
 ) -> None:
-    assert cli(*in_project(project, "push", "--no-deploy")).code == 0
-    aid = project.agent_id()
+    aid = push_ok(cli, project)
     _bind_by_id(project, aid)
     _fresh_checkout(project)
     arena.reset_counters()
@@ -58,8 +57,7 @@ def test_agent_id_in_a_fresh_checkout_safe_mode_calls_a_changed_file_a_conflict(
 def test_agent_id_in_a_fresh_checkout_replica_mode_uploads_and_deploys(
     arena: FakeArena, cli: Cli, project: Project, token: str
 ) -> None:
-    assert cli(*in_project(project, "push", "--wait")).code == 0
-    aid = project.agent_id()
+    aid = push_ok(cli, project, "--wait")
     _bind_by_id(project, aid, mode="replica")
     _fresh_checkout(project)
     project.write("lib/helper.py", "SIDE = 0\n")

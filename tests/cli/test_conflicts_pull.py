@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from mlarena_sync.arena import FakeArena
 
-from .conftest import FILE_ROUTE, Cli, Project, hits, in_project, mutating, remote_text
+from .conftest import FILE_ROUTE, Cli, Project, hits, in_project, mutating, push_ok, remote_text
+
+
+def _edited_on_both_sides(arena: FakeArena, cli: Cli, project: Project) -> int:
+    """helper.py pushed, then edited in the browser and locally; the agent id."""
+    aid = push_ok(cli, project)
+    arena.browser_edit(aid, "helper.py", "SIDE = 7  # browser\n")
+    project.write("lib/helper.py", "SIDE = 0  # local\n")
+    return aid
 
 
 def test_browser_and_local_edit_of_one_file_is_a_conflict(
     arena: FakeArena, token: str, cli: Cli, project: Project
 ) -> None:
-    assert cli(*in_project(project, "push", "--no-deploy")).code == 0
-    aid = project.agent_id()
-    arena.browser_edit(aid, "helper.py", "SIDE = 7  # browser\n")
-    project.write("lib/helper.py", "SIDE = 0  # local\n")
+    aid = _edited_on_both_sides(arena, cli, project)
     project.write("notes.txt", "also changed\n")
     arena.reset_counters()
     res = cli(*in_project(project, "push", "--no-deploy"))
@@ -36,8 +41,7 @@ def test_browser_and_local_edit_of_one_file_is_a_conflict(
 def test_browser_edit_alone_is_left_in_place_and_pull_brings_it_down(
     arena: FakeArena, token: str, cli: Cli, project: Project
 ) -> None:
-    assert cli(*in_project(project, "push", "--no-deploy")).code == 0
-    aid = project.agent_id()
+    aid = push_ok(cli, project)
     arena.browser_edit(aid, "helper.py", "SIDE = 0  # browser\n")
     arena.browser_edit(aid, "made_in_browser.py", "Z = 3\n")
     arena.reset_counters()
@@ -62,10 +66,7 @@ def test_browser_edit_alone_is_left_in_place_and_pull_brings_it_down(
 def test_pull_force_takes_the_server_version(
     arena: FakeArena, token: str, cli: Cli, project: Project
 ) -> None:
-    assert cli(*in_project(project, "push", "--no-deploy")).code == 0
-    aid = project.agent_id()
-    arena.browser_edit(aid, "helper.py", "SIDE = 7  # browser\n")
-    project.write("lib/helper.py", "SIDE = 0  # local\n")
+    _edited_on_both_sides(arena, cli, project)
     res = cli(*in_project(project, "pull", "--force", "helper.py"))
     assert res.code == 0, res.text
     assert (project.root / "lib/helper.py").read_text() == "SIDE = 7  # browser\n"
@@ -75,10 +76,7 @@ def test_pull_force_takes_the_server_version(
 def test_push_force_keeps_the_local_version(
     arena: FakeArena, token: str, cli: Cli, project: Project
 ) -> None:
-    assert cli(*in_project(project, "push", "--no-deploy")).code == 0
-    aid = project.agent_id()
-    arena.browser_edit(aid, "helper.py", "SIDE = 7  # browser\n")
-    project.write("lib/helper.py", "SIDE = 0  # local\n")
+    aid = _edited_on_both_sides(arena, cli, project)
     res = cli(*in_project(project, "push", "--no-deploy", "--force"))
     assert res.code == 0, res.text
     assert remote_text(arena, token, aid)["helper.py"] == "SIDE = 0  # local\n"

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from mlarena_sync.arena import FakeArena
 
-from .conftest import DEPLOY_ROUTE, Cli, Project, hits, in_project, remote_text, write_config
+from .conftest import (
+    DEPLOY_ROUTE,
+    Cli,
+    Project,
+    hits,
+    in_project,
+    push_ok,
+    remote_text,
+    write_config,
+)
 
 BROKEN_AGENT = """\
 import helper_that_does_not_exist
@@ -20,8 +29,7 @@ def test_quota_used_up_syncs_files_but_does_not_deploy(
     arena: FakeArena, token: str, cli: Cli, project: Project
 ) -> None:
     arena.set_deploy_limit(1)
-    assert cli(*in_project(project, "push", "--wait")).code == 0
-    aid = project.agent_id()
+    aid = push_ok(cli, project, "--wait")
     project.write("lib/helper.py", "SIDE = 0\n")
     arena.reset_counters()
     res = cli(*in_project(project, "push", "--wait"))

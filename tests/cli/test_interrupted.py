@@ -11,9 +11,10 @@ from mlarena_sync.errors import TransportError
 from .conftest import CREATE_ROUTE, DEPLOY_ROUTE, Cli, Project, hits, in_project, mutating
 
 
-def test_push_dying_between_uploads_and_deploy_is_deployed_by_the_next(
-    arena: FakeArena, cli: Cli, project: Project, monkeypatch: pytest.MonkeyPatch
+def _push_killed_before_its_deploy(
+    cli: Cli, project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A deployed agent; then a change pushed by a push that dies before its deploy request."""
     assert cli(*in_project(project, "push", "--wait")).code == 0
     project.write("lib/helper.py", "SIDE = 0\n")
     with monkeypatch.context() as m:
@@ -23,6 +24,12 @@ def test_push_dying_between_uploads_and_deploy_is_deployed_by_the_next(
 
         m.setattr("mlarena_sync.commands.push.request_deploy", die)
         assert cli(*in_project(project, "push")).code == 1
+
+
+def test_push_dying_between_uploads_and_deploy_is_deployed_by_the_next(
+    arena: FakeArena, cli: Cli, project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _push_killed_before_its_deploy(cli, project, monkeypatch)
     arena.reset_counters()
     res = cli(*in_project(project, "push", "--wait"))
     assert res.code == 0, res.text
@@ -36,15 +43,7 @@ def test_push_dying_between_uploads_and_deploy_is_deployed_by_the_next(
 def test_plan_and_status_show_the_deploy_an_interrupted_push_left_pending(
     arena: FakeArena, cli: Cli, project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert cli(*in_project(project, "push", "--wait")).code == 0
-    project.write("lib/helper.py", "SIDE = 0\n")
-    with monkeypatch.context() as m:
-
-        def die(*args: object) -> object:
-            raise RuntimeError("killed")
-
-        m.setattr("mlarena_sync.commands.push.request_deploy", die)
-        assert cli(*in_project(project, "push")).code == 1
+    _push_killed_before_its_deploy(cli, project, monkeypatch)
     arena.reset_counters()
     plan = cli(*in_project(project, "plan"))
     assert plan.code == 0, plan.text

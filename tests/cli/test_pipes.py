@@ -19,7 +19,7 @@ import mlarena_sync
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.cli import BROKEN_PIPE, main
 
-from .conftest import Cli, Project, in_project
+from .conftest import Cli, Project, in_project, push_ok
 
 REPO = Path(mlarena_sync.__file__).resolve().parent.parent
 
@@ -46,15 +46,25 @@ def started() -> Iterator[list[subprocess.Popen[bytes]]]:
                 stream.close()
 
 
+MLARENA_SYNC = [sys.executable, "-m", "mlarena_sync"]
+
+
 def _spawn(
-    started: list[subprocess.Popen[bytes]], args: list[str], env: dict[str, str]
+    started: list[subprocess.Popen[bytes]],
+    argv: list[str],
+    env: dict[str, str],
+    *,
+    cwd: Path | None = None,
+    stderr: int = subprocess.PIPE,
 ) -> subprocess.Popen[bytes]:
+    """``argv`` in its own session, stdout piped to us; stopped by the ``started`` fixture."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mlarena_sync", *args],
+        argv,
+        cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=stderr,
         start_new_session=True,
     )
     started.append(proc)
@@ -82,7 +92,7 @@ def _assert_quiet_exit(proc: subprocess.Popen[bytes], tmp_path: Path) -> None:
 def test_json_demo_into_head_exits_quietly(
     tmp_path: Path, started: list[subprocess.Popen[bytes]]
 ) -> None:
-    proc = _spawn(started, ["--json", "demo"], _env(tmp_path))
+    proc = _spawn(started, [*MLARENA_SYNC, "--json", "demo"], _env(tmp_path))
     _reader_leaves_after(proc, 5)
     _assert_quiet_exit(proc, tmp_path)
 
@@ -95,9 +105,10 @@ def test_logs_follow_into_head_exits_quietly(
     tmp_path: Path,
     started: list[subprocess.Popen[bytes]],
 ) -> None:
-    assert cli(*in_project(project, "push", "--wait")).code == 0
+    push_ok(cli, project, "--wait")
     env = _env(tmp_path, arena.user_token)
-    proc = _spawn(started, in_project(project, "logs", "--follow", "--timeout", "60"), env)
+    argv = [*MLARENA_SYNC, *in_project(project, "logs", "--follow", "--timeout", "60")]
+    proc = _spawn(started, argv, env)
     _reader_leaves_after(proc, 1)
     # Something new to print after the reader left: the agent turns upload_failed.
     project.write("agent.py", "this is not python(\n")
@@ -126,16 +137,8 @@ def test_fake_arena_help_example_returns_with_the_variables_set(
     env["PATH"] = os.pathsep.join([str(tmp_path / "bin"), env.get("PATH", "")])
     work = tmp_path / "work"
     work.mkdir()
-    proc = subprocess.Popen(
-        ["bash", "-euo", "pipefail", "-c", script + '\necho "url=$MLARENA_URL"'],
-        cwd=work,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    started.append(proc)
+    argv = ["bash", "-euo", "pipefail", "-c", script + '\necho "url=$MLARENA_URL"']
+    proc = _spawn(started, argv, env, cwd=work, stderr=subprocess.STDOUT)
     try:
         out, _ = proc.communicate(timeout=30)
     except subprocess.TimeoutExpired:

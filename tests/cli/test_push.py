@@ -17,6 +17,7 @@ from .conftest import (
     hits,
     in_project,
     mutating,
+    push_ok,
     remote_text,
     write_config,
 )
@@ -67,8 +68,7 @@ def test_second_push_with_nothing_changed_sends_nothing(
 def test_editing_one_file_sends_exactly_one_upload(
     arena: FakeArena, token: str, cli: Cli, project: Project
 ) -> None:
-    assert cli(*in_project(project, "push", "--wait")).code == 0
-    aid = project.agent_id()
+    aid = push_ok(cli, project, "--wait")
     project.write("lib/helper.py", "SIDE = 0\n")
     arena.reset_counters()
     res = cli(*in_project(project, "push", "--wait"))
@@ -81,8 +81,7 @@ def test_editing_one_file_sends_exactly_one_upload(
 def test_deleting_one_file_sends_one_delete(
     arena: FakeArena, token: str, cli: Cli, project: Project
 ) -> None:
-    assert cli(*in_project(project, "push", "--no-deploy")).code == 0
-    aid = project.agent_id()
+    aid = push_ok(cli, project)
     (project.root / "notes.txt").unlink()
     arena.reset_counters()
     res = cli(*in_project(project, "push", "--no-deploy"))
@@ -96,8 +95,7 @@ def test_max_delete_stops_a_bigger_deletion(
 ) -> None:
     write_config(project.dir, arena.url, sync="  mode: safe\n  max_delete: 1\n")
     project.write("extra.py", "X = 1\n")
-    assert cli(*in_project(project, "push", "--no-deploy")).code == 0
-    aid = project.agent_id()
+    aid = push_ok(cli, project)
     before = remote_text(arena, token, aid)
     (project.root / "notes.txt").unlink()
     (project.root / "extra.py").unlink()
@@ -124,8 +122,7 @@ def test_entry_file_is_uploaded_last(arena: FakeArena, cli: Cli, project: Projec
 def test_replica_mode_makes_the_remote_equal_the_folder(
     arena: FakeArena, token: str, cli: Cli, project: Project
 ) -> None:
-    assert cli(*in_project(project, "push", "--no-deploy")).code == 0
-    aid = project.agent_id()
+    aid = push_ok(cli, project)
     arena.browser_edit(aid, "made_in_browser.py", "Y = 2\n")
     arena.browser_edit(aid, "helper.py", "SIDE = 5\n")
     # safe mode leaves both alone

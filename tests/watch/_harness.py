@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from _project import ProjectDir
+
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.config import load_config
@@ -63,22 +65,7 @@ deploy:
 
 
 @dataclass
-class Project:
-    dir: Path
-
-    @property
-    def root(self) -> Path:
-        return self.dir / "agent"
-
-    @property
-    def config(self) -> Path:
-        return self.dir / "mlarena.yaml"
-
-    def write(self, rel: str, text: str) -> None:
-        path = self.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-
+class Project(ProjectDir):
     def agent_id(self) -> int | None:
         target = load_config(self.config).target(None)
         return StateStore.for_config(self.config).load(target_key(target)).agent_id

@@ -3,34 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
-from datetime import datetime, timedelta, timezone
+
+from _clock import FakeClock
 
 from mlarena_sync.debounce import Backoff, Debouncer
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def now(self) -> datetime:
-        return datetime(2025, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=self.t)
-
-    def monotonic(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += max(0.0, seconds)
-
-
 def test_idle_debouncer_has_no_deadline() -> None:
-    d = Debouncer(0.3, 5, FakeClock())
+    d = Debouncer(0.3, 5, FakeClock(1000.0))
     assert not d.pending
     assert d.deadline() is None
     assert not d.ready()
 
 
 def test_one_event_is_ready_after_the_quiet_window() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     d = Debouncer(0.3, 5, clock)
     d.add(["agent.py"])
     assert d.deadline() == clock.t + 0.3
@@ -43,7 +30,7 @@ def test_one_event_is_ready_after_the_quiet_window() -> None:
 
 
 def test_a_burst_is_one_batch() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     d = Debouncer(0.3, 5, clock)
     for i in range(200):
         d.add([f"f{i % 7}.py"])
@@ -55,7 +42,7 @@ def test_a_burst_is_one_batch() -> None:
 
 
 def test_a_never_ending_stream_still_syncs_every_max_wait() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     d = Debouncer(0.3, 2, clock)
     batches = 0
     for _ in range(100):  # an event every 0.1 s for 10 s: the quiet window never passes
@@ -68,7 +55,7 @@ def test_a_never_ending_stream_still_syncs_every_max_wait() -> None:
 
 
 def test_an_unstable_file_keeps_the_window_open() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     sizes = {"big.bin": 10}
 
     def probe(path: str) -> Hashable | None:
@@ -85,7 +72,7 @@ def test_an_unstable_file_keeps_the_window_open() -> None:
 
 
 def test_max_wait_beats_an_unstable_file() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     counter = iter(range(10_000))
     d = Debouncer(0.3, 1, clock, probe=lambda _p: next(counter))
     d.add(["log.txt"])
@@ -99,7 +86,7 @@ def test_max_wait_beats_an_unstable_file() -> None:
 
 
 def test_vanished_file_is_stable() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     d = Debouncer(0.1, 5, clock, probe=lambda _p: None)
     d.add(["gone.py"])
     clock.sleep(0.1)
@@ -107,7 +94,7 @@ def test_vanished_file_is_stable() -> None:
 
 
 def test_unattributed_change_is_still_a_batch() -> None:
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     d = Debouncer(0.1, 5, clock)
     d.add()
     clock.sleep(0.1)
