@@ -36,6 +36,7 @@ from mlarena_sync.errors import (
     ConfigError,
     ConflictError,
     DeployFailedError,
+    DeployRefusedError,
     LockedError,
     MlarenaSyncError,
     QuotaError,
@@ -54,6 +55,7 @@ EXIT_CODES: dict[type[BaseException], int] = {
     ConflictError: 3,
     AuthError: 4,
     QuotaError: 5,
+    DeployRefusedError: 5,
     DeployFailedError: 6,
     KeyboardInterrupt: 130,
 }
@@ -324,10 +326,29 @@ def _print_error(out: Output | None, redactor: Redactor, message: str, code: int
     return code
 
 
-def write_crash_log(exc: BaseException, argv: Sequence[str], redactor: Redactor) -> Path:
-    """A crash report (versions, argv, traceback; no secrets) in the temp folder; its path."""
+def crash_dir(cwd: Path, config: str | None = None) -> Path:
+    """Where a crash log goes: the project's ``.mlarena-sync/`` when it exists (beside the
+    ``mlarena.yaml`` that ``--config`` names or that is found from ``cwd``), else the temp folder
+    (tests point ``tempfile.tempdir`` at their own folder: ``tests/conftest.py``)."""
+    from mlarena_sync.config import find_config
+    from mlarena_sync.state import STATE_DIR_NAME
+
+    with contextlib.suppress(MlarenaSyncError, OSError):
+        config_path = (cwd / config).absolute() if config else find_config(cwd)
+        state_dir = config_path.parent / STATE_DIR_NAME
+        if state_dir.is_dir():
+            return state_dir
+    return Path(tempfile.gettempdir())
+
+
+def write_crash_log(
+    exc: BaseException, argv: Sequence[str], redactor: Redactor, directory: Path | None = None
+) -> Path:
+    """A crash report (versions, argv, traceback; no secrets) in ``directory`` (default: the
+    temp folder); its path."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    path = Path(tempfile.gettempdir()) / f"mlarena-sync-crash-{stamp}-{os.getpid()}.log"
+    folder = directory if directory is not None else Path(tempfile.gettempdir())
+    path = folder / f"mlarena-sync-crash-{stamp}-{os.getpid()}.log"
     safe_argv = [_TOKEN_RE.sub("***", redactor.text(a)) for a in argv]
     tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     lines = [
@@ -390,7 +411,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if isinstance(exc, BrokenPipeError) and _stdout_gone():
             return _quiet_broken_pipe()  # `| head` read what it wanted: not a crash
-        path = write_crash_log(exc, args_list, redactor)
+        where = crash_dir(Path(getattr(args, "cwd", None) or Path.cwd()), args.config)
+        path = write_crash_log(exc, args_list, redactor, where)
         message = (
             f"unexpected error ({type(exc).__name__}: {exc}); details in {path} "
             "(please attach it to a bug report)"

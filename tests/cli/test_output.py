@@ -192,3 +192,22 @@ def test_redactor_masks_nested_values_and_rendered_lines() -> None:
     assert "s3cr3t_with_underscores" not in json.dumps(event)
     assert "mlk_user_abc123_***" in json.dumps(event)
     assert red(None, "info", f"line with {token}") == "line with mlk_user_abc123_***"
+
+
+def test_a_crash_log_goes_to_the_state_folder_when_there_is_one(
+    arena: FakeArena, cli: Cli, project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    def boom(args: object) -> int:
+        raise RuntimeError("kaput")
+
+    monkeypatch.setattr("mlarena_sync.commands.status.run", boom)
+    before = cli(*in_project(project, "status"))  # no .mlarena-sync/ yet: the temp folder
+    first = Path(before.err.split("details in ")[1].split(" ")[0])
+    assert first.parent == Path(tempfile.gettempdir()) and first.is_file()
+    assert cli(*in_project(project, "push", "--no-deploy")).code == 0
+    after = cli(*in_project(project, "status"))
+    second = Path(after.err.split("details in ")[1].split(" ")[0])
+    assert second.parent == project.dir / ".mlarena-sync" and second.is_file()
+    assert "kaput" in second.read_text()
