@@ -14,7 +14,8 @@ to do next. They never contain the API token.
      ├── AuthError                        401/403, malformed or wrong-scope token   exit 4
      ├── NotFoundError                    404 (missing, or not yours)               exit 1
      ├── ConflictError                    remote changed since last sync, delete cap exit 3
-     ├── QuotaError                       deploy refused (quota, state, slots)      exit 5
+     ├── QuotaError                       deploy refused (quota, server 409)        exit 5
+     ├── DeployRefusedError               no deploy: local check / validation failed exit 5
      ├── DeployFailedError                deploy ended deploy_failed/upload_failed  exit 6
      ├── ServerError                      5xx or unexpected reply, after retries    exit 1
      └── TransportError                   network: refused, reset, timeout          exit 1
@@ -113,6 +114,13 @@ class QuotaError(ApiError):
     ) -> None:
         super().__init__(message, status_code=status_code, hint=hint, body=body)
         self.next_available_at = next_available_at
+
+
+class DeployRefusedError(MlarenaSyncError):
+    """No deploy: the local ``deploy.check`` or the server's upload validation failed.
+
+    The files were synced; the deploy stays pending (the next push deploys once this is fixed).
+    """
 
 
 class DeployFailedError(MlarenaSyncError):
