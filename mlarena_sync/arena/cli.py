@@ -8,6 +8,7 @@ SIGINT stops with exit code 130, SIGTERM with 0.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import signal
 import sys
 import threading
@@ -17,6 +18,7 @@ from types import FrameType
 import structlog
 
 from mlarena_sync.arena.fake import FakeArena
+from mlarena_sync.errors import ConfigError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,6 +52,24 @@ def _log_to_stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+def is_loopback(host: str) -> bool:
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _warn_if_exposed(host: str) -> None:
+    if not is_loopback(host):
+        _log_to_stderr(
+            f"warning: --host {host} exposes the fake arena beyond this machine, and its "
+            "tokens are fixed and public (see docs/fake-arena.md): anyone who can reach it can "
+            "use them"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     if not structlog.is_configured():  # stdout is for the two MLARENA_* lines only
         structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
@@ -67,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         queue_seconds=args.queue_seconds,
         request_log=None if args.quiet_requests else _log_to_stderr,
     )
+    _warn_if_exposed(args.host)
     try:
         arena.start(args.host, args.port)
         print(f"MLARENA_URL={arena.url}", flush=True)
@@ -85,4 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m mlarena_sync.arena", description="Run the fake ML Arena (local emulator)."
     )
     add_arguments(parser)
-    return run(parser.parse_args(argv))
+    try:
+        return run(parser.parse_args(argv))
+    except ConfigError as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr, flush=True)
+        return 2

@@ -94,7 +94,12 @@ class FakeArena:
             drop_hook=self._should_drop,
             on_connection=self.request_counters.connection,
         )
-        bound_host, bound_port = self._server.start()
+        try:
+            bound_host, bound_port = self._server.start()
+        except BaseException:
+            self._server = None
+            self.simulator.stop()
+            raise
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
         self._url = f"http://{shown}:{bound_port}"
         return self

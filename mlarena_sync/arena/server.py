@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from cheroot import server as cheroot_server
 from cheroot import wsgi
+
+from mlarena_sync.errors import ConfigError
 
 # (method, path) -> True when the connection must be closed without a reply.
 DropHook = Callable[[str, str], bool]
@@ -38,6 +42,28 @@ class _Server(wsgi.Server):
     drop_hook: DropHook | None = None
     on_connection: Callable[[], None] | None = None
 
+    @staticmethod
+    def bind_socket(socket_: Any, bind_addr: Any) -> Any:
+        """cheroot's, but a socket that cannot be bound is closed (cheroot leaves it open)."""
+        try:
+            socket_.bind(bind_addr)
+        except OSError:
+            socket_.close()
+            raise
+        return socket_
+
+
+def _bind_error(addr: Any, exc: OSError) -> ConfigError:
+    host, port = addr[:2]
+    # cheroot folds the errors of every address it tried into one message, without an errno
+    if exc.errno == errno.EADDRINUSE or os.strerror(errno.EADDRINUSE) in str(exc):
+        return ConfigError(f"port {port} is in use on {host}; pass --port 0 for a free one")
+    if exc.errno == errno.EACCES or os.strerror(errno.EACCES) in str(exc):
+        return ConfigError(
+            f"no permission to listen on port {port} of {host}; pass --port 0 for a free one"
+        )
+    return ConfigError(f"cannot listen on {host} port {port}: {exc}")
+
 
 class ArenaServer:
     """Serve ``app`` on ``(host, port)``; ``port=0`` picks a free port."""
@@ -60,7 +86,11 @@ class ArenaServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> tuple[str, int]:
-        self._server.prepare()
+        """Bind and serve; :class:`ConfigError` when the address cannot be bound."""
+        try:
+            self._server.prepare()
+        except OSError as exc:
+            raise _bind_error(self._server.bind_addr, exc) from None
         host, port = self._server.bind_addr[:2]
         self._thread = threading.Thread(
             target=self._server.serve, name="fake-arena-http", daemon=True

@@ -105,3 +105,36 @@ def test_cli_prints_two_lines_then_stops_on_a_signal(
     assert out == ""
     assert '"GET /api/competitions/1" 200' in err
     assert FakeArena.user_token not in err
+
+
+def test_a_busy_port_is_a_plain_error_without_a_crash_log(
+    arena_server: FakeArena, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import tempfile
+
+    from mlarena_sync.arena.cli import main as arena_main
+    from mlarena_sync.cli import main
+
+    port = int(arena_server.url.rsplit(":", 1)[1])  # the session's arena holds it
+    assert main(["fake-arena", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"port {port} is in use on 127.0.0.1; pass --port 0 for a free one" in err
+    assert "unexpected" not in err and "Traceback" not in err
+    assert not list(Path(tempfile.gettempdir()).glob("mlarena-sync-crash-*"))
+    assert arena_main(["--port", str(port)]) == 2  # python -m mlarena_sync.arena
+    assert "is in use" in capsys.readouterr().err
+    with pytest.raises(Exception, match="is in use"), FakeArena().start("127.0.0.1", port):
+        pass
+
+
+def test_a_host_beyond_loopback_warns_that_the_tokens_are_public(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from mlarena_sync.arena.cli import _warn_if_exposed, is_loopback
+
+    assert all(is_loopback(h) for h in ("127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "192.168.1.2", "example.org"))
+    _warn_if_exposed("127.0.0.1")
+    assert capsys.readouterr().err == ""
+    _warn_if_exposed("0.0.0.0")
+    assert "tokens are fixed and public" in capsys.readouterr().err
