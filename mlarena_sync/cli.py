@@ -204,12 +204,6 @@ def _add_command_flags(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("--runtime-language", metavar="LANG", help="e.g. python")
         p.add_argument("--runtime-framework", metavar="FW", help="e.g. gymnasium")
         p.add_argument("--runtime-framework-version", metavar="V", help="e.g. 1.0.0")
-        p.add_argument(
-            "--dir",
-            metavar="DIR",
-            default=None,
-            help="write mlarena.yaml there (default: the current folder)",
-        )
     elif name == "plan":
         p.add_argument("--force", action="store_true", help="plan as push --force would")
     elif name == "push":

@@ -44,7 +44,13 @@ def write_config(path: Path, text: str) -> None:
 
 def _ask(prompt: Callable[[str], str], question: str, default: str | None) -> str | None:
     shown = f" [{default}]" if default else ""
-    answer = prompt(f"{question}{shown}: ").strip()
+    try:
+        answer = prompt(f"{question}{shown}: ").strip()
+    except EOFError:  # Ctrl-D, or stdin ran out
+        raise ConfigError(
+            "init needs answers: pass --competition/--agent-name",
+            hint="e.g. mlarena-sync init --competition 42 --agent-name my-agent",
+        ) from None
     return answer or default
 
 
@@ -53,13 +59,11 @@ def run(args: argparse.Namespace, prompt: Callable[[str], str] | None = None) ->
     out = out_of(args)
     env = env_of(args)
     folder = cwd_of(args)
-    if getattr(args, "dir", None):
-        folder = (folder / args.dir).resolve()
-        folder.mkdir(parents=True, exist_ok=True)
-    path = (cwd_of(args) / args.config).absolute() if args.config else folder / CONFIG_NAME
+    path = (folder / args.config).absolute() if args.config else folder / CONFIG_NAME
     if path.exists():  # say so before asking anything
         raise _exists_error(path)
-    server = args.server or env.get("MLARENA_SERVER", "").strip() or DEFAULT_SERVER
+    # --server only: MLARENA_SERVER overrides the file at run time, it is not written into it
+    server = args.server or DEFAULT_SERVER
     competition: int | None = args.competition
     agent_name: str | None = args.agent_name
     interactive = competition is None and bool(getattr(args, "interactive", False))
@@ -68,6 +72,8 @@ def run(args: argparse.Namespace, prompt: Callable[[str], str] | None = None) ->
             raw = _ask(ask, "competition id (the number in its URL)", None) or ""
             if raw.isdigit():
                 competition = int(raw)
+            elif raw:
+                out.text(f"{raw!r}: the competition id must be a number (e.g. 42)")
         if agent_name is None and args.agent_id is None:
             agent_name = _ask(ask, "agent name", default_agent_name(folder))
         server = _ask(ask, "server", server) or server
@@ -89,9 +95,15 @@ def run(args: argparse.Namespace, prompt: Callable[[str], str] | None = None) ->
         framework_version=args.runtime_framework_version,
     )
     write_config(path, text)
+    has_token = bool(env.get("MLARENA_API_KEY", "").strip() or getattr(args, "api_key_file", None))
+    next_step = (
+        "run `mlarena-sync plan`, then `mlarena-sync push`"
+        if has_token
+        else "set MLARENA_API_KEY, then run `mlarena-sync push`"
+    )
     out.result(
         "config_written",
-        f"wrote {path}; set MLARENA_API_KEY, then run `mlarena-sync push`",
+        f"wrote {path}; {next_step}",
         file=str(path),
         competition=competition,
         agent_name=agent_name,

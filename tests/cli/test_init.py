@@ -95,3 +95,64 @@ def test_init_prompts_on_a_tty(
     assert target.agent.name  # the default offered: the folder's name
     assert target.server == "http://127.0.0.1:8765"
     assert len(asked) == 4  # "abc" is not an id: asked again
+
+
+def test_init_writes_the_default_server_even_with_mlarena_server_exported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLARENA_SERVER", "http://127.0.0.1:41859")
+    code, _, err = run(capsys, "-C", str(tmp_path), "init", "--competition", "1")
+    assert code == 0, err
+    text = (tmp_path / "mlarena.yaml").read_text()
+    assert "127.0.0.1:41859" not in text
+    assert load_config(tmp_path / "mlarena.yaml").target().server == "https://ml-arena.com"
+
+
+def test_ctrl_d_at_a_prompt_is_a_usage_error_without_a_crash_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    answers = iter(["x1", "1"])
+    asked: list[str] = []
+
+    def fake_input(question: str) -> str:
+        asked.append(question)
+        try:
+            return next(answers)
+        except StopIteration:
+            raise EOFError from None
+
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", fake_input)
+    code, out, err = run(capsys, "-C", str(tmp_path), "init")
+    assert code == 2
+    assert "'x1': the competition id must be a number" in out
+    assert "init needs answers: pass --competition/--agent-name" in err
+    assert "unexpected" not in err
+    assert not list(Path(tempfile.gettempdir()).glob("mlarena-sync-crash-*"))
+    assert not (tmp_path / "mlarena.yaml").exists()
+
+
+@pytest.mark.parametrize("token_set", [False, True])
+def test_init_says_what_to_do_next(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    token_set: bool,
+) -> None:
+    if token_set:
+        monkeypatch.setenv("MLARENA_API_KEY", "mlk_user_alice01_fake_alice_0123456789abcdef")
+    code, out, err = run(capsys, "-C", str(tmp_path), "init", "--competition", "1")
+    assert code == 0, err
+    if token_set:
+        assert "run `mlarena-sync plan`, then `mlarena-sync push`" in out
+        assert "set MLARENA_API_KEY" not in out
+    else:
+        assert "set MLARENA_API_KEY, then run `mlarena-sync push`" in out
+
+
+def test_init_has_one_folder_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init", "--help"]) == 0
+    help_text = capsys.readouterr().out
+    assert "-C DIR" in help_text and "--dir" not in help_text
