@@ -155,16 +155,22 @@ _COMMON_FLAGS: tuple[tuple[tuple[str, ...], object, dict[str, Any]], ...] = (
 )
 
 
-def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
+#: Commands that use only some common flags (the others are not offered by their --help).
+_COMMON_SUBSET: dict[str, frozenset[str]] = {"fake-arena": frozenset({"--json", "-q", "-v"})}
+
+
+def _add_common(parser: argparse.ArgumentParser, *, top: bool, command: str | None = None) -> None:
     """The common flags; on subcommands their default is SUPPRESS so a flag given before the
     command is not reset by the subparser."""
 
     def d(value: object) -> object:
         return value if top else argparse.SUPPRESS
 
+    subset = _COMMON_SUBSET.get(command or "")
     g = parser.add_argument_group("common options")
     for flags, default, extra in _COMMON_FLAGS:
-        g.add_argument(*flags, default=d(default), **extra)
+        if subset is None or subset.intersection(flags):
+            g.add_argument(*flags, default=d(default), **extra)
 
 
 def _epilog(example: str) -> str:
@@ -263,8 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
             epilog=_epilog(example),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-        _add_common(p, top=False)
+        _add_common(p, top=False, command=name)
         _add_command_flags(name, p)
     return parser
 

@@ -50,3 +50,16 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert mlarena_sync.__version__ in captured.out
     changelog = (Path(__file__).resolve().parent.parent / "CHANGELOG.md").read_text()
     assert f"## [{mlarena_sync.__version__}]" in changelog
+
+
+def test_help_lists_only_the_flags_a_command_uses(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_main(["fake-arena", "--help"]) == 0
+    arena = capsys.readouterr().out
+    for ignored in ("--config", "--target", "--api-key-file", "--server", "-C DIR"):
+        assert ignored not in arena, f"fake-arena --help offers {ignored}, which it ignores"
+    assert "--json" in arena and "--port" in arena
+    for command in COMMANDS:
+        assert run_main([command, "--help"]) == 0
+        assert "--version" not in capsys.readouterr().out, command
+    assert run_main(["--help"]) == 0
+    assert "--version" in capsys.readouterr().out
