@@ -340,6 +340,21 @@ def crash_dir(cwd: Path, config: str | None = None) -> Path:
     return Path(tempfile.gettempdir())
 
 
+def _interrupted(args: argparse.Namespace, out: Output | None, redactor: Redactor) -> int:
+    """Ctrl-C: 130. Ending ``logs --follow`` is its normal way out (nothing printed); a
+    ``push --wait`` says the deploy goes on without us."""
+    code = exit_code_for(KeyboardInterrupt())
+    if args.command == "logs" and getattr(args, "follow", False):
+        return code
+    message = "interrupted"
+    if args.command == "push" and getattr(args, "wait", False):
+        message += (
+            " (if a deploy was requested, the deploy goes on on the server; follow it with "
+            f"`{PROG} logs --follow`)"
+        )
+    return _print_error(out, redactor, message, code)
+
+
 def write_crash_log(
     exc: BaseException, argv: Sequence[str], redactor: Redactor, directory: Path | None = None
 ) -> Path:
@@ -404,7 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         return int(run(args))
     except KeyboardInterrupt:
-        return _print_error(out, redactor, "interrupted", 130)
+        return _interrupted(args, out, redactor)
     except MlarenaSyncError as exc:
         return _print_error(out, redactor, str(exc), exit_code_for(exc))
     except Exception as exc:

@@ -211,3 +211,21 @@ def test_a_crash_log_goes_to_the_state_folder_when_there_is_one(
     second = Path(after.err.split("details in ")[1].split(" ")[0])
     assert second.parent == project.dir / ".mlarena-sync" and second.is_file()
     assert "kaput" in second.read_text()
+
+
+def test_ctrl_c_ends_logs_follow_quietly_and_push_wait_says_the_deploy_goes_on(
+    cli: Cli, project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("mlarena_sync.commands.logs.run", interrupted)
+    monkeypatch.setattr("mlarena_sync.commands.push.run", interrupted)
+    follow = cli(*in_project(project, "logs", "--follow"))
+    assert (follow.code, follow.err) == (130, "")
+    wait = cli(*in_project(project, "push", "--wait"))
+    assert wait.code == 130
+    assert "the deploy goes on on the server" in wait.err
+    assert "mlarena-sync logs --follow" in wait.err
+    plain = cli(*in_project(project, "logs"))
+    assert plain.code == 130 and "interrupted" in plain.err
