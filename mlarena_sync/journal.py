@@ -20,6 +20,7 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -132,13 +133,24 @@ class Journal:
         if self._mine().get("uploads"):
             self._update(uploads=None)
 
-    # ---- a push's deploy decision
+    # ---- a deploy owed: files synced and not deployed yet (killed push, check/quota/validation
+    # refusal, --no-deploy); only an accepted deploy clears it
     def deploy_pending(self) -> bool:
         return self._mine().get("deploy_pending") is True
 
-    def set_deploy_pending(self, pending: bool) -> None:
+    def deploy_pending_since(self) -> datetime | None:
+        """When the pending deploy's first sync happened (None: not pending, or not recorded)."""
+        raw = self._mine().get("deploy_pending_since")
+        try:
+            return datetime.fromisoformat(raw) if isinstance(raw, str) else None
+        except ValueError:
+            return None
+
+    def set_deploy_pending(self, pending: bool, *, at: datetime | None = None) -> None:
+        """Set or clear the flag; ``at`` (when set) is kept from the first sync still owed."""
         if self.deploy_pending() != pending:
-            self._update(deploy_pending=pending)
+            since = at.isoformat(timespec="seconds") if pending and at is not None else None
+            self._update(deploy_pending=pending, deploy_pending_since=since)
 
     # ---- agent creation
     def creating(self) -> str | None:

@@ -5,8 +5,8 @@ The rules are those of ``docs/product.md`` ("Deploys"), checked in this order:
 
 1. deploys switched off (``push --no-deploy``, ``deploy.auto: false`` in ``watch``) → no;
 2. a deploy queued or running → no (a new one would cancel it and waste its quota);
-3. nothing changed by the reconcile, no deploy left pending by an interrupted push, and no
-   ``--deploy`` → no;
+3. nothing changed by the reconcile, no deploy pending (files an earlier push synced and did not
+   deploy: killed, refused, or ``--no-deploy``), and no ``--deploy`` → no;
 4. the upload validation failed, or the local ``check`` failed → no;
 5. quota used up (``remaining <= 0`` or ``can_deploy`` false) → no, until the next slot;
 6. ``watch`` only: automatic deploys stop while ``remaining <= reserve`` (``push`` may spend
@@ -31,8 +31,15 @@ Blocker = Literal[
 ]
 
 
-#: How a deploy left pending by an interrupted push is named in decisions and status lines.
-PENDING = "a deploy left pending by an interrupted push (its changes were synced, not deployed)"
+#: How a pending deploy (files an earlier push synced and did not deploy) is named.
+PENDING = "synced files not deployed yet"
+
+
+def pending_text(since: datetime | None) -> str:
+    """:data:`PENDING`, with the time of the first sync not deployed when it is known."""
+    if since is None:
+        return PENDING
+    return f"{PENDING} (pending since {since.isoformat(timespec='seconds')})"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,7 +47,7 @@ class DeployContext:
     caller: Caller
     now: datetime
     changed: bool
-    pending: bool = False  # an interrupted push synced changes and never deployed them
+    pending: bool = False  # an earlier push synced changes and did not deploy them
     forced: bool = False  # push --deploy: deploy even with no change
     enabled: bool = True  # push --no-deploy / watch with deploy.auto false → False
     in_flight: bool = False  # the agent is deploy_queue / deploy_run

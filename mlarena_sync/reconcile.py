@@ -267,7 +267,7 @@ class Reconciler:
             )
 
         if plan.changes and options.mark_deploy_pending:
-            journal.set_deploy_pending(True)
+            journal.set_deploy_pending(True, at=self.clock.now())
         report = apply_plan(
             self.client,
             self.cid,

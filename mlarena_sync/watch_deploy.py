@@ -171,6 +171,7 @@ class DeployScheduler:
         self.not_before_wall = None
         w.stats.deploys += 1
         record_deploy(w.rec.store, w.rec.key, now)
+        w.rec.journal.set_deploy_pending(False)  # a push's undeployed sync is deployed now
         w.sink.event(
             "deploy_requested",
             agent_id=aid,
@@ -181,8 +182,8 @@ class DeployScheduler:
         self._start_flight(seen=outcome.accepted and not outcome.timed_out)
         if outcome.agent_status is not None:
             self._show(outcome.agent_status)
-        elif outcome.accepted and outcome.status:
-            self._show(AgentStatus(outcome.status, outcome.message, None, None, ()))
+        elif outcome.accepted:  # poll now: the status route's wording, as push shows it
+            self._next_poll = w.clock.monotonic()
 
     def _context(self, limits: Any, *, check_ok: bool | None) -> DeployContext:
         return DeployContext(

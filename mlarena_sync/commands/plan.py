@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from datetime import datetime
 
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.commands.common import Workspace, open_workspace
 from mlarena_sync.names import human_size
 from mlarena_sync.output import Output
-from mlarena_sync.quota import PENDING, DeployContext, DeployDecision, decide
+from mlarena_sync.quota import PENDING, DeployContext, DeployDecision, decide, pending_text
 from mlarena_sync.reconcile import ReconcileOptions, ReconcileResult
 
 __all__ = ["plan_decision", "render_plan", "run", "show_plan"]
@@ -27,9 +28,10 @@ def plan_decision(
     forced: bool = False,
     enabled: bool = True,
     pending: bool = False,
+    pending_since: datetime | None = None,
 ) -> DeployDecision:
     """The deploy decision a push would take after applying this plan (check not run);
-    ``pending``: an interrupted push left a deploy pending (the journal's flag)."""
+    ``pending``: an earlier push synced files and did not deploy them (the journal's flag)."""
     plan = result.plan
     limits = None
     if result.agent_id is not None and enabled and (plan.changes or forced or pending):
@@ -49,8 +51,14 @@ def plan_decision(
             limits=limits,
         )
     )
-    if pending and PENDING not in decision.reason:  # say it whatever decided
-        decision = dataclasses.replace(decision, reason=f"{decision.reason}; {PENDING}")
+    if pending:  # say it (and since when) whatever decided
+        text = pending_text(pending_since)
+        reason = (
+            decision.reason.replace(PENDING, text)
+            if PENDING in decision.reason
+            else f"{decision.reason}; {text}"
+        )
+        decision = dataclasses.replace(decision, reason=reason)
     if decision.deploy and ws.target.deploy.check:
         return DeployDecision(
             True, decision.reason + f", after the check `{ws.target.deploy.check}` passes"
@@ -120,6 +128,7 @@ def dry_run(
             forced=forced_deploy,
             enabled=enabled,
             pending=rec.journal.deploy_pending(),
+            pending_since=rec.journal.deploy_pending_since(),
         )
     show_plan(ws.out, result, decision)
     return 0

@@ -8,6 +8,10 @@
 
 Exit codes: 0 done (also "nothing to do"), 3 conflict / delete limit, 5 deploy refused (quota,
 failed validation or check; the files *were* synced), 6 deploy failed (``--wait``).
+
+Synced files that were not deployed (check, validation, quota, ``--no-deploy``, a kill) leave a
+pending deploy in the journal: the next push deploys it once the rules allow; only an accepted
+deploy clears it.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from mlarena_sync.api.models import AgentStatus
 from mlarena_sync.commands.common import Workspace, open_workspace
 from mlarena_sync.commands.plan import dry_run
 from mlarena_sync.deploy import follow, record_deploy, request_deploy, run_check
-from mlarena_sync.errors import DeployFailedError, MlarenaSyncError, QuotaError
-from mlarena_sync.quota import DeployContext, DeployDecision, decide
+from mlarena_sync.errors import DeployFailedError, DeployRefusedError, MlarenaSyncError, QuotaError
+from mlarena_sync.journal import Journal
+from mlarena_sync.quota import DeployContext, DeployDecision, decide, pending_text
 from mlarena_sync.reconcile import ReconcileOptions, ReconcileResult
 from mlarena_sync.status import FAILED_STATUSES, StatusEvent
 
@@ -165,22 +170,21 @@ def push(ws: Workspace, opts: PushOptions) -> int:
                 message=result.validation_message,
             )
 
-        # A push killed after its uploads and before its deploy left this flag: its changes
-        # count as this push's, so they get deployed once.
+        # Files an earlier push synced and did not deploy (killed, refused, --no-deploy) left
+        # this flag: they count as this push's changes, so they get deployed once.
         decision = _decide(ws, client, result, opts, rec.journal.deploy_pending())
         if not decision.deploy:
-            rec.journal.set_deploy_pending(False)
-            return _not_deployed(ws, result, decision, synced)
+            return _not_deployed(ws, result, decision, synced, rec.journal)
 
         try:
             outcome = request_deploy(client, cid, aid)
         except QuotaError as exc:
-            rec.journal.set_deploy_pending(False)
             when = exc.next_available_at
             slot = f"; next slot at {when.isoformat(timespec='seconds')}" if when else ""
             raise QuotaError(
                 f"deploy refused by the server: {exc.message}{slot}; files were synced ({synced})",
                 status_code=exc.status_code,
+                hint=_STILL_PENDING,
                 next_available_at=when,
             ) from None
         record_deploy(ws.store, ws.key, ws.clock.now())
@@ -241,21 +245,39 @@ def _first_line(text: str) -> str:
     return lines[0]
 
 
-def _not_deployed(ws: Workspace, result: ReconcileResult, d: DeployDecision, synced: str) -> int:
+_STILL_PENDING = "the deploy stays pending: the next `mlarena-sync push` deploys it"
+
+
+def _not_deployed(
+    ws: Workspace, result: ReconcileResult, d: DeployDecision, synced: str, journal: Journal
+) -> int:
+    """No deploy: exit 5 when it was refused, else 0; a pending deploy is kept (and said)."""
     aid = result.agent_id
-    if d.blocker in ("quota", "validation", "check"):
-        when = d.wait_until
+    if d.blocker == "quota":
         raise QuotaError(
             f"no deploy: {d.reason}; files were synced ({synced})",
-            next_available_at=when,
+            hint=_STILL_PENDING,
+            next_available_at=d.wait_until,
+        )
+    if d.blocker in ("validation", "check"):
+        raise DeployRefusedError(
+            f"no deploy: {d.reason}; files were synced ({synced})",
+            hint=f"{_STILL_PENDING} once this is fixed",
+        )
+    pending = journal.deploy_pending()
+    text = f"pushed to agent {aid}: {synced}; no deploy ({d.reason})"
+    if pending:
+        text += (
+            f"; {pending_text(journal.deploy_pending_since())}: `mlarena-sync push` deploys them"
         )
     ws.out.result(
         "push_done",
-        f"pushed to agent {aid}: {synced}; no deploy ({d.reason})",
+        text,
         agent_id=aid,
         deployed=False,
         reason=d.reason,
         blocker=d.blocker,
+        deploy_pending=pending,
     )
     return 0
 

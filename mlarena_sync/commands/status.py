@@ -10,7 +10,7 @@ import argparse
 
 from mlarena_sync.api.models import DeployLimits, LatestDeploy
 from mlarena_sync.commands.common import Workspace, open_workspace
-from mlarena_sync.quota import PENDING
+from mlarena_sync.quota import pending_text
 from mlarena_sync.reconcile import ReconcileOptions
 
 __all__ = ["run", "status"]
@@ -76,6 +76,7 @@ def status(ws: Workspace) -> int:
         agent = result.agent_status
         last_ours = ws.store.load(ws.key).last_deploy_at
         pending = rec.journal.deploy_pending()
+        pending_since = rec.journal.deploy_pending_since()
     lines = [
         f"agent {aid} ({agent.name or ws.target.agent.name or '?'}, competition {cid}): "
         f"{agent.status}" + (f" ({_short(agent.message)})" if agent.message else ""),
@@ -84,7 +85,9 @@ def status(ws: Workspace) -> int:
         files_text,
     ]
     if pending:
-        lines.insert(3, f"deploy: pending ({PENDING}; `mlarena-sync push` deploys it)")
+        lines.insert(
+            3, f"deploy: pending ({pending_text(pending_since)}; `mlarena-sync push` deploys it)"
+        )
     if agent.queue is not None and agent.queue.position:
         lines.insert(1, f"queue position {agent.queue.position}")
     out.result(

@@ -48,11 +48,11 @@ def test_plan_and_status_show_the_deploy_an_interrupted_push_left_pending(
     plan = cli(*in_project(project, "plan"))
     assert plan.code == 0, plan.text
     (line,) = [x for x in plan.out.splitlines() if x.startswith("deploy:")]
-    assert line.startswith("deploy: yes (a deploy left pending by an interrupted push"), line
+    assert line.startswith("deploy: yes (synced files not deployed yet (pending since 20"), line
     (event,) = cli(*in_project(project, "--json", "plan")).json_lines()
-    assert event["deploy"] is True and "interrupted push" in event["deploy_reason"]
+    assert event["deploy"] is True and "not deployed yet" in event["deploy_reason"]
     status = cli(*in_project(project, "status"))
-    assert "deploy: pending (a deploy left pending by an interrupted push" in status.out
+    assert "deploy: pending (synced files not deployed yet (pending since 20" in status.out
     (event,) = cli(*in_project(project, "--json", "status")).json_lines()
     assert event["deploy_pending"] is True and event["in_sync"] is True
     assert mutating(arena.counters) == {}, "plan and status change nothing"
