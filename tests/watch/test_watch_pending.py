@@ -1,0 +1,51 @@
+"""`watch` and the deploy a push left pending; one wording of the queued status (n9)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mlarena_sync.arena import FakeArena
+from mlarena_sync.cli import main
+from mlarena_sync.config import load_config
+from mlarena_sync.journal import Journal
+from mlarena_sync.state import StateStore, target_key
+
+from ._harness import Project, WatchRun, make_project, wait_until
+
+Start = Callable[..., WatchRun]
+
+
+def _journal(project: Project) -> Journal:
+    config = load_config(project.config)
+    return Journal(StateStore.for_config(config.path).state_dir, target_key(config.target(None)))
+
+
+def test_a_watch_deploy_clears_the_pending_deploy_and_says_deploy_queued(
+    arena: FakeArena,
+    token: str,
+    tmp_path: Path,
+    start_watch: Start,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    project = make_project(tmp_path, arena.url, auto="true")
+    assert main(["-C", str(project.dir), "push", "--no-deploy"]) == 0
+    capsys.readouterr()
+    assert _journal(project).deploy_pending()
+    before = arena.simulator.queue_seconds
+    arena.simulator.queue_seconds = 1.0  # the queued state lasts long enough to be seen
+    try:
+        run = start_watch(project, arena)
+        aid = run.wait_bound()
+        project.write("helper.py", "VALUE = 1\n")
+        wait_until(lambda: arena.deploy_count(aid) == 1, 10, "watch's deploy")
+        wait_until(lambda: arena.wait_deploys_idle(0.1), 15, "the deploy to settle")
+        assert run.finish() == 0
+    finally:
+        arena.simulator.queue_seconds = before
+    assert not _journal(project).deploy_pending(), "an accepted deploy clears it"
+    texts = [str(f.get("text")) for f in run.out.named("agent_status")]
+    assert any("deploy_queue (Deploy queued)" in t for t in texts), texts
+    assert not any("Deployment queued" in t for t in texts), texts
