@@ -85,6 +85,44 @@ def _json_default(value: object) -> str:
     return str(value)
 
 
+class HumanRenderer:
+    """structlog's console renderer, made for people: an event's ``text`` is its message (not an
+    echo in ``text='...'``), datetimes are ISO, and multi-line values are printed as real lines
+    under the event's line (not a repr with ``\\n``). ``--json`` is untouched by this."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __call__(self, logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> str:
+        fields = dict(event_dict)
+        tail: list[str] = []
+        text = fields.pop("text", None)
+        if isinstance(text, str) and text.strip():
+            first, *rest = text.rstrip().splitlines()
+            fields["event"] = first
+            tail.extend(rest)
+        for key, value in list(fields.items()):
+            if key == "event":
+                continue
+            isoformat = getattr(value, "isoformat", None)
+            if callable(isoformat):
+                fields[key] = _iso(value)
+            elif isinstance(value, str) and "\n" in value.strip():
+                del fields[key]
+                head, *more = value.strip().splitlines()
+                tail.append(f"  {key}: {head}")
+                tail.extend(f"    {line}" for line in more)
+        line = str(self.inner(logger, method, fields))
+        return "\n".join([line, *tail])
+
+
+def _iso(value: Any) -> str:
+    try:
+        return str(value.isoformat(timespec="seconds"))
+    except TypeError:  # a date: no timespec
+        return str(value.isoformat())
+
+
 def _dumps(obj: Any, **kw: Any) -> str:
     return json.dumps(obj, default=_json_default, ensure_ascii=False, **kw)
 
@@ -162,8 +200,10 @@ def configure(
         renderer = structlog.processors.JSONRenderer(default=_json_default, ensure_ascii=False)
         stamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
     else:
-        renderer = structlog.dev.ConsoleRenderer(
-            colors=use_color, exception_formatter=structlog.dev.plain_traceback
+        renderer = HumanRenderer(
+            structlog.dev.ConsoleRenderer(
+                colors=use_color, exception_formatter=structlog.dev.plain_traceback
+            )
         )
         stamp = structlog.processors.TimeStamper(fmt="%H:%M:%S", utc=False)
     structlog.configure(

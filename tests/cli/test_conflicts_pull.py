@@ -48,7 +48,7 @@ def test_browser_edit_alone_is_left_in_place_and_pull_brings_it_down(
     res = cli(*in_project(project, "push", "--no-deploy"))
     assert res.code == 0, res.text
     assert hits(arena.counters, FILE_ROUTE) == 0
-    assert "remote_changed" in res.out and "pull" in res.out
+    assert "changed on the server" in res.out and "pull" in res.out
     assert remote_text(arena, token, aid)["helper.py"] == "SIDE = 0  # browser\n"
 
     pulled = cli(*in_project(project, "pull"))

@@ -229,3 +229,29 @@ def test_ctrl_c_ends_logs_follow_quietly_and_push_wait_says_the_deploy_goes_on(
     assert "mlarena-sync logs --follow" in wait.err
     plain = cli(*in_project(project, "logs"))
     assert plain.code == 130 and "interrupted" in plain.err
+
+
+def test_console_lines_are_for_people() -> None:
+    """n1/n2: the text is the message (no text='...' echo), ISO datetimes, real lines."""
+    import io
+    from datetime import datetime, timezone
+
+    from mlarena_sync.output import configure
+
+    stream = io.StringIO()
+    out = configure(stream=stream, color=False)
+    out.event("synced", agent_id=7, text="synced: 1 uploaded, 0 deleted")
+    when = datetime(2026, 11, 28, tzinfo=timezone.utc)
+    out.warning("deploy_waiting", blocker="reserve", until=when, text="1 deploy left")
+    out.warning("deletes_paused", max_delete=5, text="7 deletes paused:\n  h1.py\n  h2.py")
+    out.warning("sync_blocked", message="1 file problem(s):\n  tok.txt: a secret")
+    lines = stream.getvalue().splitlines()
+    assert "synced: 1 uploaded, 0 deleted" in lines[0] and "agent_id=7" in lines[0]
+    assert lines[0].split("] ", 1)[1].startswith("synced: 1 uploaded")  # not the event name
+    assert "text=" not in stream.getvalue()
+    assert "until=2026-11-28T00:00:00+00:00" in lines[1] and "datetime.datetime" not in lines[1]
+    assert "7 deletes paused:" in lines[2] and "max_delete=5" in lines[2]
+    assert lines[3:5] == ["  h1.py", "  h2.py"]
+    assert "sync_blocked" in lines[5]
+    assert lines[6:8] == ["  message: 1 file problem(s):", "      tok.txt: a secret"]
+    assert "\\n" not in stream.getvalue()
