@@ -261,7 +261,8 @@ class Reconciler:
 
         holding = options.hold_while_deploying and not options.force
         if plan.changes and holding and before is not None and before.in_flight:
-            self._emit("held", agent_id=aid, held=plan.changes, status=before.status)
+            # the caller (push, watch) says it once, in words
+            log.debug("held", agent_id=aid, held=plan.changes, status=before.status)
             return ReconcileResult(
                 plan, (), (), plan.changes, False, before, True, created, aid, None, local, skipped
             )

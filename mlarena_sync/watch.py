@@ -50,6 +50,11 @@ WATCH_RECONCILE = ReconcileOptions(
 )
 
 
+def edits(n: int) -> str:
+    """``1 edit``, ``2 edits``."""
+    return f"{n} edit" + ("" if n == 1 else "s")
+
+
 class Sink(Protocol):
     """Where the loop reports (``mlarena_sync.output.Output`` in the CLI)."""
 
@@ -122,6 +127,11 @@ class Watcher:
         rescan = target.watch.rescan
         self._rescan = rescan if rescan > 0 else None
         self._next_rescan = clock.monotonic() + (self._rescan or 0.0)
+
+    @property
+    def held_unsynced(self) -> int:
+        """Edits held for a deploy in flight and not synced since (0 when none)."""
+        return self._held_shown if self.held_pending else 0
 
     # ---------------------------------------------------------------- control
     def stop(self) -> None:
@@ -258,7 +268,7 @@ class Watcher:
                     "held",
                     held=result.held,
                     status=result.agent_status.status,
-                    text=f"{result.held} edits held while deploy runs",
+                    text=f"{edits(result.held)} held while deploy runs",
                 )
             self.deploys.in_flight_seen(result.agent_status)
             return

@@ -213,7 +213,16 @@ class DeployScheduler:
         if d.blocker in ("quota", "reserve", "interval"):
             self._wait_until(d.wait_until)
             key = (d.blocker, d.wait_until)
-            if key != self._last_block and d.blocker != "interval":
+            if key != self._last_block and d.blocker == "interval":
+                at = d.wait_until.astimezone().strftime("%H:%M:%S") if d.wait_until else "later"
+                w.sink.event(
+                    "deploy_waiting",
+                    blocker=d.blocker,
+                    until=d.wait_until,
+                    text=f"deploy waits until {at} "
+                    f"(deploy.min_interval {self.spec.min_interval:g} s)",
+                )
+            elif key != self._last_block:
                 w.sink.warning(
                     "deploy_waiting", blocker=d.blocker, until=d.wait_until, text=d.reason
                 )

@@ -86,12 +86,18 @@ def watch(
             reason = (
                 "SIGINT" if signal.SIGINT in received else ("SIGTERM" if received else "stopped")
             )
+            held = watcher.held_unsynced
+            text = f"watch stopped ({reason})"
+            if held:
+                noun = "edit" if held == 1 else "edits"
+                text += f"; {held} held {noun} not synced: run `mlarena-sync push`"
             ws.out.event(
                 "watch_stopped",
                 reason=reason,
                 reconciles=watcher.stats.reconciles,
                 deploys=watcher.stats.deploys,
-                text=f"watch stopped ({reason})",
+                held_not_synced=held,
+                text=text,
             )
     return INTERRUPTED if signal.SIGINT in received else 0
 

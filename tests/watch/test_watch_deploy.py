@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -149,3 +150,42 @@ def test_auto_false_never_deploys(arena: FakeArena, tmp_path: Path, start_watch:
     assert arena.deploy_count(aid) == 0
     assert run.out.named("deploy_off")
     assert run.finish() == 0
+
+
+def test_min_interval_holding_a_deploy_says_so_once(
+    arena: FakeArena, tmp_path: Path, start_watch: Start
+) -> None:
+    project = make_project(tmp_path, arena.url, auto="true", min_interval=60)
+    run = start_watch(project, arena)
+    aid = run.wait_bound()
+    wait_until(lambda: arena.deploy_count(aid) == 1, 10, "the first deploy")
+    wait_until(lambda: arena.wait_deploys_idle(0.1), 15, "it to settle")
+    for i in range(2):
+        project.write("helper.py", f"VALUE = {i + 1}\n")
+        run.wait_remote("helper.py", f"VALUE = {i + 1}\n")
+        wait_until(lambda: run.out.named("deploy_waiting") != [], 10, "the interval line")
+    (line,) = run.out.named("deploy_waiting")  # once per hold, not once per edit
+    assert line["blocker"] == "interval"
+    assert re.fullmatch(
+        r"deploy waits until \d\d:\d\d:\d\d \(deploy\.min_interval 60 s\)", line["text"]
+    ), line
+    assert arena.deploy_count(aid) == 1
+    assert run.finish() == 0
+
+
+def test_stopping_with_held_edits_says_they_were_not_synced(
+    slow_queue: FakeArena, tmp_path: Path, start_watch: Start
+) -> None:
+    arena = slow_queue
+    project = make_project(tmp_path, arena.url, auto="true")
+    run = start_watch(project, arena)
+    aid = run.wait_bound()
+    wait_until(lambda: arena.deploy_count(aid) == 1, 10, "the first deploy")
+    project.write("helper.py", "VALUE = 1\n")
+    wait_until(lambda: run.out.named("held") != [], 5, "the held edit")
+    assert run.out.named("held")[0]["text"] == "1 edit held while deploy runs"
+    assert arena.agent_status(aid) in ("deploy_queue", "deploy_run")
+    assert run.finish() == 0
+    (stopped,) = run.out.named("watch_stopped")
+    assert stopped["held_not_synced"] == 1
+    assert stopped["text"].endswith("; 1 held edit not synced: run `mlarena-sync push`")
