@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from mlarena_sync.api.client import ArenaClient
+from mlarena_sync.api.models import LatestDeploy
 from mlarena_sync.commands.common import Workspace, open_workspace
 from mlarena_sync.errors import ApiError, ConfigError
 from mlarena_sync.status import StatusTracker
@@ -48,6 +49,20 @@ def _games(ws: Workspace, client: ArenaClient, aid: int, limit: int) -> None:
         )
 
 
+def _deploy_line(ws: Workspace, aid: int, latest: LatestDeploy) -> None:
+    text = f"deploy #{latest.id}: {latest.status or 'unknown'}"
+    if latest.failure_message:
+        text += f" ({latest.failure_message.strip().splitlines()[0]})"
+    ws.out.result(
+        "deploy",
+        text,
+        agent_id=aid,
+        deployment_id=latest.id,
+        status=latest.status,
+        failure_message=latest.failure_message,
+    )
+
+
 def logs(
     ws: Workspace,
     *,
@@ -71,7 +86,19 @@ def logs(
             return 0
         tracker = StatusTracker()
         start = ws.clock.monotonic()
+        deploy_seen: LatestDeploy | None = None
+        first = True
         while True:
+            if follow:  # a redeploy between two polls can end where the last one did: by its id
+                latest = client.deploy_status(cid, aid).latest
+                if latest is not None and latest != deploy_seen:
+                    new_deploy = deploy_seen is None or latest.id != deploy_seen.id
+                    if not first:
+                        if new_deploy:
+                            tracker = StatusTracker()  # its lines from the start, each once
+                        _deploy_line(ws, aid, latest)
+                    deploy_seen = latest
+            first = False
             snap = client.status(cid, aid)
             for event in tracker.update(snap):
                 out.result(event.event, event.text, agent_id=aid, **event.fields)

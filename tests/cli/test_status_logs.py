@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from mlarena_sync.arena import FakeArena
 
 from .conftest import Cli, Project, in_project, mutating
@@ -64,3 +66,30 @@ def test_logs_without_an_agent_is_a_clear_error(cli: Cli, project: Project) -> N
     res = cli(*in_project(project, "logs"))
     assert res.code == 2
     assert "push" in res.err
+
+
+def test_logs_follow_shows_a_redeploy_made_between_two_polls(
+    arena: FakeArena, cli: Cli, project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """m4: the redeploy starts and ends while follow sleeps; it is noticed by its deploy id."""
+    from mlarena_sync.api.client import ArenaClient
+    from mlarena_sync.clock import SystemClock
+
+    assert cli(*in_project(project, "push", "--wait")).code == 0
+    aid = project.agent_id()
+    real_sleep = SystemClock.sleep
+    redeployed: list[int] = []
+
+    def sleep(self: SystemClock, seconds: float) -> None:
+        if not redeployed:
+            with ArenaClient(arena.url, arena.user_token) as client:
+                redeployed.append(client.deploy(1, aid).deployment_id or 0)
+            assert arena.wait_deploys_idle(15)
+        real_sleep(self, seconds)
+
+    monkeypatch.setattr(SystemClock, "sleep", sleep)
+    res = cli(*in_project(project, "logs", "--follow", "--timeout", "1.5"))
+    assert res.code == 0, res.text
+    assert redeployed and f"deploy #{redeployed[0]}: " in res.out, res.out
+    outcomes = [line for line in res.out.splitlines() if line.startswith("status: active")]
+    assert len(outcomes) == 2, res.out  # the first deploy's, then the redeploy's
