@@ -1,7 +1,9 @@
 """Which agent a target syncs to, and its runtime.
 
 The agent id comes from, in order: ``agent.id`` in the config (verified, and bound), the id
-bound in ``.mlarena-sync/``, or a new agent named ``agent.name``. A creation is made once: the
+bound in ``.mlarena-sync/``, or a new agent named ``agent.name``: not when the leaderboard shows
+an agent of ours with that name (a lost ``.mlarena-sync/`` must not make a twin; ``force``
+creates anyway, and also replaces a state binding whose agent is gone). A creation is made once: the
 runtime is resolved *before* it (a bad ``runtime:`` or a revoked token creates nothing), the
 journal records it while the reply is awaited (a run killed then refuses to make a twin, unless
 ``force``), the new id is bound at once, the runtime pinned right after, and the files the new
@@ -13,16 +15,43 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
+import structlog
+
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.api.models import AgentStatus, Runtime
 from mlarena_sync.config import Target
-from mlarena_sync.errors import ApiError, AuthError, ConfigError, MlarenaSyncError, NotFoundError
+from mlarena_sync.errors import ApiError, AuthError, ConfigError, NotFoundError
 from mlarena_sync.journal import Journal
 from mlarena_sync.state import BaseEntry, StateStore, TargetState
 
-__all__ = ["AgentBinder", "Binding", "resolve_runtime", "runtime_text"]
+__all__ = ["AgentBinder", "Binding", "my_agents_named", "resolve_runtime", "runtime_text"]
+
+log = structlog.get_logger("mlarena_sync.binding")
 
 EventSink = Callable[..., None]
+
+CONFIG_SOURCE = "agent.id in mlarena.yaml"
+STATE_SOURCE = "bound in .mlarena-sync/"
+
+
+def my_agents_named(client: ArenaClient, cid: int, name: str) -> list[int]:
+    """Ids of the caller's agents named ``name`` on the competition's leaderboard (only agents
+    that were deployed show there); empty when the leaderboard cannot be read."""
+    try:
+        rows = client.leaderboard(cid)
+    except ApiError as exc:
+        log.debug("leaderboard_unreadable", competition=cid, reason=exc.message)
+        return []
+    return sorted(
+        {r.agent_id for r in rows if r.is_mine and r.agent_id is not None and r.agent_name == name}
+    )
+
+
+def pin_hint(aid: int) -> str:
+    return (
+        f"created agent {aid}; pin it with `agent: {{id: {aid}}}` in mlarena.yaml — without it, "
+        "a fresh clone or a deleted .mlarena-sync/ creates a new agent"
+    )
 
 
 class Binding(NamedTuple):
@@ -110,21 +139,34 @@ class AgentBinder:
         return self.store.load(self.key).agent_id
 
     def check(self, aid: int, source: str) -> AgentStatus:
-        """The agent's status; a clear error when it is missing, not ours, or deleted."""
+        """The agent's status; :class:`NotFoundError` when it is missing, not ours, or deleted,
+        with a hint for where the binding came from (``source``; "bound": whichever applies)."""
+        if source == "bound":
+            source = CONFIG_SOURCE if self.target.agent.id is not None else STATE_SOURCE
+        name = self.target.agent.name
+        new = f"`mlarena-sync push --force` to create a new agent named {name!r}"
+        if source == CONFIG_SOURCE:
+            hint = (
+                "check agent.id and competition in mlarena.yaml, and that MLARENA_API_KEY is the "
+                "token of the agent's owner"
+            )
+            gone = f"set agent.id in mlarena.yaml to another agent, or remove it and run {new}"
+        else:
+            hint = (
+                "is MLARENA_API_KEY the token of the user who created it? If that agent is gone "
+                f"for good, set agent.id in mlarena.yaml to the agent to use, or run {new}"
+            )
+            gone = f"set agent.id in mlarena.yaml to the agent to use, or run {new}"
         try:
             status = self.client.status(self.cid, aid)
-        except NotFoundError:
+        except NotFoundError as exc:
             raise NotFoundError(
                 f"agent {aid} ({source}) was not found in competition {self.cid}, or is not yours",
-                hint="fix agent.id in mlarena.yaml, or remove it (and .mlarena-sync/) to create "
-                "a new agent from agent.name",
+                status_code=exc.status_code,
+                hint=hint,
             ) from None
         if status.status == "deleted":
-            raise MlarenaSyncError(
-                f"agent {aid} ({source}) was deleted on the server",
-                hint="remove agent.id from mlarena.yaml and delete .mlarena-sync/ to create a "
-                "new agent on the next push",
-            )
+            raise NotFoundError(f"agent {aid} ({source}) was deleted on the server", hint=gone)
         return status
 
     def bind(self, *, force: bool) -> Binding:
@@ -142,7 +184,15 @@ class AgentBinder:
             self._pin_runtime(config_id, state)
             return Binding(config_id, False, status)
         if state.agent_id is not None:
-            status = self.check(state.agent_id, "bound in .mlarena-sync/")
+            try:
+                status = self.check(state.agent_id, STATE_SOURCE)
+            except NotFoundError as exc:
+                if not force or not self.target.agent.name:
+                    raise
+                self._emit("agent_unbound", agent_id=state.agent_id, text=f"{exc.message}: unbound")
+                self.store.forget(self.key)  # its base described the lost agent's files
+                self.journal.clear()
+                return Binding(self._create(force=force), True, None)
             self._pin_runtime(state.agent_id, state)
             return Binding(state.agent_id, False, status)
         return Binding(self._create(force=force), True, None)
@@ -167,6 +217,13 @@ class AgentBinder:
             )
         # An authenticated read first: a revoked token or a bad runtime creates nothing.
         runtime = resolve_runtime(self.target, self.client.runtime_options(self.cid))
+        twins = [] if force else my_agents_named(self.client, self.cid, name)
+        if twins:
+            raise ConfigError(
+                f"an agent named {name!r} already exists in competition {self.cid} (id "
+                f"{', '.join(map(str, twins))}): set `agent: {{id: {twins[0]}}}` in mlarena.yaml, "
+                "or pass --force to create another"
+            )
         self.journal.set_creating(name)  # a kill before the reply must not create a twin
         try:
             aid = self.client.create_agent(self.cid, name)
@@ -177,7 +234,9 @@ class AgentBinder:
         state = TargetState(agent_id=aid)
         self.store.save(self.key, state)  # bound at once
         self.journal.set_creating(None)
-        self._emit("agent_created", agent_id=aid, name=name, competition=self.cid)
+        self._emit(
+            "agent_created", agent_id=aid, name=name, competition=self.cid, text=pin_hint(aid)
+        )
         if runtime is not None and runtime.id is not None:
             self.client.set_agent_runtime(aid, runtime.id)
             state.runtime_id = runtime.id

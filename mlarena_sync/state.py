@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import structlog
 
@@ -63,9 +64,25 @@ class TargetState:
     runtime_id: int | None = None
 
 
+def server_key(url: str) -> str:
+    """``url`` as written in a state key: scheme and host lowercase, the default port dropped, no
+    trailing slash (``localhost`` and ``127.0.0.1`` stay apart: they may be two servers)."""
+    parts = urlsplit(url.strip())
+    scheme, host = parts.scheme.lower(), parts.hostname or ""
+    if not scheme or not host:
+        return url.strip().rstrip("/")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    host = f"[{host}]" if ":" in host else host
+    netloc = host if port in (None, {"http": 80, "https": 443}.get(scheme)) else f"{host}:{port}"
+    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
 def target_key(target: Target) -> str:
-    """The key of a target's state: its name, server and competition."""
-    return f"{target.name}@{target.server.rstrip('/')}#competition={target.competition}"
+    """The key of a target's state: its name, server (:func:`server_key`) and competition."""
+    return f"{target.name}@{server_key(target.server)}#competition={target.competition}"
 
 
 class _Corrupt(Exception):
