@@ -19,8 +19,10 @@ from pathlib import Path
 
 from mlarena_sync.api.models import RemoteFile
 from mlarena_sync.commands.common import Workspace, open_workspace
-from mlarena_sync.errors import ConfigError, ConflictError, MlarenaSyncError
-from mlarena_sync.files import LocalFile
+from mlarena_sync.errors import ConfigError, ConflictError, MlarenaSyncError, SelectionError
+from mlarena_sync.files import LocalFile, scan
+from mlarena_sync.ignore import Selector
+from mlarena_sync.reconcile import Reconciler
 from mlarena_sync.state import BaseEntry
 
 __all__ = ["pull", "run"]
@@ -55,6 +57,29 @@ def _safe_rel(root: Path, rel: str) -> Path:
     return dest
 
 
+def _local_files(ws: Workspace, rec: Reconciler) -> tuple[dict[str, LocalFile], set[str]]:
+    """The local files by remote name, and the names to leave alone. Files push would refuse
+    (a secret, too big, an unsafe name) do not block a pull, which only writes local files;
+    names that several local files map to are left alone (which one would be written?)."""
+    try:
+        return rec.scan(save_cache=True), set()
+    except SelectionError as exc:
+        problems = exc.problems
+    ws.out.warning(
+        "not_syncable",
+        problems=problems,
+        text=f"{len(problems)} local file problem(s) would stop a push (pull goes on):\n  "
+        + "\n  ".join(problems),
+    )
+    root = ws.target.files.root
+    selector = Selector(ws.target.files, config_path=ws.target.config_path)
+    by_name: dict[str, list[LocalFile]] = {}
+    for f in scan(root, selector, ws.store.load_stat_cache(root), problems=[]):
+        by_name.setdefault(f.remote_name, []).append(f)
+    local = {name: group[0] for name, group in by_name.items() if len(group) == 1}
+    return local, {name for name, group in by_name.items() if len(group) > 1}
+
+
 def pull(ws: Workspace, *, names: list[str] | None = None, force: bool = False) -> int:
     out = ws.out
     cid = ws.target.competition
@@ -69,7 +94,7 @@ def pull(ws: Workspace, *, names: list[str] | None = None, force: bool = False) 
                     hint="run `mlarena-sync push` first, or set agent.id in mlarena.yaml",
                 )
             remote = client.list_files(cid, aid)
-            local: dict[str, LocalFile] = rec.scan(save_cache=True)
+            local, unclear = _local_files(ws, rec)
             state = ws.store.load(ws.key)
             wanted = set(names) if names else None
             if wanted is not None and (unknown := sorted(wanted - set(remote))):
@@ -78,8 +103,9 @@ def pull(ws: Workspace, *, names: list[str] | None = None, force: bool = False) 
             todo: list[_Pull] = []
             kept: list[str] = []
             binaries: list[str] = []
+            left_deleted: list[str] = []
             for name in sorted(remote):
-                if wanted is not None and name not in wanted:
+                if (wanted is not None and name not in wanted) or name in unclear:
                     continue
                 rf: RemoteFile = remote[name]
                 base, lf = state.files.get(name), local.get(name)
@@ -88,6 +114,9 @@ def pull(ws: Workspace, *, names: list[str] | None = None, force: bool = False) 
                         binaries.append(name)
                     continue
                 if lf is not None and lf.sha256 == rf.sha256:
+                    continue
+                if lf is None and base is not None and not force:
+                    left_deleted.append(name)  # deleted here since the last sync: for push
                     continue
                 remote_changed = base is None or rf.sha256 != (base.remote_sha256 or base.sha256)
                 if not remote_changed and lf is not None:
@@ -113,6 +142,13 @@ def pull(ws: Workspace, *, names: list[str] | None = None, force: bool = False) 
                 )
                 ws.store.save(ws.key, state)
                 out.event("pulled", name=item.name, file=item.rel, bytes=len(item.content))
+    for name in left_deleted:
+        out.warning(
+            "left_deleted",
+            name=name,
+            text=f"{name}: deleted here since the last sync, so left deleted (`mlarena-sync "
+            f"push` deletes it on the server; `mlarena-sync pull --force {name}` brings it back)",
+        )
     for name in binaries:
         out.warning(
             "not_downloadable",

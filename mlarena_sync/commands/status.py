@@ -10,8 +10,9 @@ import argparse
 
 from mlarena_sync.api.models import DeployLimits, LatestDeploy
 from mlarena_sync.commands.common import Workspace, open_workspace
+from mlarena_sync.errors import SelectionError
 from mlarena_sync.quota import pending_text
-from mlarena_sync.reconcile import ReconcileOptions
+from mlarena_sync.reconcile import ReconcileOptions, ReconcileResult
 
 __all__ = ["run", "status"]
 
@@ -53,27 +54,38 @@ def status(ws: Workspace) -> int:
     cid = ws.target.competition
     with ws.client() as client:
         rec = ws.reconciler(client)
-        result = rec.reconcile(ReconcileOptions(dry_run=True))
-        plan = result.plan
-        in_sync = plan.is_empty and not plan.remote_changes
-        files_text = (
-            f"files: in sync ({len(plan.unchanged)} files)"
-            if in_sync
-            else f"files: not in sync ({plan.summary()}); `mlarena-sync plan` shows the details"
-        )
-        if result.agent_id is None:
+        problems: list[str] = []
+        try:
+            result: ReconcileResult | None = rec.reconcile(ReconcileOptions(dry_run=True))
+        except SelectionError as exc:  # the agent and quota are still worth showing
+            result, problems = None, exc.problems
+        plan = result.plan if result is not None else None
+        in_sync = plan is not None and plan.is_empty and not plan.remote_changes
+        if plan is None:
+            files_text = "files: not syncable (fix, rename or exclude them):\n  " + "\n  ".join(
+                problems
+            )
+        elif in_sync:
+            files_text = f"files: in sync ({len(plan.unchanged)} files)"
+        else:
+            files_text = (
+                f"files: not in sync ({plan.summary()}); `mlarena-sync plan` shows the details"
+            )
+        plan_json = plan.to_json() if plan is not None else None
+        aid = result.agent_id if result is not None else rec.bound_id()
+        if aid is None:
             out.result(
                 "status",
                 f"agent: none yet (the first `mlarena-sync push` creates "
                 f"{ws.target.agent.name!r} in competition {cid})\n{files_text}",
                 agent_id=None,
                 in_sync=False,
-                plan=plan.to_json(),
+                plan=plan_json,
+                not_syncable=problems,
             )
             return 0
-        aid = result.agent_id
         deploy = client.deploy_status(cid, aid)
-        agent = result.agent_status
+        agent = result.agent_status if result is not None else client.status(cid, aid)
         last_ours = ws.store.load(ws.key).last_deploy_at
         pending = rec.journal.deploy_pending()
         pending_since = rec.journal.deploy_pending_since()
@@ -104,7 +116,8 @@ def status(ws: Workspace) -> int:
         last_deploy_at=deploy.latest.created_at if deploy.latest else last_ours,
         in_sync=in_sync,
         deploy_pending=pending,
-        plan=plan.to_json(),
+        plan=plan_json,
+        not_syncable=problems,
     )
     return 0
 

@@ -93,3 +93,31 @@ def test_pull_reports_binary_files_as_not_downloadable(
     events = res.json_lines()
     assert any(e["event"] == "not_downloadable" and e["name"] == "weights.bin" for e in events)
     assert not (project.root / "weights.bin").exists()
+
+
+def test_pull_leaves_a_locally_deleted_file_deleted_unless_forced(
+    arena: FakeArena, token: str, cli: Cli, project: Project
+) -> None:
+    push_ok(cli, project)
+    (project.root / "notes.txt").unlink()
+    res = cli(*in_project(project, "pull"))
+    assert res.code == 0, res.text
+    assert not (project.root / "notes.txt").exists(), "a local delete is a change for push"
+    assert "notes.txt: deleted here since the last sync, so left deleted" in res.out
+    assert "pull --force notes.txt" in res.out
+    forced = cli(*in_project(project, "pull", "--force", "notes.txt"))
+    assert forced.code == 0, forced.text
+    assert (project.root / "notes.txt").read_text() == "keep calm\n"
+
+
+def test_pull_is_not_blocked_by_a_file_push_would_refuse(
+    arena: FakeArena, token: str, cli: Cli, project: Project
+) -> None:
+    aid = push_ok(cli, project)
+    project.write("tok.txt", f"MLARENA_API_KEY={token}\n")  # the secrets guard refuses it
+    arena.browser_edit(aid, "helper.py", "SIDE = 0  # browser\n")
+    res = cli(*in_project(project, "pull"))
+    assert res.code == 0, res.text
+    assert (project.root / "lib/helper.py").read_text() == "SIDE = 0  # browser\n"
+    assert "would stop a push" in res.out and "tok.txt" in res.out
+    assert token not in res.text

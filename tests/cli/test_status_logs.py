@@ -93,3 +93,18 @@ def test_logs_follow_shows_a_redeploy_made_between_two_polls(
     assert redeployed and f"deploy #{redeployed[0]}: " in res.out, res.out
     outcomes = [line for line in res.out.splitlines() if line.startswith("status: active")]
     assert len(outcomes) == 2, res.out  # the first deploy's, then the redeploy's
+
+
+def test_status_shows_the_agent_and_quota_beside_files_that_cannot_sync(
+    arena: FakeArena, token: str, cli: Cli, project: Project
+) -> None:
+    assert cli(*in_project(project, "push", "--wait")).code == 0
+    project.write("tok.txt", f"MLARENA_API_KEY={token}\n")
+    res = cli(*in_project(project, "status"))
+    assert res.code == 0, res.text
+    assert "active" in res.out and "1 of 5 used, 4 left" in res.out
+    assert "files: not syncable" in res.out and "tok.txt" in res.out
+    assert "stop the sync" not in res.out and token not in res.text
+    (event,) = cli(*in_project(project, "--json", "status")).json_lines()
+    assert event["in_sync"] is False and event["plan"] is None
+    assert any("tok.txt" in p for p in event["not_syncable"])
