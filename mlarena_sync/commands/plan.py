@@ -12,8 +12,10 @@ from datetime import datetime
 
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.commands.common import Workspace, open_workspace
+from mlarena_sync.files import LocalFile
 from mlarena_sync.names import human_size
 from mlarena_sync.output import Output
+from mlarena_sync.plan import Conflict
 from mlarena_sync.quota import PENDING, DeployContext, DeployDecision, decide, pending_text
 from mlarena_sync.reconcile import ReconcileOptions, ReconcileResult
 
@@ -82,11 +84,8 @@ def render_plan(result: ReconcileResult, decision: DeployDecision) -> str:
     for d in plan.deletes:
         lines.append(f"  delete    {d.name:<{width}}  {'':>9}  {d.reason}")
     for c in plan.conflicts:
-        local = f"local {c.local_path} {(c.local_sha256 or '')[:12]}" if c.local_path else "deleted"
-        remote = (
-            f"remote {c.remote_sha256[:12]}" if c.remote_sha256 else f"remote {c.remote_size} bytes"
-        )
-        lines.append(f"  CONFLICT  {c.name:<{width}}  {c.reason} ({local} | {remote})")
+        lines.append(f"  CONFLICT  {c.name:<{width}}  {c.reason}")
+        lines.extend(_conflict_sides(c, result.local.get(c.name)))
     for name in plan.remote_changes:
         lines.append(
             f"  remote    {name:<{width}}  changed on the server: left in place "
@@ -101,6 +100,24 @@ def render_plan(result: ReconcileResult, decision: DeployDecision) -> str:
         lines.append("conflicts: push would stop (exit 3); --force keeps the local versions")
     lines.append(f"deploy: {'yes' if decision.deploy else 'no'} ({decision.reason})")
     return "\n".join(lines)
+
+
+def _conflict_sides(c: Conflict, lf: LocalFile | None) -> list[str]:
+    """Both sides of a conflict (size and short hash), and how to settle it."""
+    pad = " " * 12
+    size = human_size(lf.size) if lf is not None else "?"
+    local = (
+        f"{pad}local   {c.local_path}: {size}, sha256 {(c.local_sha256 or '?')[:12]}"
+        if c.local_path
+        else f"{pad}local   deleted"
+    )
+    rsize = human_size(c.remote_size) if c.remote_size is not None else "size unknown"
+    remote = f"{pad}remote  {c.name}: {rsize}, " + (
+        f"sha256 {c.remote_sha256[:12]}" if c.remote_sha256 else "binary (only its size is known)"
+    )
+    keep = "keep yours: `mlarena-sync push --force`"
+    take = f"take the remote: `mlarena-sync pull --force {c.name}`; " if c.remote_sha256 else ""
+    return [local, remote, f"{pad}{take}{keep}"]
 
 
 def show_plan(out: Output, result: ReconcileResult, decision: DeployDecision) -> None:

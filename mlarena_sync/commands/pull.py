@@ -123,7 +123,7 @@ def pull(ws: Workspace, *, names: list[str] | None = None, force: bool = False) 
                     continue  # only the local copy changed: that is for push
                 local_edited = lf is not None and (base is None or lf.sha256 != base.sha256)
                 if local_edited and not force:
-                    kept.append(f"{name} ({lf.path if lf else name})")
+                    kept.append(name if lf is None or lf.path == name else f"{name} ({lf.path})")
                     continue
                 rel = lf.path if lf else (base.path if base else name)
                 todo.append(_Pull(name, rel, rf.content.encode("utf-8")))
@@ -131,7 +131,8 @@ def pull(ws: Workspace, *, names: list[str] | None = None, force: bool = False) 
                 raise ConflictError(
                     f"{len(kept)} local file(s) were edited since the last sync and also "
                     "changed on the server; nothing was written:\n  " + "\n  ".join(kept),
-                    hint="push --force keeps yours; pull --force takes the server's",
+                    hint="take the server's: `mlarena-sync pull --force NAME`; keep yours: "
+                    "`mlarena-sync push --force`",
                     files=[k.split(" ", 1)[0] for k in kept],
                 )
             for item in todo:
