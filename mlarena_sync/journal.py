@@ -3,10 +3,24 @@
 A kill between the server storing an upload and the state being saved would leave the base
 describing the old file while the server holds the new one: the next push would call that a
 conflict (for a binary file, where only sizes can be compared). The :class:`Journal` is
-write-ahead: each upload is recorded (old and new base entry) *before* it is sent
-(:func:`mlarena_sync.sync.apply_plan`), and :func:`recover_pending` settles the entries left
-behind, from what the server now holds, at the start of the next reconcile. Ambiguous cases keep
-the old entry, which only costs a re-upload.
+write-ahead: :func:`mlarena_sync.sync.apply_plan` records the whole batch's intents (per upload
+the old and new base entry, and the names to delete) in **one** write *before* sending anything,
+and :func:`recover_pending` settles the entries left behind, from what the server now holds, at
+the start of the next reconcile: an upload whose bytes are there becomes the base, a journaled
+delete that is gone from the server leaves the base. Intents that were never sent simply do not
+match the server and are dropped. Ambiguous cases keep the old entry, which only costs a
+re-upload.
+
+Durability (a deliberate choice): every write is atomic (temp file + ``os.replace``), which is
+all a *process* death (``kill -9``, a crash) needs: the page cache outlives the process, so the
+next run reads either the old or the new journal, never a torn one. ``fsync`` only protects
+against a power loss or a kernel crash, and is paid only where losing the write could do harm
+that cannot be undone: the ``creating`` flag (a lost one could let the next run create a twin
+agent). Upload/delete intents and ``deploy_pending`` are written without ``fsync``, so the write
+before a watch upload costs no disk flush; after a power loss they may be lost, which costs at
+worst a reported conflict on a binary file (its size cannot tell which side wrote it) or a
+deploy that the next push does not make on its own: nothing is uploaded, deleted or deployed
+twice, and no file is lost.
 
 It also records a push's pending deploy decision (``deploy_pending``: a push applied changes and
 was killed before deciding to deploy; the next push deploys them) and an agent creation whose
@@ -19,7 +33,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -77,7 +91,7 @@ class Journal:
         mine = self._read_all().get(self.key)
         return mine if isinstance(mine, dict) else {}
 
-    def _update(self, **changes: Any) -> None:
+    def _update(self, *, durable: bool = False, **changes: Any) -> None:
         targets = self._read_all()
         mine = targets.get(self.key)
         mine = dict(mine) if isinstance(mine, dict) else {}
@@ -99,8 +113,9 @@ class Journal:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump({"version": 1, "targets": targets}, fh)
-                fh.flush()
-                os.fsync(fh.fileno())
+                if durable:
+                    fh.flush()
+                    os.fsync(fh.fileno())
             os.replace(tmp, self.path)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -120,18 +135,37 @@ class Journal:
         return out
 
     def add(self, name: str, old: BaseEntry | None, new: BaseEntry) -> None:
+        """Record one more upload (kept with those already recorded)."""
+        self.add_many({name: (old, new)})
+
+    def add_many(
+        self,
+        uploads: Mapping[str, tuple[BaseEntry | None, BaseEntry]],
+        deletes: Iterable[str] = (),
+    ) -> None:
+        """Record a batch's intents in one write: uploads (old and new base entry) and the names
+        to delete; kept with those already recorded."""
         rows = self.load()
-        rows[name] = (old, new)
+        rows.update(uploads)
+        gone = self.deletes()
+        gone.update(deletes)
         self._update(
             uploads={
                 n: {"old": _entry_json(o), "new": _entry_json(w)} for n, (o, w) in rows.items()
-            }
+            },
+            deletes=sorted(gone),
         )
 
+    def deletes(self) -> set[str]:
+        """Names whose delete may have been sent but not recorded in the base."""
+        rows = self._mine().get("deletes")
+        return {str(n) for n in rows} if isinstance(rows, list) else set()
+
     def clear(self) -> None:
-        """Forget the uploads (all recorded in the base)."""
-        if self._mine().get("uploads"):
-            self._update(uploads=None)
+        """Forget the uploads and deletes (all recorded in the base)."""
+        mine = self._mine()
+        if mine.get("uploads") or mine.get("deletes"):
+            self._update(uploads=None, deletes=None)
 
     # ---- a deploy owed: files synced and not deployed yet (killed push, check/quota/validation
     # refusal, --no-deploy); only an accepted deploy clears it
@@ -159,15 +193,21 @@ class Journal:
         return value if isinstance(value, str) else None
 
     def set_creating(self, name: str | None) -> None:
-        self._update(creating=name)
+        self._update(creating=name, durable=True)  # guards against a twin agent: fsync
 
 
 def recover_pending(journal: Journal, state: TargetState, remote: Mapping[str, RemoteFile]) -> bool:
     """Settle uploads a killed run left in the journal; True when the base changed."""
     rows = journal.load()
-    if not rows:
+    gone = journal.deletes()
+    if not rows and not gone:
         return False
     changed = False
+    for name in sorted(gone):
+        if name not in remote and name in state.files and name not in rows:
+            del state.files[name]
+            changed = True
+            log.info("pending_delete_recovered", name=name)
     for name, (old, new) in rows.items():
         rf = remote.get(name)
         if rf is None or state.files.get(name) == new:

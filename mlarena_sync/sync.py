@@ -1,27 +1,37 @@
 """Apply a :class:`~mlarena_sync.plan.Plan` through the client, in a safe order.
 
-Order: uploads of helpers first, then deletes, then the entry file (``agent.py``) last, so the
-server validates the agent once everything it imports is there. After **each** successful
-operation the base manifest entry is updated and the state saved: an interrupted push leaves a
-state that tells the truth about what reached the server, and the next push (which recomputes
-the diff from scratch) finishes the job.
+Order: the helpers first (small ones :data:`MAX_IN_FLIGHT` at a time, then the big ones one by
+one), then the deletes, then the entry file (``agent.py``) last and alone, only once everything
+before it succeeded, so the server validates the agent once everything it imports is there.
+
+Crash safety without a write per file: before sending anything, the whole batch's intents (per
+upload the old and the new base entry, and the names to delete) go to the write-ahead
+:class:`~mlarena_sync.journal.Journal` in **one** write. The base manifest is then saved in
+batches (every :data:`SAVE_INTERVAL` seconds or :data:`SAVE_EVERY` operations, whichever comes
+first, and once at the end, also when an operation failed). A kill between an upload reaching
+the server and the next save loses nothing: the next reconcile settles the journaled entries
+against the remote listing (:func:`mlarena_sync.journal.recover_pending`) and recomputes the diff
+from scratch.
 
 What the base records for an upload is what was *sent*: files up to :data:`INLINE_LIMIT` are
 read once into memory and hashed from those bytes (a file rewritten mid-upload cannot make the
-base lie); bigger files are streamed from disk and re-checked with ``stat`` afterwards — if they
-changed meanwhile the entry is marked unknown (``sha256`` empty), so the next push uploads again
-instead of believing a hash of bytes that were never sent.
+base lie; when the bytes differ from the scan's, the journal entry is rewritten before the send);
+bigger files are streamed from disk and re-checked with ``stat`` afterwards — if they changed
+meanwhile the entry is marked unknown (``sha256`` empty), so the next push uploads again instead
+of believing a hash of bytes that were never sent.
 
-A kill between the server storing an upload and the state being saved is covered by the
-write-ahead :class:`~mlarena_sync.journal.Journal`: ``apply_plan`` records each upload there
-*before* sending it.
+Errors: the first failed upload stops the scheduling of new ones; those already in flight are
+waited for and recorded (each still emits its ``upload`` event), then the error is raised.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,14 +44,28 @@ from mlarena_sync.journal import Journal
 from mlarena_sync.plan import Plan, Upload
 from mlarena_sync.state import BaseEntry, TargetState
 
-__all__ = ["INLINE_LIMIT", "PROGRESS_MIN_BYTES", "SyncReport", "apply_plan"]
+__all__ = [
+    "INLINE_LIMIT",
+    "MAX_IN_FLIGHT",
+    "PROGRESS_MIN_BYTES",
+    "SAVE_EVERY",
+    "SAVE_INTERVAL",
+    "SyncReport",
+    "apply_plan",
+]
 
 log = structlog.get_logger("mlarena_sync.sync")
 
 #: Files up to this size are read into memory and uploaded from those exact bytes.
 INLINE_LIMIT = 8 * 1024 * 1024
-#: Uploads at least this big report progress (every 10 %).
+#: Uploads at least this big report progress (every 10 %); they are sent one at a time.
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024
+#: Smaller uploads in flight at once (the client's connection pool keeps as many sockets).
+MAX_IN_FLIGHT = 8
+#: The base manifest is saved at least this often (seconds) while a batch runs ...
+SAVE_INTERVAL = 0.5
+#: ... or after this many operations, whichever comes first (and at the end).
+SAVE_EVERY = 200
 
 EventSink = Callable[..., None]
 
@@ -74,32 +98,145 @@ def _progress(name: str, on_event: EventSink) -> Callable[[int, int], None]:
     return report
 
 
-def _upload_one(
-    client: ArenaClient,
-    cid: int,
-    aid: int,
-    up: Upload,
-    on_event: EventSink,
-    before_send: Callable[[BaseEntry], None],
-) -> tuple[FileOpResult, BaseEntry, bool]:
-    local = up.local
-    progress = _progress(up.name, on_event) if local.size >= PROGRESS_MIN_BYTES else None
-    if local.size <= INLINE_LIMIT:
-        data = local.abs_path.read_bytes()
-        entry = BaseEntry(local.path, hashlib.sha256(data).hexdigest(), len(data))
-        before_send(entry)
-        result = client.upload_file(cid, aid, up.name, data, progress=progress)
-        return result, entry, True
-    before = os.stat(local.abs_path)
-    before_send(BaseEntry(local.path, local.sha256, local.size))
-    result = client.upload_file(cid, aid, up.name, local.abs_path, progress=progress)
-    after = os.stat(local.abs_path)
-    steady = (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns) and (
-        after.st_size == local.size and after.st_mtime_ns == local.mtime_ns
-    )
-    if steady:
-        return result, BaseEntry(local.path, local.sha256, local.size), True
-    return result, BaseEntry(local.path, "", after.st_size), False
+@dataclass(frozen=True)
+class _Sent:
+    up: Upload
+    result: FileOpResult
+    entry: BaseEntry
+    sure: bool
+
+
+class _Batch:
+    """One plan being applied: the base, its batched saves, the journal, the report."""
+
+    def __init__(
+        self,
+        client: ArenaClient,
+        cid: int,
+        aid: int,
+        state: TargetState,
+        save: Callable[[TargetState], None],
+        emit: EventSink,
+        journal: Journal | None,
+    ) -> None:
+        self.client = client
+        self.cid = cid
+        self.aid = aid
+        self.state = state
+        self._save = save
+        self.emit = emit
+        self.journal = journal
+        self._journal_lock = threading.Lock()
+        self.report = SyncReport()
+        self._unsaved = 0
+        self._saved_at = time.monotonic()
+
+    # ---------------------------------------------------------------- the base
+    def done(self) -> None:
+        """One more operation recorded in the base: save when the batch window is over."""
+        self._unsaved += 1
+        if self._unsaved >= SAVE_EVERY or time.monotonic() - self._saved_at >= SAVE_INTERVAL:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._unsaved:
+            self._save(self.state)
+            self._unsaved = 0
+        self._saved_at = time.monotonic()
+
+    # ---------------------------------------------------------------- uploads
+    def send(self, up: Upload, journaled: BaseEntry | None) -> _Sent:
+        """Upload one file (any thread); ``journaled`` is the entry the journal holds for it."""
+        local = up.local
+        big = local.size >= PROGRESS_MIN_BYTES
+        progress = _progress(up.name, self.emit) if big else None
+        if local.size <= INLINE_LIMIT:
+            data = local.abs_path.read_bytes()
+            entry = BaseEntry(local.path, hashlib.sha256(data).hexdigest(), len(data))
+            if self.journal is not None and entry != journaled:
+                # Rewritten since the scan: the journal must name the bytes actually sent.
+                with self._journal_lock:
+                    self.journal.add(up.name, self.state.files.get(up.name), entry)
+            result = self.client.upload_file(self.cid, self.aid, up.name, data, progress=progress)
+            return _Sent(up, result, entry, True)
+        before = os.stat(local.abs_path)
+        result = self.client.upload_file(
+            self.cid, self.aid, up.name, local.abs_path, progress=progress
+        )
+        after = os.stat(local.abs_path)
+        steady = (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns) and (
+            after.st_size == local.size and after.st_mtime_ns == local.mtime_ns
+        )
+        entry = BaseEntry(local.path, local.sha256, local.size)
+        if steady:
+            return _Sent(up, result, entry, True)
+        return _Sent(up, result, BaseEntry(local.path, "", after.st_size), False)
+
+    def record(self, sent: _Sent) -> None:
+        """An upload the server took: into the base and the report, its event (main thread)."""
+        up = sent.up
+        self.state.files[up.name] = sent.entry
+        self.report.uploaded.append(up.name)
+        self.report.last_result = sent.result
+        if not sent.sure:
+            self.report.unsure.append(up.name)
+        self.emit(
+            "upload", file=up.local.path, name=up.name, bytes=sent.entry.size, reason=up.reason
+        )
+        self.done()
+
+    def upload_many(self, ups: Sequence[Upload], intents: dict[str, BaseEntry]) -> None:
+        """``ups`` with at most :data:`MAX_IN_FLIGHT` in flight; the first error stops the
+        scheduling, waits for those in flight (recorded), then is raised."""
+        if not ups:
+            return
+        if len(ups) == 1:
+            self.record(self.send(ups[0], intents.get(ups[0].name)))
+            return
+        error: BaseException | None = None
+        pool = ThreadPoolExecutor(
+            max_workers=min(MAX_IN_FLIGHT, len(ups)), thread_name_prefix="mlarena-upload"
+        )
+        futures: dict[Future[_Sent], int] = {}
+        try:
+            for i, up in enumerate(ups):
+                futures[pool.submit(self.send, up, intents.get(up.name))] = i
+            pending: set[Future[_Sent]] = set(futures)
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in sorted(finished, key=futures.__getitem__):
+                    if fut.cancelled():
+                        continue
+                    exc = fut.exception()
+                    if exc is None:
+                        self.record(fut.result())
+                    elif error is None:
+                        error = exc
+                        for other in pending:  # stop scheduling; in-flight ones run to the end
+                            other.cancel()
+        finally:
+            for fut in futures:
+                fut.cancel()
+            pool.shutdown(wait=True)
+        if error is not None:
+            raise error
+
+    def upload_each(self, ups: Sequence[Upload], intents: dict[str, BaseEntry]) -> None:
+        for up in ups:
+            self.record(self.send(up, intents.get(up.name)))
+
+    # ---------------------------------------------------------------- deletes
+    def delete(self, name: str, reason: str) -> None:
+        try:
+            result = self.client.delete_file(self.cid, self.aid, name)
+        except NotFoundError:
+            result = None  # already gone: the goal is reached
+        self.state.files.pop(name, None)
+        self.report.deleted.append(name)
+        if result is not None:
+            self.report.last_result = result
+        self.emit("delete", name=name, reason=reason)
+        self.done()
 
 
 def apply_plan(
@@ -114,42 +251,26 @@ def apply_plan(
     on_event: EventSink | None = None,
     journal: Journal | None = None,
 ) -> SyncReport:
-    """Upload and delete as ``plan`` says; ``state.files`` (the base) is updated and ``save``d
-    after every operation. Raises the client's errors (the state stays true to what was done)."""
-    emit = on_event or _log_event
-    report = SyncReport()
+    """Upload and delete as ``plan`` says; ``state.files`` (the base) is updated after every
+    operation and ``save``d in batches (see the module docstring) and at the end. Raises the
+    client's errors (the state saved first tells the truth about what was done)."""
+    batch = _Batch(client, cid, aid, state, save, on_event or _log_event, journal)
     helpers = [u for u in plan.uploads if u.name != entry]
     last = [u for u in plan.uploads if u.name == entry]
-
-    def upload(up: Upload) -> None:
-        def before_send(new: BaseEntry) -> None:
-            if journal is not None:
-                journal.add(up.name, state.files.get(up.name), new)
-
-        result, base, sure = _upload_one(client, cid, aid, up, emit, before_send)
-        state.files[up.name] = base
-        save(state)
-        report.uploaded.append(up.name)
-        report.last_result = result
-        if not sure:
-            report.unsure.append(up.name)
-        emit("upload", file=up.local.path, name=up.name, bytes=base.size, reason=up.reason)
-
-    for up in helpers:
-        upload(up)
-    for d in plan.deletes:
-        try:
-            result = client.delete_file(cid, aid, d.name)
-        except NotFoundError:
-            result = None  # already gone: the goal is reached
-        state.files.pop(d.name, None)
-        save(state)
-        report.deleted.append(d.name)
-        if result is not None:
-            report.last_result = result
-        emit("delete", name=d.name, reason=d.reason)
-    for up in last:
-        upload(up)
+    intents = {u.name: BaseEntry(u.local.path, u.local.sha256, u.local.size) for u in plan.uploads}
+    if journal is not None and (plan.uploads or plan.deletes):
+        journal.add_many(
+            {name: (state.files.get(name), new) for name, new in intents.items()},
+            deletes=[d.name for d in plan.deletes],
+        )
+    try:
+        batch.upload_many([u for u in helpers if u.local.size < PROGRESS_MIN_BYTES], intents)
+        batch.upload_each([u for u in helpers if u.local.size >= PROGRESS_MIN_BYTES], intents)
+        for d in plan.deletes:
+            batch.delete(d.name, d.reason)
+        batch.upload_each(last, intents)
+    finally:
+        batch.flush()
     if journal is not None:
         journal.clear()
-    return report
+    return batch.report
