@@ -21,7 +21,7 @@ synced, from the state), following ``docs/product.md`` "Sync semantics":
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from mlarena_sync.files import LocalFile
@@ -34,6 +34,7 @@ __all__ = [
     "Upload",
     "make_plan",
     "order_uploads",
+    "relabel_uploads",
 ]
 
 MODES = ("safe", "replica")
@@ -148,6 +149,19 @@ class Plan:
             "changes": self.changes,
             "is_empty": self.is_empty,
         }
+
+
+#: The file a new agent may start with, from the competition's ``agent_template`` (api-v0: the fake
+#: arena seeds ``agent.py``; UNKNOWN on the real server), and what uploading over it is called.
+TEMPLATE_FILE = "agent.py"
+TEMPLATE_REASON = "replaces the template"
+
+
+def relabel_uploads(plan: Plan, names: Iterable[str], reason: str) -> Plan:
+    """``plan`` with the uploads of ``names`` given ``reason`` (e.g. the new agent's template)."""
+    chosen = set(names)
+    uploads = [Upload(u.name, u.local, reason) if u.name in chosen else u for u in plan.uploads]
+    return replace(plan, uploads=uploads)
 
 
 def order_uploads(uploads: Iterable[Upload], entry: str | None) -> list[Upload]:

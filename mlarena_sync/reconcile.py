@@ -36,7 +36,7 @@ from mlarena_sync.files import LocalFile, scan
 from mlarena_sync.ignore import Selector
 from mlarena_sync.journal import Journal, recover_pending
 from mlarena_sync.names import check_names
-from mlarena_sync.plan import Plan, make_plan
+from mlarena_sync.plan import TEMPLATE_REASON, Plan, make_plan, relabel_uploads
 from mlarena_sync.state import BaseEntry, StateStore, TargetState, target_key
 from mlarena_sync.sync import apply_plan
 
@@ -248,6 +248,8 @@ class Reconciler:
         if recover_pending(journal, pending_state, remote):
             self.store.save(self.key, pending_state)
         plan = self.plan(local, remote, options.force)
+        if created:  # what the new agent started with came from the template: say so, as plan
+            plan = relabel_uploads(plan, remote, TEMPLATE_REASON)
         skipped: tuple[str, ...] = ()
         if plan.delete_cap_hit and options.over_delete_cap == "skip_deletes":
             skipped = tuple(d.name for d in plan.deletes)

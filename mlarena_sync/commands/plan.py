@@ -1,7 +1,8 @@
 """``mlarena-sync plan`` (= ``push --dry-run``): what a push would do. Changes nothing.
 
-Reads the competition, the agent's status, its files and its deploy quota; writes nothing, not
-even the state, and takes no lock (so it runs beside a ``watch``).
+Reads the competition, the agent's status, its files, its deploy quota and (with ``runtime:``)
+the runtime options, refusing a runtime as push would; writes nothing, not even the state, and
+takes no lock (so it runs beside a ``watch``).
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import dataclasses
 from datetime import datetime
 
 from mlarena_sync.api.client import ArenaClient
+from mlarena_sync.binding import resolve_runtime
 from mlarena_sync.commands.common import Workspace, open_workspace
 from mlarena_sync.files import LocalFile
 from mlarena_sync.names import human_size
 from mlarena_sync.output import Output
-from mlarena_sync.plan import Conflict
+from mlarena_sync.plan import TEMPLATE_FILE, TEMPLATE_REASON, Conflict, relabel_uploads
 from mlarena_sync.quota import PENDING, DeployContext, DeployDecision, decide, pending_text
 from mlarena_sync.reconcile import ReconcileOptions, ReconcileResult
 
@@ -138,6 +140,11 @@ def dry_run(
     with ws.client() as client:
         rec = ws.reconciler(client)
         result = rec.reconcile(ReconcileOptions(dry_run=True, force=force))
+        if ws.target.runtime is not None:  # refused as push would refuse it (exit 2)
+            resolve_runtime(ws.target, client.runtime_options(ws.target.competition))
+        if result.agent_id is None and rec.competition().agent_template:
+            plan = relabel_uploads(result.plan, [TEMPLATE_FILE], TEMPLATE_REASON)
+            result = dataclasses.replace(result, plan=plan)
         decision = plan_decision(
             ws,
             client,
