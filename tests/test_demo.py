@@ -179,7 +179,7 @@ def test_demo_watch_redeploys_an_edit_and_stops_on_ctrl_c(tmp_path: Path) -> Non
         weights = folder / "weights.json"
         weights.write_text(weights.read_text().replace('"bias": 0.0', '"bias": 0.01'))
         live.wait_for(r"upload.*weights\.json", timeout=20)
-        live.wait_for(r"deploy requested", timeout=30)
+        live.wait_for(r"deploy.requested", timeout=30)
         live.wait_for(r"\bactive\b", timeout=30)
         assert live.interrupt() == 130, live.output
     finally:
@@ -193,7 +193,7 @@ def test_demo_watch_redeploys_an_edit_and_stops_on_ctrl_c(tmp_path: Path) -> Non
 def test_ctrl_c_during_the_push_stops_cleanly(tmp_path: Path) -> None:
     live = LiveDemo(cwd=tmp_path)
     try:
-        live.wait_for(r"deploy requested", timeout=30)
+        live.wait_for(r"deploy.requested", timeout=30)
         assert live.interrupt() == 130, live.output
     finally:
         clean = live.close()

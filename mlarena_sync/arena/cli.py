@@ -17,7 +17,7 @@ from types import FrameType
 
 import structlog
 
-from mlarena_sync.arena.fake import FakeArena
+from mlarena_sync.arena import load_fake_arena
 from mlarena_sync.errors import ConfigError
 
 
@@ -80,8 +80,9 @@ def run(args: argparse.Namespace) -> int:
         received.append(signum)
         stop.set()
 
+    fake_arena = load_fake_arena()  # ConfigError (exit 2) without the `arena` extra
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    arena = FakeArena(
+    arena = fake_arena(
         args.data_dir,
         deploy_limit=args.deploy_limit,
         queue_seconds=args.queue_seconds,

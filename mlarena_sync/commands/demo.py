@@ -13,16 +13,20 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import mlarena_sync
 from mlarena_sync.api.client import ArenaClient
-from mlarena_sync.arena import FakeArena
+from mlarena_sync.arena import load_fake_arena
 from mlarena_sync.cli import build_parser
 from mlarena_sync.commands import push, watch
 from mlarena_sync.config import load_config
 from mlarena_sync.errors import ConfigError, MlarenaSyncError
 from mlarena_sync.output import Output
 from mlarena_sync.state import StateStore, target_key
+
+if TYPE_CHECKING:
+    from mlarena_sync.arena.fake import FakeArena
 
 EXAMPLE_NAME = "cartpole-agent"
 COMPETITION = 1  # the fake arena's CartPole code competition, the one the example targets
@@ -123,12 +127,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     out: Output = args.out
+    fake_arena = load_fake_arena()  # ConfigError (exit 2) without the `arena` extra
     requested = None if args.dir is None else Path(args.cwd) / args.dir
     source = example_dir()
     folder, temporary = prepare_folder(requested)
     try:
         copy_example(source, folder)
-        with FakeArena(deploy_limit=DEMO_DEPLOY_LIMIT) as arena:
+        with fake_arena(deploy_limit=DEMO_DEPLOY_LIMIT) as arena:
             point_at_arena(folder / "mlarena.yaml", arena.url)
             out.event("demo_arena_started", url=arena.url, competition=COMPETITION, user="alice")
             out.event("demo_agent_copied", folder=str(folder))
