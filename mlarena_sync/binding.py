@@ -169,6 +169,18 @@ class AgentBinder:
             raise NotFoundError(f"agent {aid} ({source}) was deleted on the server", hint=gone)
         return status
 
+    def check_no_twin(self) -> None:
+        """:class:`ConfigError` when the leaderboard shows an agent of ours named ``agent.name``
+        (creating one more would make a twin: a lost ``.mlarena-sync/``, a fresh clone)."""
+        name = self.target.agent.name
+        twins = my_agents_named(self.client, self.cid, name) if name else []
+        if twins:
+            raise ConfigError(
+                f"an agent named {name!r} already exists in competition {self.cid} (id "
+                f"{', '.join(map(str, twins))}): set `agent: {{id: {twins[0]}}}` in mlarena.yaml, "
+                "or pass --force to create another"
+            )
+
     def bind(self, *, force: bool) -> Binding:
         """The agent: from ``agent.id`` (verified), from the state, or a new one."""
         state = self.store.load(self.key)
@@ -217,13 +229,8 @@ class AgentBinder:
             )
         # An authenticated read first: a revoked token or a bad runtime creates nothing.
         runtime = resolve_runtime(self.target, self.client.runtime_options(self.cid))
-        twins = [] if force else my_agents_named(self.client, self.cid, name)
-        if twins:
-            raise ConfigError(
-                f"an agent named {name!r} already exists in competition {self.cid} (id "
-                f"{', '.join(map(str, twins))}): set `agent: {{id: {twins[0]}}}` in mlarena.yaml, "
-                "or pass --force to create another"
-            )
+        if not force:
+            self.check_no_twin()
         self.journal.set_creating(name)  # a kill before the reply must not create a twin
         try:
             aid = self.client.create_agent(self.cid, name)

@@ -142,6 +142,8 @@ def dry_run(
         result = rec.reconcile(ReconcileOptions(dry_run=True, force=force))
         if ws.target.runtime is not None:  # refused as push would refuse it (exit 2)
             resolve_runtime(ws.target, client.runtime_options(ws.target.competition))
+        if result.agent_id is None and not force:
+            rec.binder.check_no_twin()  # push would stop there (exit 2)
         if result.agent_id is None and rec.competition().agent_template:
             plan = relabel_uploads(result.plan, [TEMPLATE_FILE], TEMPLATE_REASON)
             result = dataclasses.replace(result, plan=plan)

@@ -36,6 +36,9 @@ def test_a_lost_state_folder_refuses_to_create_a_twin_of_a_listed_agent(
         f"`agent: {{id: {aid}}}` in mlarena.yaml, or pass --force to create another"
     ) in res.err
     assert hits(arena.counters, CREATE_ROUTE) == 0
+    plan = cli(*in_project(project, "plan"))
+    assert plan.code == 2 and plan.err == res.err, "plan says what push would do"
+    assert cli(*in_project(project, "plan", "--force")).code == 0
     forced = cli(*in_project(project, "push", "--no-deploy", "--force"))
     assert forced.code == 0, forced.text
     assert hits(arena.counters, CREATE_ROUTE) == 1
