@@ -3,8 +3,10 @@
 Sequence (under the state lock, except for a dry run, which writes nothing and so can run beside
 a ``watch``):
 
-1. read the competition (its limits), scan the folder and check every name: all local problems
-   are reported together, before any request that changes anything;
+1. scan the folder and check every name: all local problems are reported together, before any
+   request that changes anything. The competition (its size/count limits) is read only when it
+   matters: when the binding may change something (agent creation, runtime pinning), when there
+   are other problems to report with them, or once the plan has uploads (step 3);
 2. bind the agent (:mod:`mlarena_sync.binding`): ``agent.id`` from the config (verified), else
    the id in the state, else create one named ``agent.name`` (runtime pinned right after);
 3. list the remote files and make the plan; the delete cap (unless ``over_delete_cap`` is
@@ -31,7 +33,7 @@ from mlarena_sync.api.models import AgentStatus, Competition, RemoteFile
 from mlarena_sync.binding import AgentBinder
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.config import Target
-from mlarena_sync.errors import ConfigError, ConflictError
+from mlarena_sync.errors import ConfigError, ConflictError, SelectionError
 from mlarena_sync.files import LocalFile, scan
 from mlarena_sync.ignore import Selector
 from mlarena_sync.journal import Journal, recover_pending
@@ -171,18 +173,36 @@ class Reconciler:
             self._competition = self.client.competition(self.cid)
         return self._competition
 
-    def scan(self, *, save_cache: bool) -> dict[str, LocalFile]:
-        """The selection keyed by remote name; every problem at once (:class:`SelectionError`)."""
+    def scan(self, *, save_cache: bool, limits: bool = True) -> dict[str, LocalFile]:
+        """The selection keyed by remote name; every problem at once (:class:`SelectionError`).
+
+        ``limits=False`` checks the competition's size/count limits only when it is already
+        known, or when there are other problems (all are reported together); a reconcile then
+        checks them with :meth:`check_limits` once its plan has uploads."""
         root = self.target.files.root
         cache = self.store.load_stat_cache(root)
         problems: list[str] = []
         files = scan(root, self._selector, cache, problems)
-        local = check_names(
-            files, self.competition(), self.token, allow=self.target.files.allow, problems=problems
-        )
+        competition = self.competition() if limits else self._competition
+        allow = self.target.files.allow
+        try:
+            local = check_names(files, competition, self.token, allow=allow, problems=problems)
+        except SelectionError:
+            if competition is not None:
+                raise
+            # Name problems: report the limits' problems with them, in one error.
+            check_names(files, self.competition(), self.token, allow=allow, problems=problems)
+            raise
         if save_cache:
             self.store.save_stat_cache(root, cache)
         return local
+
+    def check_limits(self, local: Mapping[str, LocalFile]) -> None:
+        """:class:`SelectionError` when ``local`` breaks the competition's limits (read once)."""
+        if self._competition is None:
+            check_names(
+                local.values(), self.competition(), self.token, allow=self.target.files.allow
+            )
 
     # ---------------------------------------------------------------- binding
     def bound_id(self) -> int | None:
@@ -222,21 +242,27 @@ class Reconciler:
             return self._reconcile(options)
 
     def _dry_run(self, options: ReconcileOptions) -> ReconcileResult:
-        local = self.scan(save_cache=False)
+        local = self.scan(save_cache=False, limits=False)
         aid = self.bound_id()
         if aid is None:
             plan = self.plan(local, {}, options.force, base={})
+            if plan.uploads:
+                self.check_limits(local)
             return ReconcileResult(plan, (), (), 0, False, UNBOUND, True, False, None, None, local)
         status = self.binder.check(aid, "bound")
         plan = self.plan(local, self.client.list_files(self.cid, aid), options.force)
+        if plan.uploads:
+            self.check_limits(local)
         ok = status.status != "upload_failed"
         return ReconcileResult(
             plan, (), (), 0, False, status, ok, False, aid, None if ok else status.message, local
         )
 
     def _reconcile(self, options: ReconcileOptions) -> ReconcileResult:
-        local = self.scan(save_cache=True)
-        if not local and self.bound_id() is None:
+        unbound = self.bound_id() is None
+        # Binding may create an agent or pin a runtime (changing requests): limits first then.
+        local = self.scan(save_cache=True, limits=unbound or self.target.runtime is not None)
+        if not local and unbound:
             raise ConfigError(
                 f"no files to sync in {self.target.files.root}",
                 hint="check files.root, files.include/exclude and your ignore files",
@@ -244,10 +270,10 @@ class Reconciler:
         aid, created, before = self.binder.bind(force=options.force)
         remote = self.client.list_files(self.cid, aid)
         journal = self.journal
-        pending_state = self.store.load(self.key)
-        if recover_pending(journal, pending_state, remote):
-            self.store.save(self.key, pending_state)
-        plan = self.plan(local, remote, options.force)
+        state = self.store.load(self.key)
+        if recover_pending(journal, state, remote):
+            self.store.save(self.key, state)
+        plan = self.plan(local, remote, options.force, base=state.files)
         if created:  # what the new agent started with came from the template: say so, as plan
             plan = relabel_uploads(plan, remote, TEMPLATE_REASON)
         skipped: tuple[str, ...] = ()
@@ -258,7 +284,8 @@ class Reconciler:
             raise _delete_cap_error(plan, self.target.sync.max_delete)
         if plan.conflicts and not options.skip_conflicts:
             raise _conflict_error(plan)
-        state = self.store.load(self.key)
+        if plan.uploads:
+            self.check_limits(local)  # the competition is read only when something is uploaded
         self._learn_unchanged(state, plan, local, remote)
 
         holding = options.hold_while_deploying and not options.force

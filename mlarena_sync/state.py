@@ -7,7 +7,13 @@
 * ``lock``: ``flock``-ed while a command works on the folder; holds the holder's PID.
 * ``.gitignore``: ``*``, so the folder never lands in git.
 
-Files are written atomically (temp file + fsync + ``os.replace``). A corrupted state file is
+Files are written atomically (temp file + fsync + ``os.replace``). The rename alone is all a
+*process* death (``kill -9``) needs; the ``fsync`` is kept deliberately, against a power loss:
+``state.json`` holds the agent binding, and a binding lost that way would make the next push
+create a second agent. It is cheap because the state is written rarely: once per batch window
+during a push (:data:`mlarena_sync.sync.SAVE_INTERVAL`), not once per file; what a kill loses
+between two saves, the write-ahead journal and the remote listing re-learn (see
+:mod:`mlarena_sync.journal`, which skips ``fsync`` for that reason). A corrupted state file is
 treated as empty with a ``state_reset`` warning (:attr:`StateStore.was_reset`): the state is only
 a cache of what the server holds, and the next push re-learns it. The token is never stored.
 """
