@@ -58,8 +58,10 @@ log = structlog.get_logger("mlarena_sync.sync")
 
 #: Files up to this size are read into memory and uploaded from those exact bytes.
 INLINE_LIMIT = 8 * 1024 * 1024
-#: Uploads at least this big report progress (every 10 %); they are sent one at a time.
+#: Uploads at least this big may report progress (every 10 %); they are sent one at a time.
 PROGRESS_MIN_BYTES = 4 * 1024 * 1024
+#: ... once they have taken this many seconds (a fast upload shows no progress).
+PROGRESS_AFTER = 1.0
 #: Smaller uploads in flight at once (the client's connection pool keeps as many sockets).
 MAX_IN_FLIGHT = 8
 #: The base manifest is saved at least this often (seconds) while a batch runs ...
@@ -82,18 +84,33 @@ def _log_event(event: str, **fields: Any) -> None:
     log.info(event, **fields)
 
 
-def _progress(name: str, on_event: EventSink) -> Callable[[int, int], None]:
-    step = {"next": 10}
+def _progress(
+    name: str,
+    on_event: EventSink,
+    size: int,
+    *,
+    after: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Callable[[int, int], None]:
+    """A progress callback: ``upload_progress`` every 10 %, only once the upload has taken
+    ``after`` seconds (default :data:`PROGRESS_AFTER`; a fast one says nothing), in the file's
+    bytes (``size``; the callback gets the multipart body's, a little more)."""
+    wait = PROGRESS_AFTER if after is None else after
+    step = {"next": 10.0, "start": clock()}
 
     def report(sent: int, total: int) -> None:
         if total <= 0:
             return
+        if sent == 0:  # the start, or a retried attempt starting again
+            step["next"], step["start"] = 10, clock()
+            return
+        if clock() - step["start"] < wait:
+            return
         pct = sent * 100 // total
-        if sent == 0:
-            step["next"] = 10  # a retried attempt starts again
         if pct >= step["next"] or sent >= total:
             step["next"] = (pct // 10 + 1) * 10
-            on_event("upload_progress", file=name, bytes=sent, total=total, percent=pct)
+            done = size if sent >= total else min(size, sent * size // total)
+            on_event("upload_progress", file=name, bytes=done, total=size, percent=pct)
 
     return report
 
@@ -149,7 +166,7 @@ class _Batch:
         """Upload one file (any thread); ``journaled`` is the entry the journal holds for it."""
         local = up.local
         big = local.size >= PROGRESS_MIN_BYTES
-        progress = _progress(up.name, self.emit) if big else None
+        progress = _progress(up.name, self.emit, local.size) if big else None
         if local.size <= INLINE_LIMIT:
             data = local.abs_path.read_bytes()
             entry = BaseEntry(local.path, hashlib.sha256(data).hexdigest(), len(data))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 
 from mlarena_sync.arena import FakeArena
@@ -162,14 +163,17 @@ def test_push_waits_for_a_deploy_in_flight(
 
 
 def test_big_files_stream_with_progress_and_are_remembered(
-    arena: FakeArena, cli: Cli, project: Project
+    arena: FakeArena, cli: Cli, project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (project.root / "weights.bin").write_bytes(b"\x00\xff" * (9 * 1024 * 1024 // 2))
+    size = 9 * 1024 * 1024
+    (project.root / "weights.bin").write_bytes(b"\x00\xff" * (size // 2))
+    monkeypatch.setattr("mlarena_sync.sync.PROGRESS_AFTER", 0.0)  # as if the upload were slow
     res = cli(*in_project(project, "--json", "push", "--no-deploy"))
     assert res.code == 0, res.text
     progress = [e for e in res.json_lines() if e["event"] == "upload_progress"]
     assert progress and progress[-1]["percent"] == 100
-    assert all(e["file"] == "weights.bin" for e in progress)
+    assert all(e["file"] == "weights.bin" and e["total"] == size for e in progress)
+    assert progress[-1]["bytes"] == size  # the file's bytes, not the multipart body's
     arena.reset_counters()
     again = cli(*in_project(project, "push", "--no-deploy"))
     assert again.code == 0, again.text
@@ -180,3 +184,24 @@ def test_common_flags_after_the_command(arena: FakeArena, cli: Cli, project: Pro
     res = cli("push", "-C", str(project.dir), "--no-deploy", "--json")
     assert res.code == 0, res.text
     assert res.json_lines()[-1]["event"] == "push_done"
+
+
+def test_a_fast_upload_shows_no_progress_and_counts_file_bytes() -> None:
+    """n4: progress only for an upload that takes more than a moment (PROGRESS_AFTER)."""
+    from mlarena_sync.sync import _progress
+
+    now = [0.0]
+    seen: list[dict[str, object]] = []
+    report = _progress("w.bin", lambda event, **f: seen.append(f), 1000, clock=lambda: now[0])
+    report(0, 1100)
+    for sent in (300, 600, 1100):  # all within the first second
+        report(sent, 1100)
+    assert seen == []
+    report(0, 1100)  # a retried attempt
+    now[0] = 1.5
+    report(550, 1100)
+    report(1100, 1100)
+    assert [(e["bytes"], e["total"], e["percent"]) for e in seen] == [
+        (500, 1000, 50),
+        (1000, 1000, 100),
+    ]
