@@ -1,9 +1,11 @@
 """``mlarena-sync pull``: bring remote text files down (e.g. edited in the browser editor).
 
-Per remote name: a text file whose remote content changed since the last sync, or which is
-missing locally, is written to the local path the base recorded (or the mirrored root for a
+Per remote name: a text file whose remote content changed since the last sync, or which was
+never synced here, is written to the local path the base recorded (or the mirrored root for a
 name never synced). A local file edited since the last sync is never overwritten without
-``--force``: pull then writes nothing and exits 3 naming the files. Binary files cannot be
+``--force``: pull then writes nothing and exits 3 naming the files; one deleted here since the
+last sync stays deleted (a change for push) without ``--force``. Local files push would refuse
+(secrets, too big) do not block a pull. Binary files cannot be
 downloaded in this API generation: they are reported. The base is updated for what came down.
 """
 
