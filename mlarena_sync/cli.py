@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlarena_sync import __version__
 from mlarena_sync.errors import (
@@ -42,7 +42,9 @@ from mlarena_sync.errors import (
     QuotaError,
     StateError,
 )
-from mlarena_sync.output import Output, Redactor, configure
+
+if TYPE_CHECKING:
+    from mlarena_sync.output import Output, Redactor
 
 PROG = "mlarena-sync"
 
@@ -250,6 +252,34 @@ def _optional_module(name: str) -> ModuleType | None:
         raise
 
 
+class _CommandParser(argparse.ArgumentParser):
+    """A subcommand's parser whose own flags are added only when it is used (parsed, or its
+    help shown): building the tree imports no command module, so ``--version``, ``--help`` and
+    every command start without the modules of the others (watchdog, the fake arena, ...)."""
+
+    command: str | None = None
+    _flags_added = False
+
+    def _ensure_flags(self) -> None:
+        if not self._flags_added and self.command is not None:
+            self._flags_added = True
+            _add_command_flags(self.command, self)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        self._ensure_flags()
+        return super().parse_known_args(args, namespace)
+
+    def format_help(self) -> str:
+        self._ensure_flags()
+        return super().format_help()
+
+    def format_usage(self) -> str:
+        self._ensure_flags()
+        return super().format_usage()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -260,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_common(parser, top=True)
-    subs = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subs = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_CommandParser)
     for name, (_module, help_text, example) in COMMANDS.items():
         p = subs.add_parser(
             name,
@@ -270,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         _add_common(p, top=False, command=name)
-        _add_command_flags(name, p)
+        p.command = name  # its own flags: added when it is used (_CommandParser)
     return parser
 
 
@@ -385,12 +415,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; the exit code (``__main__`` passes it to ``SystemExit``)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     env = dict(os.environ)
-    redactor = Redactor(_secrets_from_env(env))
     parser = build_parser()
     try:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # --help, --version (0) or a usage error (2, already printed)
         return exc.code if isinstance(exc.code, int) else USAGE_ERROR
+    from mlarena_sync.output import Redactor, configure  # structlog: not for --version/--help
+
+    redactor = Redactor(_secrets_from_env(env))
     out: Output | None = None
     try:
         out = configure(
