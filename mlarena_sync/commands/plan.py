@@ -40,21 +40,24 @@ def plan_decision(
     limits = None
     if result.agent_id is not None and enabled and (plan.changes or forced or pending):
         limits = client.deploy_status(ws.target.competition, result.agent_id).limits
-    blocked = plan.delete_cap_hit or bool(plan.conflicts)
-    decision = decide(
-        DeployContext(
-            caller="push",
-            now=ws.clock.now(),
-            changed=bool(plan.changes) and not blocked,
-            pending=pending and not blocked,
-            forced=forced and not blocked,
-            enabled=enabled,
-            in_flight=result.agent_status.in_flight,
-            validation_ok=True if plan.changes else result.validation_ok,
-            validation_message=result.validation_message,
-            limits=limits,
+    if plan.delete_cap_hit or plan.conflicts:
+        stop = "a conflict" if plan.conflicts else "the delete limit"
+        decision = DeployDecision(False, f"push would stop at {stop} before any deploy")
+    else:
+        decision = decide(
+            DeployContext(
+                caller="push",
+                now=ws.clock.now(),
+                changed=bool(plan.changes),
+                pending=pending,
+                forced=forced,
+                enabled=enabled,
+                in_flight=result.agent_status.in_flight,
+                validation_ok=True if plan.changes else result.validation_ok,
+                validation_message=result.validation_message,
+                limits=limits,
+            )
         )
-    )
     if pending:  # say it (and since when) whatever decided
         text = pending_text(pending_since)
         reason = (

@@ -95,3 +95,16 @@ def test_failed_validation_keeps_the_deploy_pending(
 @pytest.mark.parametrize("exc", [DeployRefusedError("no deploy: the local check failed")])
 def test_a_refused_deploy_exits_5(exc: BaseException) -> None:
     assert exit_code_for(exc) == 5
+
+
+def test_a_conflict_with_a_pending_deploy_never_says_no_deploy_needed(
+    arena: FakeArena, cli: Cli, project: Project
+) -> None:
+    aid = push_ok(cli, project)  # --no-deploy: pending
+    arena.browser_edit(aid, "helper.py", "SIDE = 7  # browser\n")
+    project.write("lib/helper.py", "SIDE = 0  # here\n")
+    plan = cli(*in_project(project, "plan"))
+    (line,) = [x for x in plan.out.splitlines() if x.startswith("deploy:")]
+    assert line.startswith("deploy: no (push would stop at a conflict before any deploy; "), line
+    assert "synced files not deployed yet (pending since" in line
+    assert "no deploy needed" not in plan.out
