@@ -29,6 +29,8 @@ __all__ = ["AgentBinder", "Binding", "my_agents_named", "resolve_runtime", "runt
 log = structlog.get_logger("mlarena_sync.binding")
 
 EventSink = Callable[..., None]
+#: Reads an agent's status by id (raises the client's errors).
+StatusRead = Callable[[int], AgentStatus]
 
 CONFIG_SOURCE = "agent.id in mlarena.yaml"
 STATE_SOURCE = "bound in .mlarena-sync/"
@@ -138,9 +140,11 @@ class AgentBinder:
             return self.target.agent.id
         return self.store.load(self.key).agent_id
 
-    def check(self, aid: int, source: str) -> AgentStatus:
+    def check(self, aid: int, source: str, *, status_of: StatusRead | None = None) -> AgentStatus:
         """The agent's status; :class:`NotFoundError` when it is missing, not ours, or deleted,
-        with a hint for where the binding came from (``source``; "bound": whichever applies)."""
+        with a hint for where the binding came from (``source``; "bound": whichever applies).
+        ``status_of(aid)`` reads it (default: a status request; a reconcile passes one that
+        returns a read it already started, in parallel with the file listing)."""
         if source == "bound":
             source = CONFIG_SOURCE if self.target.agent.id is not None else STATE_SOURCE
         name = self.target.agent.name
@@ -158,7 +162,7 @@ class AgentBinder:
             )
             gone = f"set agent.id in mlarena.yaml to the agent to use, or run {new}"
         try:
-            status = self.client.status(self.cid, aid)
+            status = status_of(aid) if status_of is not None else self.client.status(self.cid, aid)
         except NotFoundError as exc:
             raise NotFoundError(
                 f"agent {aid} ({source}) was not found in competition {self.cid}, or is not yours",
@@ -181,14 +185,15 @@ class AgentBinder:
                 "or pass --force to create another"
             )
 
-    def bind(self, *, force: bool) -> Binding:
-        """The agent: from ``agent.id`` (verified), from the state, or a new one."""
+    def bind(self, *, force: bool, status_of: StatusRead | None = None) -> Binding:
+        """The agent: from ``agent.id`` (verified), from the state, or a new one (``status_of``:
+        see :meth:`check`)."""
         state = self.store.load(self.key)
         config_id = self.target.agent.id
         if (config_id is not None or state.agent_id is not None) and self.journal.creating():
             self.journal.set_creating(None)  # bound after all: that creation no longer matters
         if config_id is not None:
-            status = self.check(config_id, "agent.id in mlarena.yaml")
+            status = self.check(config_id, "agent.id in mlarena.yaml", status_of=status_of)
             if state.agent_id != config_id:
                 state = TargetState(agent_id=config_id)
                 self.store.save(self.key, state)
@@ -197,7 +202,7 @@ class AgentBinder:
             return Binding(config_id, False, status)
         if state.agent_id is not None:
             try:
-                status = self.check(state.agent_id, STATE_SOURCE)
+                status = self.check(state.agent_id, STATE_SOURCE, status_of=status_of)
             except NotFoundError as exc:
                 if not force or not self.target.agent.name:
                     raise

@@ -22,9 +22,10 @@ settled at step 3.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar, cast
 
 import structlog
 
@@ -34,7 +35,7 @@ from mlarena_sync.binding import AgentBinder
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.config import Target
 from mlarena_sync.errors import ConfigError, ConflictError, SelectionError
-from mlarena_sync.files import LocalFile, scan
+from mlarena_sync.files import LocalFile, StatCache, scan
 from mlarena_sync.ignore import Selector
 from mlarena_sync.journal import Journal, recover_pending
 from mlarena_sync.names import check_names
@@ -45,6 +46,8 @@ from mlarena_sync.sync import apply_plan
 __all__ = ["OverDeleteCap", "ReconcileOptions", "ReconcileResult", "Reconciler"]
 
 log = structlog.get_logger("mlarena_sync.reconcile")
+
+T = TypeVar("T")
 
 #: What a reconcile does when the plan deletes more than ``sync.max_delete`` files (no --force):
 #: ``"stop"`` raises :class:`ConflictError`, nothing applied (push); ``"skip_deletes"`` applies
@@ -121,6 +124,52 @@ def _delete_cap_error(plan: Plan, max_delete: int) -> ConflictError:
     )
 
 
+class _Background(Generic[T]):
+    """``fn()`` in a thread of its own; :meth:`result` joins it and returns or raises."""
+
+    def __init__(self, fn: Callable[[], T], name: str) -> None:
+        self._fn = fn
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._fn()
+        except BaseException as exc:  # handed to the caller of result()
+            self._error = exc
+
+    def result(self) -> T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return cast(T, self._value)
+
+    def join(self) -> None:
+        self._thread.join()
+
+
+class _Reads:
+    """A bound agent's status and file listing, read in parallel while the folder is scanned
+    (reads only: nothing is changed before the local checks are done)."""
+
+    def __init__(self, client: ArenaClient, cid: int, aid: int) -> None:
+        self.client = client
+        self.cid = cid
+        self.aid = aid
+        self.status = _Background(lambda: client.status(cid, aid), "mlarena-status")
+        self.listing = _Background(lambda: client.list_files(cid, aid), "mlarena-listing")
+
+    def status_of(self, aid: int) -> AgentStatus:
+        return self.status.result() if aid == self.aid else self.client.status(self.cid, aid)
+
+    def close(self) -> None:
+        """Wait for both (an unused or failed read is dropped)."""
+        self.status.join()
+        self.listing.join()
+
+
 class Reconciler:
     """One target's reconcile loop step; reusable (``watch`` keeps one)."""
 
@@ -179,6 +228,12 @@ class Reconciler:
         ``limits=False`` checks the competition's size/count limits only when it is already
         known, or when there are other problems (all are reported together); a reconcile then
         checks them with :meth:`check_limits` once its plan has uploads."""
+        local, cache = self._scan(limits)
+        if save_cache:
+            self.store.save_stat_cache(self.target.files.root, cache)
+        return local
+
+    def _scan(self, limits: bool) -> tuple[dict[str, LocalFile], StatCache]:
         root = self.target.files.root
         cache = self.store.load_stat_cache(root)
         problems: list[str] = []
@@ -193,9 +248,7 @@ class Reconciler:
             # Name problems: report the limits' problems with them, in one error.
             check_names(files, self.competition(), self.token, allow=allow, problems=problems)
             raise
-        if save_cache:
-            self.store.save_stat_cache(root, cache)
-        return local
+        return local, cache
 
     def check_limits(self, local: Mapping[str, LocalFile]) -> None:
         """:class:`SelectionError` when ``local`` breaks the competition's limits (read once)."""
@@ -259,16 +312,41 @@ class Reconciler:
         )
 
     def _reconcile(self, options: ReconcileOptions) -> ReconcileResult:
-        unbound = self.bound_id() is None
-        # Binding may create an agent or pin a runtime (changing requests): limits first then.
-        local = self.scan(save_cache=True, limits=unbound or self.target.runtime is not None)
-        if not local and unbound:
-            raise ConfigError(
-                f"no files to sync in {self.target.files.root}",
-                hint="check files.root, files.include/exclude and your ignore files",
-            )
-        aid, created, before = self.binder.bind(force=options.force)
-        remote = self.client.list_files(self.cid, aid)
+        bound = self.bound_id()
+        # A bound agent's status and listing are read while the folder is scanned.
+        reads = _Reads(self.client, self.cid, bound) if bound is not None else None
+        try:
+            # Binding may create an agent or pin a runtime (changing requests): limits first.
+            limits = bound is None or self.target.runtime is not None
+            local, cache = self._scan(limits)
+            if not local and bound is None:
+                raise ConfigError(
+                    f"no files to sync in {self.target.files.root}",
+                    hint="check files.root, files.include/exclude and your ignore files",
+                )
+            status_of = reads.status_of if reads is not None else None
+            aid, created, before = self.binder.bind(force=options.force, status_of=status_of)
+            if reads is not None and aid == reads.aid:
+                remote = reads.listing.result()
+            else:
+                remote = self.client.list_files(self.cid, aid)
+        finally:
+            if reads is not None:
+                reads.close()
+        try:
+            return self._apply(options, local, aid, created, before, remote)
+        finally:
+            self.store.save_stat_cache(self.target.files.root, cache)  # after: not before a PUT
+
+    def _apply(
+        self,
+        options: ReconcileOptions,
+        local: dict[str, LocalFile],
+        aid: int,
+        created: bool,
+        before: AgentStatus | None,
+        remote: dict[str, RemoteFile],
+    ) -> ReconcileResult:
         journal = self.journal
         state = self.store.load(self.key)
         if recover_pending(journal, state, remote):

@@ -13,7 +13,8 @@ Files are written atomically (temp file + fsync + ``os.replace``). The rename al
 create a second agent. It is cheap because the state is written rarely: once per batch window
 during a push (:data:`mlarena_sync.sync.SAVE_INTERVAL`), not once per file; what a kill loses
 between two saves, the write-ahead journal and the remote listing re-learn (see
-:mod:`mlarena_sync.journal`, which skips ``fsync`` for that reason). A corrupted state file is
+:mod:`mlarena_sync.journal`, which skips ``fsync`` for that reason). ``stat-cache.json`` is a pure
+cache (a lost one costs a re-hash) and is written without ``fsync`` too. A corrupted state file is
 treated as empty with a ``state_reset`` warning (:attr:`StateStore.was_reset`): the state is only
 a cache of what the server holds, and the next push re-learns it. The token is never stored.
 """
@@ -174,7 +175,7 @@ class StateStore:
         except OSError as exc:
             raise StateError(f"cannot create {self.state_dir}: {exc.strerror}") from None
 
-    def _write_json(self, path: Path, data: object) -> None:
+    def _write_json(self, path: Path, data: object, *, durable: bool = True) -> None:
         self._ensure_dir()
         text = json.dumps(data, indent=1, sort_keys=True) + "\n"
         try:
@@ -182,13 +183,16 @@ class StateStore:
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:
                     fh.write(text)
-                    fh.flush()
-                    os.fsync(fh.fileno())
+                    if durable:
+                        fh.flush()
+                        os.fsync(fh.fileno())
                 os.replace(tmp, path)
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
                 raise
+            if not durable:
+                return
             with contextlib.suppress(OSError):  # make the rename durable (best effort)
                 dir_fd = os.open(self.state_dir, os.O_RDONLY)
                 try:
@@ -294,7 +298,8 @@ class StateStore:
         old = data.get("roots") if data is not None else None
         roots: dict[str, object] = dict(old) if isinstance(old, dict) else {}
         roots[str(root)] = cache.to_json()
-        self._write_json(path, {"version": FORMAT_VERSION, "roots": roots})
+        # A pure cache (a lost one costs a re-hash): atomic, but not worth an fsync.
+        self._write_json(path, {"version": FORMAT_VERSION, "roots": roots}, durable=False)
         cache.dirty = False
 
     # ---------------------------------------------------------------- lock
