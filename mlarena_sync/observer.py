@@ -24,7 +24,7 @@ import errno
 import os
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -44,10 +44,19 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 
-from mlarena_sync.ignore import Selector
+from mlarena_sync.files import LocalFile
+from mlarena_sync.ignore import IGNORE_FILES, Selector
 from mlarena_sync.state import STATE_DIR_NAME
 
-__all__ = ["MAX_WATCHED_DIRS", "ChangeSource", "QueueChangeSource", "RawEvent", "TreeWatcher"]
+__all__ = [
+    "MAX_WATCHED_DIRS",
+    "ChangeSource",
+    "LocalSnapshot",
+    "QueueChangeSource",
+    "RawEvent",
+    "TreeWatcher",
+    "walk_dirs",
+]
 
 log = structlog.get_logger("mlarena_sync.observer")
 
@@ -152,6 +161,78 @@ class QueueChangeSource:
                 out = (out or set()) | more
 
 
+def walk_dirs(selector: Selector, root: str, rel: str = "") -> Iterator[str]:
+    """``rel`` and its non-ignored subfolders under ``root`` (no symlinks followed), ``rel``
+    first; relative posix paths (``""`` = the root)."""
+    stack = [rel]
+    while stack:
+        current = stack.pop()
+        if current and selector.is_dir_ignored(current):
+            continue
+        yield current
+        folder = os.path.join(root, *current.split("/")) if current else root
+        try:
+            with os.scandir(folder) as it:
+                entries = [e.name for e in it if e.is_dir(follow_symlinks=False)]
+        except OSError:
+            continue
+        for name in sorted(entries, reverse=True):
+            stack.append(f"{current}/{name}" if current else name)
+
+
+def _stamp(path: str) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+class LocalSnapshot:
+    """What a full reconcile saw locally, so that the periodic rescan can tell with ``stat``
+    alone (no ignore rules, no hashing) whether anything may have changed since.
+
+    :meth:`take` records the non-ignored folders and their ignore files *before* the reconcile
+    scans (a file added, removed or renamed changes its folder's mtime; a folder created or
+    removed changes its parent's); :meth:`with_files` adds the files the scan found, with the
+    size and mtime it saw. :meth:`unchanged` is False as soon as one of them differs, which
+    only costs the full reconcile the rescan would have done anyway."""
+
+    def __init__(self, root: str, dirs: dict[str, tuple[int, int, int] | None]) -> None:
+        self.root = root
+        self._dirs = dirs
+        self._files: dict[str, tuple[int, int]] = {}
+
+    @classmethod
+    def take(cls, selector: Selector) -> LocalSnapshot:
+        root = os.fspath(selector.root)
+        dirs: dict[str, tuple[int, int, int] | None] = {}
+        for rel in walk_dirs(selector, root):
+            folder = os.path.join(root, *rel.split("/")) if rel else root
+            dirs[folder] = _stamp(folder)
+            for name in IGNORE_FILES:
+                ignore = os.path.join(folder, name)
+                dirs[ignore] = _stamp(ignore)
+        return cls(root, dirs)
+
+    def with_files(self, files: Iterable[LocalFile]) -> LocalSnapshot:
+        self._files = {os.fspath(f.abs_path): (f.size, f.mtime_ns) for f in files}
+        return self
+
+    def unchanged(self) -> bool:
+        for path, seen in self._dirs.items():
+            if _stamp(path) != seen:
+                return False
+        for path, (size, mtime_ns) in self._files.items():
+            try:
+                st = os.stat(path)
+            except OSError:
+                return False
+            if (st.st_size, st.st_mtime_ns) != (size, mtime_ns):
+                return False
+        return True
+
+
 class TreeWatcher:
     """watchdog observer over the selected tree; see the module docstring."""
 
@@ -215,19 +296,7 @@ class TreeWatcher:
 
     def _walk(self, rel: str) -> Iterator[str]:
         """``rel`` and its non-ignored subfolders (no symlinks followed), ``rel`` first."""
-        stack = [rel]
-        while stack:
-            current = stack.pop()
-            if current and self.selector.is_dir_ignored(current):
-                continue
-            yield current
-            try:
-                with os.scandir(self._abs(current)) as it:
-                    entries = [e.name for e in it if e.is_dir(follow_symlinks=False)]
-            except OSError:
-                continue
-            for name in sorted(entries, reverse=True):
-                stack.append(f"{current}/{name}" if current else name)
+        return walk_dirs(self.selector, self._root_str, rel)
 
     def _watch(self, rel: str) -> None:
         if rel in self._watches:

@@ -204,6 +204,11 @@ class Reconciler:
         else:
             log.info(event, **fields)
 
+    @property
+    def selector(self) -> Selector:
+        """The selection rules the scans use."""
+        return self._selector
+
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the state lock (re-entrant within this reconciler)."""

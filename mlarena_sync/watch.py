@@ -4,10 +4,19 @@ Level-triggered: events only say *when* to look. Every batch runs the same full 
 ``push`` (``skip_conflicts``, ``hold_while_deploying``), so a missed event never loses a change,
 and a periodic rescan (``watch.rescan``) catches what the OS did not report.
 
-One thread does everything (the change source's threads only queue events); each wait is
-bounded, so a stop request (Ctrl-C, SIGTERM, :attr:`Watcher.stop_event`, ``max_duration``) is
-seen within :attr:`WatchOptions.max_wait_step` seconds, or as soon as the HTTP call in progress
-returns.
+One thread does everything (the change source's threads only queue events). Idle, it blocks
+until the next real deadline (the debouncer's quiet window, the rescan, a deploy timer, a
+retry) or an event: no polling. A stop request (Ctrl-C, SIGTERM, :meth:`Watcher.stop`, the
+:attr:`Watcher.stop_event` being set, ``max_duration``) wakes it at once (a small relay thread
+waits on the event), or as soon as the HTTP call in progress returns. Only a wait for a
+wall-clock time (the next deploy slot) is re-checked every :attr:`WatchOptions.max_wait_step`
+seconds, so that a clock change is followed.
+
+The periodic rescan is local-first: after a clean reconcile the folder is compared, by ``stat``
+only, with what that reconcile saw (:class:`mlarena_sync.observer.LocalSnapshot`); the server is
+contacted (a full reconcile: listing + status) only when something differs, when the last
+reconcile left something unsynced (conflicts, held edits, paused deletes, an error), or when
+:attr:`WatchOptions.remote_every` seconds have passed since the last one (remote-side changes).
 
 * Deploys (:mod:`mlarena_sync.watch_deploy`): once the synced edits have settled for
   ``deploy.settle`` seconds, ``deploy.check`` passes and :func:`mlarena_sync.quota.decide`
@@ -37,7 +46,7 @@ from mlarena_sync.config import Target
 from mlarena_sync.debounce import Backoff, Debouncer, stat_probe
 from mlarena_sync.deploy import CheckResult, run_check
 from mlarena_sync.errors import ApiError, ConfigError, ServerError, TransportError
-from mlarena_sync.observer import ChangeSource
+from mlarena_sync.observer import ChangeSource, LocalSnapshot
 from mlarena_sync.reconcile import ReconcileOptions, Reconciler, ReconcileResult
 from mlarena_sync.watch_deploy import DeployScheduler
 
@@ -73,7 +82,9 @@ class WatchOptions:
     max_duration: float | None = None  # stop after this many seconds (tests, benchmarks)
     quota_retry: float = 300.0  # quota used up and the server gave no next slot time
     start_grace: float = 10.0  # after a deploy request, a settled status this early may be stale
-    max_wait_step: float = 0.25  # longest single wait (how fast a stop request is seen)
+    max_wait_step: float = 1.0  # longest wait while a wall-clock time (a deploy slot) is awaited
+    remote_every: float = 600.0  # a rescan contacts the server at least this often
+    idle_wait: float = 3600.0  # longest single wait when nothing is due
 
 
 @dataclass
@@ -127,6 +138,9 @@ class Watcher:
         rescan = target.watch.rescan
         self._rescan = rescan if rescan > 0 else None
         self._next_rescan = clock.monotonic() + (self._rescan or 0.0)
+        self._snapshot: LocalSnapshot | None = None  # what the last clean reconcile saw
+        self._remote_due = 0.0  # monotonic: when a rescan must contact the server again
+        self.rescans_local = 0  # rescans that found nothing locally and skipped the server
 
     @property
     def held_unsynced(self) -> int:
@@ -149,6 +163,20 @@ class Watcher:
             root=str(self.target.files.root),
             text=f"watching {self.target.files.root} (Ctrl-C stops)",
         )
+        relay = threading.Thread(target=self._relay_stop, name="mlarena-watch-stop", daemon=True)
+        relay.start()
+        try:
+            self._loop(deadline)
+        finally:
+            self.stop_event.set()  # the loop is over, whatever ended it: the relay ends too
+            relay.join()
+
+    def _relay_stop(self) -> None:
+        """Wake the blocked loop when :attr:`stop_event` is set from outside (no polling)."""
+        self.stop_event.wait()
+        self.source.wake()
+
+    def _loop(self, deadline: float | None) -> None:
         while not self.stop_event.is_set():
             now = self.clock.monotonic()
             if deadline is not None and now >= deadline:
@@ -159,14 +187,16 @@ class Watcher:
             wait = self._next_wake() - self.clock.monotonic()
             if deadline is not None:
                 wait = min(wait, deadline - self.clock.monotonic())
-            changed = self.source.get(max(0.0, min(wait, self.options.max_wait_step)))
+            changed = self.source.get(max(0.0, wait))
             if changed is not None:
                 self.debouncer.add(changed)
                 self.last_activity = self.clock.monotonic()
 
     def _next_wake(self) -> float:
         now = self.clock.monotonic()
-        times = [now + self.options.max_wait_step]
+        times = [now + self.options.idle_wait]
+        if self.deploys.wanted and self.deploys.not_before_wall is not None:
+            times.append(now + self.options.max_wait_step)  # a wall-clock time: re-read it
         due = self.debouncer.deadline()
         if due is not None:
             times.append(due)
@@ -191,7 +221,7 @@ class Watcher:
             self._next_rescan = now + self._rescan
             if not self._offline:
                 self.source.resync()
-                self.need_sync = True
+                self._rescan_due(now)
         if self._offline and now < self._retry_at:
             return
         try:
@@ -203,6 +233,16 @@ class Watcher:
             self.deploys.deploy_if_due()
         except (TransportError, ServerError) as exc:
             self._lost(exc)
+
+    def _rescan_due(self, now: float) -> None:
+        """The periodic rescan: a full reconcile only when the folder may differ from what the
+        last clean one saw, or when the server is due a look (see the module docstring)."""
+        snap = self._snapshot
+        if snap is not None and now < self._remote_due and snap.unchanged():
+            self.rescans_local += 1
+            log.debug("rescan_unchanged")
+            return
+        self.need_sync = True
 
     # ---------------------------------------------------------------- outages
     def _lost(self, exc: ApiError) -> None:
@@ -244,6 +284,9 @@ class Watcher:
     def _sync(self) -> None:
         self.need_sync = False
         self.stats.reconciles += 1
+        self._snapshot = None
+        before = LocalSnapshot.take(self.rec.selector)  # before the scan: a change after it shows
+        started = self.clock.monotonic()
         try:
             result = self.rec.reconcile(WATCH_RECONCILE)
         except ConfigError as exc:
@@ -258,6 +301,9 @@ class Watcher:
             return
         self._warned = {k for k in self._warned if not k.startswith(("blocked:", "api:"))}
         self.agent_id = result.agent_id
+        self._remote_due = started + self.options.remote_every
+        if not (result.held or result.plan.conflicts or result.deletes_skipped):
+            self._snapshot = before.with_files(result.local.values())
         self._report_plan(result)
         if result.held:
             self.stats.held += 1
