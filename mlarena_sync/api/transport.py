@@ -5,6 +5,7 @@ Kept apart from :mod:`mlarena_sync.api.client` so that the client reads as one m
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 import requests
@@ -14,11 +15,29 @@ from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConn
 
 from mlarena_sync.errors import ConfigError
 
+#: Connections kept per host: as many as uploads in flight (``mlarena_sync.sync.MAX_IN_FLIGHT``)
+#: plus the reads a reconcile sends beside them.
+POOL_MAXSIZE = 10
+#: Bytes handed to the socket per send of a streamed body (urllib3's default is 16 KiB: a
+#: 50 MB upload would take 3,200 reads of the multipart encoder and as many ``sendall`` calls).
+BLOCKSIZE = 1024 * 1024
+
+
+class _Adapter(HTTPAdapter):
+    """requests' adapter with a bigger send block size for streamed bodies."""
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        pool_kwargs.setdefault("blocksize", BLOCKSIZE)
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+
 
 def new_session() -> requests.Session:
-    """A keep-alive session whose adapters never retry (retries are ours, per call)."""
+    """A keep-alive session whose adapters never retry (retries are ours, per call); its pool
+    keeps :data:`POOL_MAXSIZE` connections per host, for the uploads sent in parallel."""
     session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=8, max_retries=0)
+    adapter = _Adapter(pool_connections=2, pool_maxsize=POOL_MAXSIZE, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
