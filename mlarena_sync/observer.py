@@ -205,6 +205,7 @@ class LocalSnapshot:
 
     @classmethod
     def take(cls, selector: Selector) -> LocalSnapshot:
+        selector.refresh()  # the ignore files as they are now (the scan reads them again)
         root = os.fspath(selector.root)
         dirs: dict[str, tuple[int, int, int] | None] = {}
         for rel in walk_dirs(selector, root):
