@@ -44,6 +44,7 @@ def _raise_limits(max_upload_mb: int, max_files: int, max_active: int) -> None:
         )
 
     seed.COMPETITIONS = tuple(widen(c) for c in seed.COMPETITIONS)
+    seed._COMPETITIONS_BY_ID = {comp.id: comp for comp in seed.COMPETITIONS}  # the lookup table
 
 
 def main(argv: Sequence[str] | None = None) -> int:
