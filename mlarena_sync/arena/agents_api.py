@@ -100,8 +100,8 @@ def put_file(host: ArenaHost, request: Request, cid: int, aid: int) -> Response:
             f"File '{name}' is {size} bytes: the competition allows at most "
             f"{comp.max_upload_size_bytes} bytes per file",
         )
-    existing = store.files.names(agent.id)
-    if name not in existing and len(existing) + 1 > comp.max_upload_files:
+    files = store.files
+    if not files.has(agent.id, name) and files.count(agent.id) + 1 > comp.max_upload_files:
         refuse(
             400,
             f"Too many files: the competition allows at most {comp.max_upload_files} files "

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 from typing import IO, Any
 
@@ -71,20 +72,41 @@ def read_text(path: Path, size: int | None = None) -> str | None:
 
 
 class AgentFiles:
-    """The files of every agent, one flat folder per agent under ``root``."""
+    """The files of every agent, one flat folder per agent under ``root``.
+
+    The names in each folder are read from disk once (the first time they are needed)
+    and then kept in memory, updated by every change made through this class: a file
+    PUT need not list the folder. Only this class writes into ``root``.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._names: dict[int, set[str]] = {}
 
     def folder(self, aid: int) -> Path:
         return self.root / str(aid)
 
+    def _known(self, aid: int) -> set[str]:
+        """The cached set of ``aid``'s file names (call with ``_lock`` held)."""
+        known = self._names.get(aid)
+        if known is None:
+            known = set(_scan(self.folder(aid)))
+            self._names[aid] = known
+        return known
+
     def names(self, aid: int) -> list[str]:
-        folder = self.folder(aid)
-        if not folder.is_dir():
-            return []
-        return sorted(p.name for p in folder.iterdir() if p.is_file() and not _is_partial(p.name))
+        with self._lock:
+            return sorted(self._known(aid))
+
+    def count(self, aid: int) -> int:
+        with self._lock:
+            return len(self._known(aid))
+
+    def has(self, aid: int, name: str) -> bool:
+        with self._lock:
+            return name in self._known(aid)
 
     def path(self, aid: int, name: str) -> Path | None:
         path = self.folder(aid) / name
@@ -113,7 +135,9 @@ class AgentFiles:
             with os.fdopen(fd, "wb") as out:
                 shutil.copyfileobj(stream, out, 1024 * 1024)
             size = os.path.getsize(tmp)
-            os.replace(tmp, folder / name)
+            with self._lock:
+                os.replace(tmp, folder / name)
+                self._known(aid).add(name)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -123,23 +147,40 @@ class AgentFiles:
         self.write_stream(aid, name, io.BytesIO(data))
 
     def delete(self, aid: int, name: str) -> bool:
-        path = self.path(aid, name)
-        if path is None:
-            return False
-        path.unlink()
-        return True
+        with self._lock:
+            path = self.path(aid, name)
+            if path is None:
+                return False
+            path.unlink()
+            self._known(aid).discard(name)
+            return True
 
     def copy_all(self, src: int, dst: int) -> None:
         for name in self.names(src):
             self.folder(dst).mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(self.folder(src) / name, self.folder(dst) / name)
+            with self._lock:
+                shutil.copyfile(self.folder(src) / name, self.folder(dst) / name)
+                self._known(dst).add(name)
 
     def remove_agent(self, aid: int) -> None:
-        shutil.rmtree(self.folder(aid), ignore_errors=True)
+        with self._lock:
+            shutil.rmtree(self.folder(aid), ignore_errors=True)
+            self._names.pop(aid, None)
 
     def wipe(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
-        self.root.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._names.clear()
+
+
+def _scan(folder: Path) -> list[str]:
+    """The names of the regular files in ``folder`` (in-progress writes left out)."""
+    try:
+        with os.scandir(folder) as entries:
+            return [e.name for e in entries if e.is_file() and not _is_partial(e.name)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 def _is_partial(name: str) -> bool:

@@ -85,6 +85,8 @@ class ArenaStore:
         self.sign_key = secrets.token_hex(16)
         self.generation = 0  # bumped by reset(): the simulator drops older work
         self.on_cancel: Callable[[int], None] = lambda _did: None
+        # True while the state on disk may differ from memory (a save started, not finished).
+        self._unsaved = True
         if not self._load():
             self._seed()
 
@@ -119,12 +121,14 @@ class ArenaStore:
             "next_ids": self.next_ids,
             "sign_key": self.sign_key,
         }
+        self._unsaved = True
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".state-", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump(data, out, indent=1)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, self.root / STATE_FILE)
+        self._unsaved = False
 
     def _seed(self) -> None:
         bob = Agent(
@@ -209,9 +213,14 @@ class ArenaStore:
     def after_file_change(self, agent: Agent, comp: Competition) -> None:
         """Every file PUT: cancel a deploy in flight, then re-validate the whole agent."""
         with self.lock:
-            self._cancel_in_flight(agent, "cancelled: files changed during the deploy")
+            before = (agent.status, agent.last_status_message, agent.mean_reward)
+            cancelled = self._cancel_in_flight(agent, "cancelled: files changed during the deploy")
             self._revalidate(agent, comp)
-            self.save()
+            after = (agent.status, agent.last_status_message, agent.mean_reward)
+            # Every other change saves at once, so when this one changed nothing the state
+            # on disk is already current: skip rewriting (and fsyncing) it.
+            if cancelled or after != before or self._unsaved:
+                self.save()
 
     def _revalidate(self, agent: Agent, comp: Competition) -> None:
         verdict = validate(comp, self.files.folder(agent.id))
@@ -219,9 +228,10 @@ class ArenaStore:
         agent.last_status_message = verdict.message
         agent.mean_reward = None
 
-    def _cancel_in_flight(self, agent: Agent, reason: str) -> None:
+    def _cancel_in_flight(self, agent: Agent, reason: str) -> bool:
+        """Cancel the agent's queued or running deploy; True when there was one."""
         if agent.status not in IN_FLIGHT or agent.latest_deploy_id is None:
-            return
+            return False
         dep = self.deployments[agent.latest_deploy_id]
         if dep.status in (D_QUEUED, D_RUNNING):
             dep.status = D_CANCELLED
@@ -230,6 +240,8 @@ class ArenaStore:
             if dep.id in self.queue:
                 self.queue.remove(dep.id)
             self.on_cancel(dep.id)
+            return True
+        return False
 
     def file_reply(self, agent: Agent, message: str) -> dict[str, Any]:
         return {
