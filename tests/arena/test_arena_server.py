@@ -138,3 +138,32 @@ def test_a_host_beyond_loopback_warns_that_the_tokens_are_public(
     assert capsys.readouterr().err == ""
     _warn_if_exposed("0.0.0.0")
     assert "tokens are fixed and public" in capsys.readouterr().err
+
+
+def test_file_count_limit_and_verdict_hold_across_a_restart(tmp_path: Path) -> None:
+    """The per-agent file names kept in memory are rebuilt from disk after a restart."""
+    csv = b"id,prediction\n1,1\n2,0\n"
+    with FakeArena(tmp_path) as first, Api(first.url, first.user_token) as api:
+        aid = api.create(2, "counted")
+        assert api.upload(2, aid, "submission.csv", csv).json()["status"] == "upload_validated"
+        for i in range(3):
+            reply = api.upload(2, aid, f"n{i}.txt", b"x").json()
+            assert reply["status"] == "upload_validated"  # unchanged verdict: not re-saved
+        assert api.delete_file(2, aid, "n0.txt").status_code == 200
+    with FakeArena(tmp_path) as second, Api(second.url, second.user_token) as api:
+        assert api.status(2, aid)["status"] == "upload_validated"
+        assert sorted(api.files(2, aid)) == ["n1.txt", "n2.txt", "submission.csv"]
+        assert api.upload(2, aid, "n1.txt", b"overwrite").status_code == 200
+        assert api.upload(2, aid, "n3.txt", b"x").status_code == 200
+        assert api.upload(2, aid, "n4.txt", b"x").status_code == 200
+        full = api.upload(2, aid, "n5.txt", b"x")
+        assert full.status_code == 400 and "Too many files" in full.json()["error"]
+        assert api.upload(2, aid, "n4.txt", b"again").status_code == 200  # overwrite is fine
+        assert api.delete_file(2, aid, "n4.txt").status_code == 200
+        assert api.upload(2, aid, "n5.txt", b"x").status_code == 200
+        copy = api.request(
+            "POST",
+            "/api/direct_attache_agents/competition/2",
+            json={"agent_name": "copy", "copy_from_agent_id": aid},
+        ).json()["attache_agent_id"]
+        assert api.upload(2, copy, "n6.txt", b"x").status_code == 400  # 5 copied files
