@@ -10,13 +10,6 @@ import structlog
 from ._kit import Cli, Result
 
 
-@pytest.fixture(autouse=True)
-def _fresh_structlog() -> None:
-    """An in-process CLI run binds structlog to that test's captured stdout; later code that
-    logs (the client, here) must not write to that closed stream."""
-    structlog.reset_defaults()
-
-
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
     """``mlarena_sync.cli.main`` run in-process; its exit code and captured output."""
@@ -27,6 +20,8 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
         try:
             code = main(list(args))
         finally:
+            # main() bound structlog to this capture; later code in the same test (the client)
+            # must not log into it. Between tests, tests/conftest.py resets it.
             structlog.reset_defaults()
         out, err = capsys.readouterr()
         return Result(code, out, err)
