@@ -22,10 +22,10 @@ settled at step 3.
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any, Generic, Literal, TypeVar, cast
+from typing import Any, Literal
 
 import structlog
 
@@ -47,7 +47,6 @@ __all__ = ["OverDeleteCap", "ReconcileOptions", "ReconcileResult", "Reconciler"]
 
 log = structlog.get_logger("mlarena_sync.reconcile")
 
-T = TypeVar("T")
 
 #: What a reconcile does when the plan deletes more than ``sync.max_delete`` files (no --force):
 #: ``"stop"`` raises :class:`ConflictError`, nothing applied (push); ``"skip_deletes"`` applies
@@ -124,32 +123,6 @@ def _delete_cap_error(plan: Plan, max_delete: int) -> ConflictError:
     )
 
 
-class _Background(Generic[T]):
-    """``fn()`` in a thread of its own; :meth:`result` joins it and returns or raises."""
-
-    def __init__(self, fn: Callable[[], T], name: str) -> None:
-        self._fn = fn
-        self._value: T | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._value = self._fn()
-        except BaseException as exc:  # handed to the caller of result()
-            self._error = exc
-
-    def result(self) -> T:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return cast(T, self._value)
-
-    def join(self) -> None:
-        self._thread.join()
-
-
 class _Reads:
     """A bound agent's status and file listing, read in parallel while the folder is scanned
     (reads only: nothing is changed before the local checks are done)."""
@@ -158,16 +131,16 @@ class _Reads:
         self.client = client
         self.cid = cid
         self.aid = aid
-        self.status = _Background(lambda: client.status(cid, aid), "mlarena-status")
-        self.listing = _Background(lambda: client.list_files(cid, aid), "mlarena-listing")
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mlarena-read")
+        self.status = self._pool.submit(client.status, cid, aid)
+        self.listing = self._pool.submit(client.list_files, cid, aid)
 
     def status_of(self, aid: int) -> AgentStatus:
         return self.status.result() if aid == self.aid else self.client.status(self.cid, aid)
 
     def close(self) -> None:
         """Wait for both (an unused or failed read is dropped)."""
-        self.status.join()
-        self.listing.join()
+        self._pool.shutdown(wait=True)
 
 
 class Reconciler:
