@@ -138,3 +138,66 @@ class ServerError(ApiError):
 
 class TransportError(ApiError):
     """The server could not be reached (refused, reset, DNS, timeout)."""
+
+
+# ---- API generations (added for the v0 / v4.6 adapters; subclasses of the tree above) ----------
+
+
+class ClientError(ApiError):
+    """Any other 4xx the server answered: the request was refused as sent (exit 1).
+
+    A class of its own so that callers can catch "the server said no" without testing
+    ``type(exc) is ApiError``.
+    """
+
+
+class RefusedFileError(ConfigError):
+    """The server refused one file of an upload (400/413/422: bad name, too large, too many).
+
+    An input problem of that file (exit 2): rename, shrink or exclude it. ``file_name`` is the
+    stored name the server refused.
+    """
+
+    def __init__(self, message: str, *, file_name: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.file_name = file_name
+
+
+class UploadsHeldError(ApiError):
+    """409 on a file PUT: the server holds uploads while a deploy is queued or running.
+
+    Nothing was written. The engine catches it to hold its edits until the submission is
+    settled, then syncs and redeploys once.
+    """
+
+
+class MaintenanceError(ServerError):
+    """503 with ``"maintenance_mode": true``: an admin has the platform in maintenance.
+
+    ``admin_message`` is the admin's own text; try again once the maintenance is over.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        admin_message: str | None = None,
+        status_code: int | None = 503,
+        hint: str | None = None,
+        body: object | None = None,
+    ) -> None:
+        super().__init__(message, status_code=status_code, hint=hint, body=body)
+        self.admin_message = admin_message
+
+
+class GenerationChangedError(ApiError):
+    """A route that must exist answered 404 while its challenge exists: the server now speaks
+    another API generation. Not "agent missing": forgetting the binding would be wrong."""
+
+
+class UnsupportedServerError(ConfigError):
+    """The server at ``server:`` speaks no API generation mlarena-sync knows (v0 or v4.6)."""
+
+
+class UnsupportedOperationError(MlarenaSyncError):
+    """The API generation in use has no such operation (check ``Arena.capabilities`` first)."""
