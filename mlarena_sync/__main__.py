@@ -1,3 +1,3 @@
-from mlarena_sync.cli import main
+from mlarena_sync.cli.main import main
 
 raise SystemExit(main())

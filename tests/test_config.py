@@ -10,7 +10,7 @@ import pytest
 import yaml
 from yaml.nodes import MappingNode, Node
 
-from mlarena_sync.config import (
+from mlarena_sync.config.model import (
     KNOWN_KEYS,
     AgentSpec,
     DeploySpec,

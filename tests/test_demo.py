@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from _processes import stop_group, wait_group_gone
 
-from mlarena_sync.cli import main
+from mlarena_sync.cli.main import main
 from mlarena_sync.commands import demo
 from mlarena_sync.errors import MlarenaSyncError
 

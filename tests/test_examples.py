@@ -19,8 +19,8 @@ import yaml
 
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.arena import FakeArena
-from mlarena_sync.cli import main
-from mlarena_sync.config import load_config
+from mlarena_sync.cli.main import main
+from mlarena_sync.config.model import load_config
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "cartpole-agent"

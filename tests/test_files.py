@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from mlarena_sync import files as files_mod
-from mlarena_sync.config import FilesSpec
+from mlarena_sync.config.model import FilesSpec
 from mlarena_sync.errors import SelectionError
-from mlarena_sync.files import StatCache, StatEntry, hash_file, scan
-from mlarena_sync.ignore import Selector
+from mlarena_sync.local import scan as files_mod
+from mlarena_sync.local.ignore import Selector
+from mlarena_sync.local.scan import StatCache, StatEntry, hash_file, scan
 
 OLD = time.time_ns() - 3600 * 10**9
 

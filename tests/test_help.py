@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import mlarena_sync
-from mlarena_sync.cli import COMMANDS as CLI_COMMANDS
-from mlarena_sync.cli import main
+from mlarena_sync.cli.main import COMMANDS as CLI_COMMANDS
+from mlarena_sync.cli.main import main
 
 COMMANDS = tuple(CLI_COMMANDS)  # tests/test_readme.py checks them against the product contract
 

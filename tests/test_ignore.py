@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mlarena_sync.config import FilesSpec
-from mlarena_sync.ignore import Selector
+from mlarena_sync.config.model import FilesSpec
+from mlarena_sync.local.ignore import Selector
 
 
 def spec(root: Path, **kwargs: object) -> FilesSpec:

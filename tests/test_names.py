@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mlarena_sync.config import FilesSpec
+from mlarena_sync.config.model import FilesSpec
 from mlarena_sync.errors import SelectionError
-from mlarena_sync.files import LocalFile, scan
-from mlarena_sync.ignore import Selector
-from mlarena_sync.names import check_names, is_safe_name, suggest_name
+from mlarena_sync.local.ignore import Selector
+from mlarena_sync.local.names import check_names, is_safe_name, suggest_name
+from mlarena_sync.local.scan import LocalFile, scan
 
 TOKEN = "mlk_user_look1_s3cretS3cret_value"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from mlarena_sync.api.models import RemoteFile
-from mlarena_sync.files import LocalFile
-from mlarena_sync.plan import Plan, make_plan
-from mlarena_sync.state import BaseEntry
+from mlarena_sync.engine.plan import Plan, make_plan
+from mlarena_sync.local.scan import LocalFile
+from mlarena_sync.store.state import BaseEntry
 
 SAFE = {"mode": "safe", "delete": True, "max_delete": 10, "force": False}
 REPLICA = {**SAFE, "mode": "replica"}

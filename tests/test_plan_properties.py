@@ -17,9 +17,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from mlarena_sync.api.models import RemoteFile
-from mlarena_sync.files import LocalFile
-from mlarena_sync.plan import Plan, make_plan
-from mlarena_sync.state import BaseEntry
+from mlarena_sync.engine.plan import Plan, make_plan
+from mlarena_sync.local.scan import LocalFile
+from mlarena_sync.store.state import BaseEntry
 
 NAMES = ["a.py", "b.py", "c.bin", "d.txt"]
 CONTENTS = [b"", b"x", b"y", b"xy", b"\xff\x00", b"\xfe"]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from mlarena_sync.api.models import DeployLimits
-from mlarena_sync.quota import DeployContext, decide
+from mlarena_sync.engine.gate import DeployContext, decide
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 MIDNIGHT = datetime(2025, 3, 2, tzinfo=timezone.utc)

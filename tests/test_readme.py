@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from _processes import stop_group, wait_group_gone
 
-from mlarena_sync.cli import COMMANDS as CLI_COMMANDS
+from mlarena_sync.cli.main import COMMANDS as CLI_COMMANDS
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from mlarena_sync import secrets
-from mlarena_sync.files import LocalFile
-from mlarena_sync.secrets import SecretsGuard, find_secrets
+from mlarena_sync.local import secrets
+from mlarena_sync.local.scan import LocalFile
+from mlarena_sync.local.secrets import SecretsGuard, find_secrets
 
 TOKEN = "mlk_user_look1_s3cretS3cret_value"
 PEM = (

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from mlarena_sync.config import load_config
+from mlarena_sync.config.model import load_config
 from mlarena_sync.errors import LockedError, StateError
-from mlarena_sync.files import StatCache, StatEntry
-from mlarena_sync.state import BaseEntry, StateStore, TargetState, target_key
+from mlarena_sync.local.scan import StatCache, StatEntry
+from mlarena_sync.store.state import BaseEntry, StateStore, TargetState, target_key
 
 WHEN = datetime(2025, 5, 1, 12, 30, tzinfo=timezone.utc)
 
@@ -160,7 +160,7 @@ def test_lock_held_by_another_process(tmp_path: Path) -> None:
         f"""
         import sys
         from pathlib import Path
-        from mlarena_sync.state import StateStore
+        from mlarena_sync.store.state import StateStore
         with StateStore(Path({str(tmp_path / "st")!r})).lock():
             print("locked", flush=True)
             sys.stdin.readline()

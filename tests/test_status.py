@@ -6,9 +6,9 @@ import pytest
 from _clock import FakeClock
 
 from mlarena_sync.api.models import AgentStatus, QueueInfo, RunResult
-from mlarena_sync.deploy import follow
+from mlarena_sync.engine.deploy import follow
+from mlarena_sync.engine.status_lines import StatusTracker
 from mlarena_sync.errors import MlarenaSyncError
-from mlarena_sync.status import StatusTracker
 
 
 def snap(

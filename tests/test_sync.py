@@ -15,12 +15,12 @@ import pytest
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.api.models import FileOpResult, RemoteFile
 from mlarena_sync.arena import FakeArena
+from mlarena_sync.engine.apply import MAX_IN_FLIGHT, SAVE_EVERY, SAVE_INTERVAL, apply_plan
+from mlarena_sync.engine.plan import Delete, Plan, Upload
 from mlarena_sync.errors import ServerError
-from mlarena_sync.files import LocalFile
-from mlarena_sync.journal import Journal, recover_pending
-from mlarena_sync.plan import Delete, Plan, Upload
-from mlarena_sync.state import BaseEntry, StateStore, TargetState
-from mlarena_sync.sync import MAX_IN_FLIGHT, SAVE_EVERY, SAVE_INTERVAL, apply_plan
+from mlarena_sync.local.scan import LocalFile
+from mlarena_sync.store.journal import Journal, recover_pending
+from mlarena_sync.store.state import BaseEntry, StateStore, TargetState
 
 CID = 1
 KEY = "t"

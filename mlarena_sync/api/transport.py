@@ -15,8 +15,8 @@ from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConn
 
 from mlarena_sync.errors import ConfigError
 
-#: Connections kept per host: as many as uploads in flight (``mlarena_sync.sync.MAX_IN_FLIGHT``)
-#: plus the reads a reconcile sends beside them.
+#: Connections kept per host: as many as uploads in flight
+#: (``mlarena_sync.engine.apply.MAX_IN_FLIGHT``) plus the reads a reconcile sends beside them.
 POOL_MAXSIZE = 10
 #: Bytes handed to the socket per send of a streamed body (urllib3's default is 16 KiB: a
 #: 50 MB upload would take 3,200 reads of the multipart encoder and as many ``sendall`` calls).

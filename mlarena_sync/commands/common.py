@@ -2,7 +2,7 @@
 
 The CLI hands each command an ``argparse.Namespace`` with the parsed flags plus ``cwd`` (after
 ``-C``), ``env`` (the environment) and ``out`` (the configured output). :func:`open_workspace`
-applies the precedence written once in :mod:`mlarena_sync.config`: flag > ``MLARENA_*`` > file.
+applies the precedence written once in :mod:`~.config.model`: flag > ``MLARENA_*`` > file.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import cast
 
 from mlarena_sync.api.client import ArenaClient
+from mlarena_sync.cli.output import Output
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
-from mlarena_sync.config import (
+from mlarena_sync.config.model import (
     Config,
     Target,
     apply_overrides,
@@ -23,9 +24,8 @@ from mlarena_sync.config import (
     load_config,
     resolve_token,
 )
-from mlarena_sync.output import Output
-from mlarena_sync.reconcile import Reconciler
-from mlarena_sync.state import StateStore, target_key
+from mlarena_sync.engine.reconcile import Reconciler
+from mlarena_sync.store.state import StateStore, target_key
 
 __all__ = ["Workspace", "cwd_of", "env_of", "open_workspace", "out_of"]
 

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING
 import mlarena_sync
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.arena import load_fake_arena
-from mlarena_sync.cli import build_parser
+from mlarena_sync.cli.main import build_parser
+from mlarena_sync.cli.output import Output
 from mlarena_sync.commands import push, watch
-from mlarena_sync.config import load_config
+from mlarena_sync.config.model import load_config
 from mlarena_sync.errors import ConfigError, MlarenaSyncError
-from mlarena_sync.output import Output
-from mlarena_sync.state import StateStore, target_key
+from mlarena_sync.store.state import StateStore, target_key
 
 if TYPE_CHECKING:
     from mlarena_sync.arena.fake import FakeArena

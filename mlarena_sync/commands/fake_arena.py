@@ -10,8 +10,8 @@ import argparse
 import sys
 
 from mlarena_sync.arena import cli as arena_cli
+from mlarena_sync.cli.output import configure
 from mlarena_sync.commands.common import out_of
-from mlarena_sync.output import configure
 
 __all__ = ["run"]
 

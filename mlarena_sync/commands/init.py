@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mlarena_sync.commands.common import cwd_of, env_of, out_of
-from mlarena_sync.config import CONFIG_NAME, DEFAULT_SERVER, render_init_yaml, validate_server
+from mlarena_sync.config.model import CONFIG_NAME, DEFAULT_SERVER, render_init_yaml, validate_server
 from mlarena_sync.errors import ConfigError
 
 __all__ = ["default_agent_name", "run", "write_config"]

@@ -8,8 +8,8 @@ import argparse
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.api.models import LatestDeploy
 from mlarena_sync.commands.common import Workspace, open_workspace
+from mlarena_sync.engine.status_lines import StatusTracker
 from mlarena_sync.errors import ApiError, ConfigError
-from mlarena_sync.status import StatusTracker
 
 __all__ = ["logs", "run"]
 

@@ -12,14 +12,14 @@ import dataclasses
 from datetime import datetime
 
 from mlarena_sync.api.client import ArenaClient
-from mlarena_sync.binding import resolve_runtime
+from mlarena_sync.cli.output import Output
 from mlarena_sync.commands.common import Workspace, open_workspace
-from mlarena_sync.files import LocalFile
-from mlarena_sync.names import human_size
-from mlarena_sync.output import Output
-from mlarena_sync.plan import TEMPLATE_FILE, TEMPLATE_REASON, Conflict, relabel_uploads
-from mlarena_sync.quota import PENDING, DeployContext, DeployDecision, decide, pending_text
-from mlarena_sync.reconcile import ReconcileOptions, ReconcileResult
+from mlarena_sync.engine.binding import resolve_runtime
+from mlarena_sync.engine.gate import PENDING, DeployContext, DeployDecision, decide, pending_text
+from mlarena_sync.engine.plan import TEMPLATE_FILE, TEMPLATE_REASON, Conflict, relabel_uploads
+from mlarena_sync.engine.reconcile import ReconcileOptions, ReconcileResult
+from mlarena_sync.local.names import human_size
+from mlarena_sync.local.scan import LocalFile
 
 __all__ = ["plan_decision", "render_plan", "run", "show_plan"]
 

@@ -21,11 +21,11 @@ from pathlib import Path
 
 from mlarena_sync.api.models import RemoteFile
 from mlarena_sync.commands.common import Workspace, open_workspace
+from mlarena_sync.engine.reconcile import Reconciler
 from mlarena_sync.errors import ConfigError, ConflictError, MlarenaSyncError, SelectionError
-from mlarena_sync.files import LocalFile, scan
-from mlarena_sync.ignore import Selector
-from mlarena_sync.reconcile import Reconciler
-from mlarena_sync.state import BaseEntry
+from mlarena_sync.local.ignore import Selector
+from mlarena_sync.local.scan import LocalFile, scan
+from mlarena_sync.store.state import BaseEntry
 
 __all__ = ["pull", "run"]
 

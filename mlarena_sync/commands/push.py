@@ -2,7 +2,7 @@
 
 1. reconcile (bind/create the agent, pin the runtime, upload/delete); a deploy in flight holds
    the changes: push waits for it to settle and reconciles again (``--force`` uploads anyway);
-2. the deploy decision (:func:`mlarena_sync.quota.decide`): something changed (or ``--deploy``),
+2. the deploy decision (:func:`~.gate.decide`): something changed (or ``--deploy``),
    validation passed, ``deploy.check`` passes, quota left;
 3. one deploy request; with ``--wait`` follow it until it settles: exit 6 when it fails.
 
@@ -23,12 +23,12 @@ from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.api.models import AgentStatus
 from mlarena_sync.commands.common import Workspace, open_workspace
 from mlarena_sync.commands.plan import dry_run
-from mlarena_sync.deploy import follow, record_deploy, request_deploy, run_check
+from mlarena_sync.engine.deploy import follow, record_deploy, request_deploy, run_check
+from mlarena_sync.engine.gate import DeployContext, DeployDecision, decide, pending_text
+from mlarena_sync.engine.reconcile import ReconcileOptions, ReconcileResult
+from mlarena_sync.engine.status_lines import FAILED_STATUSES, StatusEvent
 from mlarena_sync.errors import DeployFailedError, DeployRefusedError, MlarenaSyncError, QuotaError
-from mlarena_sync.journal import Journal
-from mlarena_sync.quota import DeployContext, DeployDecision, decide, pending_text
-from mlarena_sync.reconcile import ReconcileOptions, ReconcileResult
-from mlarena_sync.status import FAILED_STATUSES, StatusEvent
+from mlarena_sync.store.journal import Journal
 
 __all__ = ["PushOptions", "push", "run"]
 

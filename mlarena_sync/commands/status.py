@@ -10,9 +10,9 @@ import argparse
 
 from mlarena_sync.api.models import DeployLimits, LatestDeploy
 from mlarena_sync.commands.common import Workspace, open_workspace
+from mlarena_sync.engine.gate import pending_text
+from mlarena_sync.engine.reconcile import ReconcileOptions, ReconcileResult
 from mlarena_sync.errors import SelectionError
-from mlarena_sync.quota import pending_text
-from mlarena_sync.reconcile import ReconcileOptions, ReconcileResult
 
 __all__ = ["run", "status"]
 

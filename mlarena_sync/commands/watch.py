@@ -1,4 +1,4 @@
-"""``mlarena-sync watch``: the daemon beside the editor (see :mod:`mlarena_sync.watch`).
+"""``mlarena-sync watch``: the daemon beside the editor (see :mod:`mlarena_sync.watch.loop`).
 
 Holds the state lock for the whole session (a second watcher on the same folder exits 2 naming
 the PID that holds it), starts the change source, runs the loop, and stops cleanly: the
@@ -19,9 +19,9 @@ from types import FrameType
 from typing import Any
 
 from mlarena_sync.commands.common import Workspace, open_workspace
-from mlarena_sync.ignore import Selector
-from mlarena_sync.observer import ChangeSource, TreeWatcher
-from mlarena_sync.watch import Watcher, WatchOptions
+from mlarena_sync.local.ignore import Selector
+from mlarena_sync.watch.loop import Watcher, WatchOptions
+from mlarena_sync.watch.source import ChangeSource, TreeWatcher
 
 __all__ = ["run", "watch"]
 

@@ -113,7 +113,7 @@ def test_a_busy_port_is_a_plain_error_without_a_crash_log(
     import tempfile
 
     from mlarena_sync.arena.cli import main as arena_main
-    from mlarena_sync.cli import main
+    from mlarena_sync.cli.main import main
 
     port = int(arena_server.url.rsplit(":", 1)[1])  # the session's arena holds it
     assert main(["fake-arena", "--port", str(port)]) == 2

@@ -14,7 +14,7 @@ from _project import ProjectDir
 from _support import Result
 
 from mlarena_sync.arena import FakeArena
-from mlarena_sync.cli import main
+from mlarena_sync.cli.main import main
 
 API = _support.API
 FILE_ROUTE = f"PUT {API}/competition/{{cid}}/{{aid}}/file"

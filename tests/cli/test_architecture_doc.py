@@ -6,8 +6,8 @@ import dataclasses
 from pathlib import Path
 
 import mlarena_sync
-from mlarena_sync.quota import DeployContext
-from mlarena_sync.reconcile import ReconcileOptions, ReconcileResult
+from mlarena_sync.engine.gate import DeployContext
+from mlarena_sync.engine.reconcile import ReconcileOptions, ReconcileResult
 
 PACKAGE = Path(mlarena_sync.__file__).resolve().parent
 DOC = (PACKAGE.parent / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""``mlarena_sync.binding``: which agent a target syncs to, used alone (no reconcile)."""
+"""``mlarena_sync.engine.binding``: which agent a target syncs to, used alone (no reconcile)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import pytest
 
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.arena import FakeArena
-from mlarena_sync.binding import AgentBinder, resolve_runtime
-from mlarena_sync.config import RuntimeSpec, Target, load_config
+from mlarena_sync.config.model import RuntimeSpec, Target, load_config
+from mlarena_sync.engine.binding import AgentBinder, resolve_runtime
 from mlarena_sync.errors import ConfigError
-from mlarena_sync.journal import Journal
-from mlarena_sync.state import StateStore, target_key
+from mlarena_sync.store.journal import Journal
+from mlarena_sync.store.state import StateStore, target_key
 
 from .conftest import Project
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from mlarena_sync.arena import FakeArena
-from mlarena_sync.cli import exit_code_for
+from mlarena_sync.cli.main import exit_code_for
 from mlarena_sync.errors import DeployRefusedError
 
 from .conftest import DEPLOY_ROUTE, Cli, Project, hits, in_project, push_ok, write_config

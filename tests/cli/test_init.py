@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mlarena_sync.cli import main
-from mlarena_sync.config import load_config
+from mlarena_sync.cli.main import main
+from mlarena_sync.config.model import load_config
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

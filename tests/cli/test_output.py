@@ -12,7 +12,7 @@ import pytest
 
 import mlarena_sync
 from mlarena_sync.arena import FakeArena
-from mlarena_sync.cli import EXIT_CODES, exit_code_for, main
+from mlarena_sync.cli.main import EXIT_CODES, exit_code_for, main
 from mlarena_sync.errors import (
     AuthError,
     ConfigError,
@@ -174,7 +174,7 @@ def test_a_real_subprocess_push(arena: FakeArena, project: Project) -> None:
 def test_a_command_not_shipped_yet_says_so(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mlarena_sync import cli as cli_module
+    from mlarena_sync.cli import main as cli_module
 
     entry = ("mlarena_sync.commands.not_there_yet", "help", "mlarena-sync watch")
     monkeypatch.setitem(cli_module.COMMANDS, "watch", entry)
@@ -183,7 +183,7 @@ def test_a_command_not_shipped_yet_says_so(
 
 
 def test_redactor_masks_nested_values_and_rendered_lines() -> None:
-    from mlarena_sync.output import Redactor
+    from mlarena_sync.cli.output import Redactor
 
     token = "mlk_user_abc123_s3cr3t_with_underscores"
     red = Redactor([token])
@@ -236,7 +236,7 @@ def test_console_lines_are_for_people() -> None:
     import io
     from datetime import datetime, timezone
 
-    from mlarena_sync.output import configure
+    from mlarena_sync.cli.output import configure
 
     stream = io.StringIO()
     out = configure(stream=stream, color=False)

@@ -17,7 +17,7 @@ from _processes import stop_group, wait_group_gone
 
 import mlarena_sync
 from mlarena_sync.arena import FakeArena
-from mlarena_sync.cli import BROKEN_PIPE, main
+from mlarena_sync.cli.main import BROKEN_PIPE, main
 
 from .conftest import Cli, Project, in_project, push_ok
 

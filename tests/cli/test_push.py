@@ -167,7 +167,9 @@ def test_big_files_stream_with_progress_and_are_remembered(
 ) -> None:
     size = 9 * 1024 * 1024
     (project.root / "weights.bin").write_bytes(b"\x00\xff" * (size // 2))
-    monkeypatch.setattr("mlarena_sync.sync.PROGRESS_AFTER", 0.0)  # as if the upload were slow
+    monkeypatch.setattr(
+        "mlarena_sync.engine.apply.PROGRESS_AFTER", 0.0
+    )  # as if the upload were slow
     res = cli(*in_project(project, "--json", "push", "--no-deploy"))
     assert res.code == 0, res.text
     progress = [e for e in res.json_lines() if e["event"] == "upload_progress"]
@@ -188,7 +190,7 @@ def test_common_flags_after_the_command(arena: FakeArena, cli: Cli, project: Pro
 
 def test_a_fast_upload_shows_no_progress_and_counts_file_bytes() -> None:
     """n4: progress only for an upload that takes more than a moment (PROGRESS_AFTER)."""
-    from mlarena_sync.sync import _progress
+    from mlarena_sync.engine.apply import _progress
 
     now = [0.0]
     seen: list[dict[str, object]] = []

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from mlarena_sync.cli import main
+from mlarena_sync.cli.main import main
 
 HEAVY = ("watchdog", "werkzeug", "cheroot", "requests", "structlog", "mlarena_sync.commands")
 
 PROBE = """
 import json, sys
-from mlarena_sync.cli import main
+from mlarena_sync.cli.main import main
 try:
     main(sys.argv[1:])
 except SystemExit:

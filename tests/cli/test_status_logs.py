@@ -32,7 +32,7 @@ def test_status_before_and_after_a_push(arena: FakeArena, cli: Cli, project: Pro
 def test_status_works_while_another_command_holds_the_lock(
     arena: FakeArena, cli: Cli, project: Project
 ) -> None:
-    from mlarena_sync.state import StateStore
+    from mlarena_sync.store.state import StateStore
 
     assert cli(*in_project(project, "push", "--no-deploy")).code == 0
     with StateStore(project.dir / ".mlarena-sync").lock():

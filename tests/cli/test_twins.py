@@ -9,7 +9,7 @@ import pytest
 
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.arena.seed import BOB
-from mlarena_sync.state import server_key
+from mlarena_sync.store.state import server_key
 
 from .conftest import CREATE_ROUTE, Cli, Project, hits, in_project, push_ok, write_config
 

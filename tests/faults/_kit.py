@@ -176,7 +176,7 @@ def spawn_cli(*args: str, env: Mapping[str, str], **popen: Any) -> subprocess.Po
     return subprocess.Popen(cli_cmd(*args), env=dict(env), stdin=subprocess.DEVNULL, **popen)
 
 
-#: ``mlarena_sync.cli.main`` run in-process (the ``cli`` fixture).
+#: ``mlarena_sync.cli.main.main`` run in-process (the ``cli`` fixture).
 Cli = Callable[[Sequence[str]], Result]
 
 
@@ -338,8 +338,8 @@ def assert_converged(
 
 def assert_base_consistent(project: Project, remote: Mapping[str, Any], aid: int) -> dict[str, Any]:
     """The base manifest in ``.mlarena-sync/`` describes exactly what the remote holds."""
-    from mlarena_sync.config import load_config
-    from mlarena_sync.state import StateStore, target_key
+    from mlarena_sync.config.model import load_config
+    from mlarena_sync.store.state import StateStore, target_key
 
     target = load_config(project.config).target(None)
     state = StateStore(project.state_dir).load(target_key(target))

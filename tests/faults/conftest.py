@@ -12,8 +12,8 @@ from ._kit import Cli, Result
 
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
-    """``mlarena_sync.cli.main`` run in-process; its exit code and captured output."""
-    from mlarena_sync.cli import main
+    """``mlarena_sync.cli.main.main`` run in-process; its exit code and captured output."""
+    from mlarena_sync.cli.main import main
 
     def run(args: Sequence[str]) -> Result:
         capsys.readouterr()

@@ -15,9 +15,9 @@ from _project import ProjectDir
 
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.arena import FakeArena
-from mlarena_sync.config import load_config
-from mlarena_sync.output import Output, Redactor
-from mlarena_sync.state import StateStore, target_key
+from mlarena_sync.cli.output import Output, Redactor
+from mlarena_sync.config.model import load_config
+from mlarena_sync.store.state import StateStore, target_key
 
 COMPETITION = 1
 AGENT_PY = "class Agent:\n    def predict(self, observation):\n        return 0\n"

@@ -12,10 +12,10 @@ from mlarena_sync.arena import FakeArena
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.commands.common import Workspace
 from mlarena_sync.commands.watch import watch
-from mlarena_sync.config import load_config
-from mlarena_sync.observer import ChangeSource
-from mlarena_sync.state import StateStore
-from mlarena_sync.watch import WatchOptions
+from mlarena_sync.config.model import load_config
+from mlarena_sync.store.state import StateStore
+from mlarena_sync.watch.loop import WatchOptions
+from mlarena_sync.watch.source import ChangeSource
 
 from ._harness import Project, RecordingOutput, WatchRun
 

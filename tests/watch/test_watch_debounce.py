@@ -6,7 +6,7 @@ from collections.abc import Hashable
 
 from _clock import FakeClock
 
-from mlarena_sync.debounce import Backoff, Debouncer
+from mlarena_sync.watch.debounce import Backoff, Debouncer
 
 
 def test_idle_debouncer_has_no_deadline() -> None:

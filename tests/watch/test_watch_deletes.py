@@ -10,10 +10,10 @@ import pytest
 
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.arena import FakeArena
-from mlarena_sync.config import load_config
+from mlarena_sync.config.model import load_config
+from mlarena_sync.engine.reconcile import ReconcileOptions, Reconciler
 from mlarena_sync.errors import ConflictError
-from mlarena_sync.reconcile import ReconcileOptions, Reconciler
-from mlarena_sync.state import StateStore
+from mlarena_sync.store.state import StateStore
 
 from ._harness import COMPETITION, WatchRun, make_project, wait_until
 

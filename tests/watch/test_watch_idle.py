@@ -12,7 +12,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from mlarena_sync.arena import FakeArena
-from mlarena_sync.observer import QueueChangeSource
+from mlarena_sync.watch.source import QueueChangeSource
 
 from ._harness import WatchRun, make_project, wait_until
 

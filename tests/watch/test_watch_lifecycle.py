@@ -17,7 +17,7 @@ import mlarena_sync
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.errors import AuthError, LockedError
-from mlarena_sync.observer import QueueChangeSource
+from mlarena_sync.watch.source import QueueChangeSource
 
 from ._harness import COMPETITION, WatchRun, make_project, wait_until
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import structlog
 
-from mlarena_sync.config import FilesSpec
-from mlarena_sync.ignore import Selector
-from mlarena_sync.observer import QueueChangeSource, TreeWatcher
+from mlarena_sync.config.model import FilesSpec
+from mlarena_sync.local.ignore import Selector
+from mlarena_sync.watch.source import QueueChangeSource, TreeWatcher
 
 
 def inotify_inodes() -> set[int]:

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from mlarena_sync.arena import FakeArena
-from mlarena_sync.cli import main
-from mlarena_sync.config import load_config
-from mlarena_sync.journal import Journal
-from mlarena_sync.state import StateStore, target_key
+from mlarena_sync.cli.main import main
+from mlarena_sync.config.model import load_config
+from mlarena_sync.store.journal import Journal
+from mlarena_sync.store.state import StateStore, target_key
 
 from ._harness import Project, WatchRun, make_project, wait_until
 

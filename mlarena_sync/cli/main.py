@@ -1,10 +1,10 @@
 """The command line: argparse tree → one function per command → exit code.
 
 The only place that reads ``sys.argv`` and the environment, configures logging (through
-:mod:`mlarena_sync.output`), prints errors, and maps exceptions to the exit codes of
+:mod:`mlarena_sync.cli.output`), prints errors, and maps exceptions to the exit codes of
 ``docs/product.md``. Commands are ``run(args) -> int`` functions in ``mlarena_sync.commands``;
 ``args`` carries, besides the parsed flags, ``cwd`` (after ``-C``), ``env`` (the environment)
-and ``out`` (the configured :class:`~mlarena_sync.output.Output`).
+and ``out`` (the configured :class:`~mlarena_sync.cli.output.Output`).
 
 Output into a pipe whose reader went away (``mlarena-sync --json demo | head -5``) ends the
 command quietly with exit code :data:`BROKEN_PIPE` (141, what a shell reports for a process killed
@@ -44,7 +44,7 @@ from mlarena_sync.errors import (
 )
 
 if TYPE_CHECKING:
-    from mlarena_sync.output import Output, Redactor
+    from mlarena_sync.cli.output import Output, Redactor
 
 PROG = "mlarena-sync"
 
@@ -359,8 +359,8 @@ def crash_dir(cwd: Path, config: str | None = None) -> Path:
     """Where a crash log goes: the project's ``.mlarena-sync/`` when it exists (beside the
     ``mlarena.yaml`` that ``--config`` names or that is found from ``cwd``), else the temp folder
     (tests point ``tempfile.tempdir`` at their own folder: ``tests/conftest.py``)."""
-    from mlarena_sync.config import find_config
-    from mlarena_sync.state import STATE_DIR_NAME
+    from mlarena_sync.config.model import find_config
+    from mlarena_sync.store.state import STATE_DIR_NAME
 
     with contextlib.suppress(MlarenaSyncError, OSError):
         config_path = (cwd / config).absolute() if config else find_config(cwd)
@@ -420,7 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # --help, --version (0) or a usage error (2, already printed)
         return exc.code if isinstance(exc.code, int) else USAGE_ERROR
-    from mlarena_sync.output import Redactor, configure  # structlog: not for --version/--help
+    from mlarena_sync.cli.output import Redactor, configure  # structlog: not for --version/--help
 
     redactor = Redactor(_secrets_from_env(env))
     out: Output | None = None

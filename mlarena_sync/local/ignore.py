@@ -24,7 +24,7 @@ from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 
-from mlarena_sync.config import CONFIG_NAME, FilesSpec
+from mlarena_sync.config.model import CONFIG_NAME, FilesSpec
 
 __all__ = ["HARD_IGNORES", "IGNORE_FILES", "SOFT_IGNORES", "Selector"]
 
@@ -94,7 +94,7 @@ class Selector:
     # ---------------------------------------------------------------- cache
     def refresh(self) -> None:
         """Forget cached ignore files and folder verdicts (call when an ignore file may have
-        changed; :func:`mlarena_sync.files.scan` calls it at the start of every scan)."""
+        changed; :func:`mlarena_sync.local.scan.scan` calls it at the start of every scan)."""
         self._ignore_specs.clear()
         self._dir_cache.clear()
 

@@ -2,7 +2,7 @@
 
 ``mlarena.yaml.example`` at the repository root is exactly
 ``render_init_yaml(42, "ppo-cartpole")`` (a test keeps them equal), so the example, the defaults
-in :mod:`mlarena_sync.config` and what ``init`` writes cannot drift apart.
+in :mod:`mlarena_sync.config.model` and what ``init`` writes cannot drift apart.
 """
 
 from __future__ import annotations

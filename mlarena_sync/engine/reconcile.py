@@ -7,7 +7,7 @@ a ``watch``):
    request that changes anything. The competition (its size/count limits) is read only when it
    matters: when the binding may change something (agent creation, runtime pinning), when there
    are other problems to report with them, or once the plan has uploads (step 3);
-2. bind the agent (:mod:`mlarena_sync.binding`): ``agent.id`` from the config (verified), else
+2. bind the agent (:mod:`~.binding`): ``agent.id`` from the config (verified), else
    the id in the state, else create one named ``agent.name`` (runtime pinned right after);
 3. list the remote files and make the plan; the delete cap (unless ``over_delete_cap`` is
    ``"skip_deletes"``: everything but the deletes is applied) and, unless ``skip_conflicts``,
@@ -15,7 +15,7 @@ a ``watch``):
 4. a deploy queued or running → apply nothing, report ``held`` (unless ``force``);
 5. apply (helpers, deletes, entry last), then read the status once: the validation verdict.
 
-Uploads go through the write-ahead :mod:`mlarena_sync.journal`; what a killed run left there is
+Uploads go through the write-ahead :mod:`~.journal`; what a killed run left there is
 settled at step 3.
 """
 
@@ -31,21 +31,21 @@ import structlog
 
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.api.models import AgentStatus, Competition, RemoteFile
-from mlarena_sync.binding import AgentBinder
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
-from mlarena_sync.config import Target
+from mlarena_sync.config.model import Target
+from mlarena_sync.engine.apply import apply_plan
+from mlarena_sync.engine.binding import AgentBinder
+from mlarena_sync.engine.plan import TEMPLATE_REASON, Plan, make_plan, relabel_uploads
 from mlarena_sync.errors import ConfigError, ConflictError, SelectionError
-from mlarena_sync.files import LocalFile, StatCache, scan
-from mlarena_sync.ignore import Selector
-from mlarena_sync.journal import Journal, recover_pending
-from mlarena_sync.names import check_names
-from mlarena_sync.plan import TEMPLATE_REASON, Plan, make_plan, relabel_uploads
-from mlarena_sync.state import BaseEntry, StateStore, TargetState, target_key
-from mlarena_sync.sync import apply_plan
+from mlarena_sync.local.ignore import Selector
+from mlarena_sync.local.names import check_names
+from mlarena_sync.local.scan import LocalFile, StatCache, scan
+from mlarena_sync.store.journal import Journal, recover_pending
+from mlarena_sync.store.state import BaseEntry, StateStore, TargetState, target_key
 
 __all__ = ["OverDeleteCap", "ReconcileOptions", "ReconcileResult", "Reconciler"]
 
-log = structlog.get_logger("mlarena_sync.reconcile")
+log = structlog.get_logger("mlarena_sync.engine.reconcile")
 
 
 #: What a reconcile does when the plan deletes more than ``sync.max_delete`` files (no --force):

@@ -19,14 +19,14 @@ import structlog
 
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.api.models import AgentStatus, Runtime
-from mlarena_sync.config import Target
+from mlarena_sync.config.model import Target
 from mlarena_sync.errors import ApiError, AuthError, ConfigError, NotFoundError
-from mlarena_sync.journal import Journal
-from mlarena_sync.state import BaseEntry, StateStore, TargetState
+from mlarena_sync.store.journal import Journal
+from mlarena_sync.store.state import BaseEntry, StateStore, TargetState
 
 __all__ = ["AgentBinder", "Binding", "my_agents_named", "resolve_runtime", "runtime_text"]
 
-log = structlog.get_logger("mlarena_sync.binding")
+log = structlog.get_logger("mlarena_sync.engine.binding")
 
 EventSink = Callable[..., None]
 #: Reads an agent's status by id (raises the client's errors).

@@ -1,7 +1,7 @@
 """Typed reading of a composed YAML node tree, with ``file:line: key:`` error messages.
 
 ``yaml.safe_load`` throws the line numbers away; reading the node tree (``yaml.compose``) keeps
-them, so every config error can point at the exact line. Used by :mod:`mlarena_sync.config`.
+them, so every config error can point at the exact line. Used by :mod:`mlarena_sync.config.model`.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from pathspec import GitIgnoreSpec
 
-from mlarena_sync.files import printable
+from mlarena_sync.local.scan import printable
 
 __all__ = ["CHUNK_SIZE", "SECRET_NAMES", "SecretsGuard", "find_secrets"]
 

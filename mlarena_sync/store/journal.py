@@ -3,7 +3,7 @@
 A kill between the server storing an upload and the state being saved would leave the base
 describing the old file while the server holds the new one: the next push would call that a
 conflict (for a binary file, where only sizes can be compared). The :class:`Journal` is
-write-ahead: :func:`mlarena_sync.sync.apply_plan` records the whole batch's intents (per upload
+write-ahead: :func:`~.apply.apply_plan` records the whole batch's intents (per upload
 the old and new base entry, and the names to delete) in **one** write *before* sending anything,
 and :func:`recover_pending` settles the entries left behind, from what the server now holds, at
 the start of the next reconcile: an upload whose bytes are there becomes the base, a journaled
@@ -41,11 +41,11 @@ from typing import Any
 import structlog
 
 from mlarena_sync.api.models import RemoteFile
-from mlarena_sync.state import BaseEntry, TargetState
+from mlarena_sync.store.state import BaseEntry, TargetState
 
 __all__ = ["Journal", "recover_pending"]
 
-log = structlog.get_logger("mlarena_sync.journal")
+log = structlog.get_logger("mlarena_sync.store.journal")
 
 
 def _entry_json(e: BaseEntry | None) -> list[object] | None:

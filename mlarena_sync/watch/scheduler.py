@@ -1,10 +1,10 @@
 """Deploy scheduling of ``watch``: when to deploy, and following a deploy in flight.
 
-A part of :class:`mlarena_sync.watch.Watcher` kept apart for size. The rules:
+A part of :class:`mlarena_sync.watch.loop.Watcher` kept apart for size. The rules:
 
 * a deploy is *wanted* once a reconcile changed something; it is sent when no edit is pending,
   the last change is ``deploy.settle`` seconds old, ``deploy.check`` passes and
-  :func:`mlarena_sync.quota.decide` allows it (``deploy.auto``, reserve, ``min_interval``,
+  :func:`mlarena_sync.engine.gate.decide` allows it (``deploy.auto``, reserve, ``min_interval``,
   quota). Wanted is a flag, not a count: any number of edits make one deploy (coalesced);
 * quota or reserve used up, or ``min_interval`` not over → wait until the time the decision
   names (the next slot), then decide again on the latest state: one deploy;
@@ -21,14 +21,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mlarena_sync.api.models import AgentStatus
-from mlarena_sync.deploy import CheckResult, record_deploy, request_deploy
+from mlarena_sync.engine.deploy import CheckResult, record_deploy, request_deploy
+from mlarena_sync.engine.gate import DeployContext, DeployDecision, decide
+from mlarena_sync.engine.reconcile import ReconcileResult
+from mlarena_sync.engine.status_lines import FAILED_STATUSES, StatusTracker
 from mlarena_sync.errors import MlarenaSyncError, QuotaError, ServerError, TransportError
-from mlarena_sync.quota import DeployContext, DeployDecision, decide
-from mlarena_sync.reconcile import ReconcileResult
-from mlarena_sync.status import FAILED_STATUSES, StatusTracker
 
 if TYPE_CHECKING:
-    from mlarena_sync.watch import Watcher
+    from mlarena_sync.watch.loop import Watcher
 
 __all__ = ["DeployScheduler"]
 

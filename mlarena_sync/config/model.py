@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from mlarena_sync import _yamlnodes as yn
-from mlarena_sync.config_template import render_init_yaml
+from mlarena_sync.config import yamlnodes as yn
+from mlarena_sync.config.template import render_init_yaml
 from mlarena_sync.errors import AuthError, ConfigError
 
 __all__ = [

@@ -11,9 +11,9 @@ Files are written atomically (temp file + fsync + ``os.replace``). The rename al
 *process* death (``kill -9``) needs; the ``fsync`` is kept deliberately, against a power loss:
 ``state.json`` holds the agent binding, and a binding lost that way would make the next push
 create a second agent. It is cheap because the state is written rarely: once per batch window
-during a push (:data:`mlarena_sync.sync.SAVE_INTERVAL`), not once per file; what a kill loses
+during a push (:data:`~.apply.SAVE_INTERVAL`), not once per file; what a kill loses
 between two saves, the write-ahead journal and the remote listing re-learn (see
-:mod:`mlarena_sync.journal`, which skips ``fsync`` for that reason). ``stat-cache.json`` is a pure
+:mod:`~.journal`, which skips ``fsync`` for that reason). ``stat-cache.json`` is a pure
 cache (a lost one costs a re-hash) and is written without ``fsync`` too. A corrupted state file is
 treated as empty with a ``state_reset`` warning (:attr:`StateStore.was_reset`): the state is only
 a cache of what the server holds, and the next push re-learns it. The token is never stored.
@@ -34,9 +34,9 @@ from urllib.parse import urlsplit
 
 import structlog
 
-from mlarena_sync.config import Target
+from mlarena_sync.config.model import Target
 from mlarena_sync.errors import LockedError, StateError
-from mlarena_sync.files import StatCache
+from mlarena_sync.local.scan import StatCache
 
 __all__ = [
     "STATE_DIR_NAME",
@@ -52,7 +52,7 @@ STAT_CACHE_FILE = "stat-cache.json"
 LOCK_FILE = "lock"
 FORMAT_VERSION = 1
 
-log = structlog.get_logger("mlarena_sync.state")
+log = structlog.get_logger("mlarena_sync.store.state")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Apply a :class:`~mlarena_sync.plan.Plan` through the client, in a safe order.
+"""Apply a :class:`~mlarena_sync.engine.plan.Plan` through the client, in a safe order.
 
 Order: the helpers first (small ones :data:`MAX_IN_FLIGHT` at a time, then the big ones one by
 one), then the deletes, then the entry file (``agent.py``) last and alone, only once everything
@@ -6,11 +6,11 @@ before it succeeded, so the server validates the agent once everything it import
 
 Crash safety without a write per file: before sending anything, the whole batch's intents (per
 upload the old and the new base entry, and the names to delete) go to the write-ahead
-:class:`~mlarena_sync.journal.Journal` in **one** write. The base manifest is then saved in
+:class:`~mlarena_sync.store.journal.Journal` in **one** write. The base manifest is then saved in
 batches (every :data:`SAVE_INTERVAL` seconds or :data:`SAVE_EVERY` operations, whichever comes
 first, and once at the end, also when an operation failed). A kill between an upload reaching
 the server and the next save loses nothing: the next reconcile settles the journaled entries
-against the remote listing (:func:`mlarena_sync.journal.recover_pending`) and recomputes the diff
+against the remote listing (:func:`~.journal.recover_pending`) and recomputes the diff
 from scratch.
 
 What the base records for an upload is what was *sent*: files up to :data:`INLINE_LIMIT` are
@@ -39,10 +39,10 @@ import structlog
 
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.api.models import FileOpResult
+from mlarena_sync.engine.plan import Plan, Upload
 from mlarena_sync.errors import NotFoundError
-from mlarena_sync.journal import Journal
-from mlarena_sync.plan import Plan, Upload
-from mlarena_sync.state import BaseEntry, TargetState
+from mlarena_sync.store.journal import Journal
+from mlarena_sync.store.state import BaseEntry, TargetState
 
 __all__ = [
     "INLINE_LIMIT",
@@ -54,7 +54,7 @@ __all__ = [
     "apply_plan",
 ]
 
-log = structlog.get_logger("mlarena_sync.sync")
+log = structlog.get_logger("mlarena_sync.engine.apply")
 
 #: Files up to this size are read into memory and uploaded from those exact bytes.
 INLINE_LIMIT = 8 * 1024 * 1024

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from mlarena_sync.errors import SelectionError
-from mlarena_sync.files import LocalFile, printable
-from mlarena_sync.secrets import find_secrets
+from mlarena_sync.local.scan import LocalFile, printable
+from mlarena_sync.local.secrets import find_secrets
 
 __all__ = ["MAX_NAME_LENGTH", "check_names", "human_size", "is_safe_name", "suggest_name"]
 
@@ -72,7 +72,7 @@ def check_names(
     """The selection keyed by remote name, or :class:`SelectionError` listing every problem.
 
     ``allow`` is ``files.allow`` (patterns let past the secrets guard); ``problems`` are earlier
-    ones (e.g. from :func:`mlarena_sync.files.scan`) to report together with these.
+    ones (e.g. from :func:`mlarena_sync.local.scan.scan`) to report together with these.
     """
     files = sorted(files, key=lambda f: f.path)
     found = list(problems)

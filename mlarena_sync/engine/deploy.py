@@ -5,7 +5,7 @@
 * :func:`request_deploy` sends exactly one deploy. The client never retries it: a lost reply is
   followed by a status read and comes back as ``DeployOutcome(timed_out=True, accepted=...)``.
 * :func:`follow` polls the agent status until it settles, emitting each status line once
-  (:class:`~mlarena_sync.status.StatusTracker`), bounded by a timeout.
+  (:class:`~mlarena_sync.engine.status_lines.StatusTracker`), bounded by a timeout.
 * :func:`record_deploy` remembers when we last deployed (``last_deploy_at`` in the state).
 """
 
@@ -25,9 +25,9 @@ import structlog
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.api.models import AgentStatus, DeployOutcome
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
+from mlarena_sync.engine.status_lines import StatusEvent, StatusTracker
 from mlarena_sync.errors import MlarenaSyncError
-from mlarena_sync.state import StateStore
-from mlarena_sync.status import StatusEvent, StatusTracker
+from mlarena_sync.store.state import StateStore
 
 __all__ = [
     "CheckResult",
@@ -37,7 +37,7 @@ __all__ = [
     "run_check",
 ]
 
-log = structlog.get_logger("mlarena_sync.deploy")
+log = structlog.get_logger("mlarena_sync.engine.deploy")
 
 #: Keep at most this much of a check's output (the end matters most: the error).
 MAX_CHECK_OUTPUT = 20_000

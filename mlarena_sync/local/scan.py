@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlarena_sync.errors import SelectionError
-from mlarena_sync.ignore import Selector
+from mlarena_sync.local.ignore import Selector
 
 __all__ = ["CHUNK_SIZE", "LocalFile", "StatCache", "StatEntry", "hash_file", "printable", "scan"]
 

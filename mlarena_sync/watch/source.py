@@ -1,7 +1,7 @@
 """The change source of ``watch``: file events of the selected tree, and only of it.
 
 :class:`TreeWatcher` schedules one **non-recursive** watchdog watch per folder that the
-:class:`~mlarena_sync.ignore.Selector` does not ignore, so an ignored ``.venv/`` or ``.git/``
+:class:`~mlarena_sync.local.ignore.Selector` does not ignore, so an ignored ``.venv/`` or ``.git/``
 costs no inotify watch at all (a recursive watch would register every folder below the root).
 Folders that appear get a watch (with their non-ignored subfolders: ``mkdir -p`` and a moved-in
 tree are walked, as files created before the watch existed would otherwise go unseen), folders
@@ -44,9 +44,9 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 
-from mlarena_sync.files import LocalFile
-from mlarena_sync.ignore import IGNORE_FILES, Selector
-from mlarena_sync.state import STATE_DIR_NAME
+from mlarena_sync.local.ignore import IGNORE_FILES, Selector
+from mlarena_sync.local.scan import LocalFile
+from mlarena_sync.store.state import STATE_DIR_NAME
 
 __all__ = [
     "MAX_WATCHED_DIRS",
@@ -58,7 +58,7 @@ __all__ = [
     "walk_dirs",
 ]
 
-log = structlog.get_logger("mlarena_sync.observer")
+log = structlog.get_logger("mlarena_sync.watch.source")
 
 #: Beyond this many folders no more watches are added (a warning says so; the periodic rescan
 #: still finds the changes there).

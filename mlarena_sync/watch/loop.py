@@ -13,13 +13,13 @@ wall-clock time (the next deploy slot) is re-checked every :attr:`WatchOptions.m
 seconds, so that a clock change is followed.
 
 The periodic rescan is local-first: after a clean reconcile the folder is compared, by ``stat``
-only, with what that reconcile saw (:class:`mlarena_sync.observer.LocalSnapshot`); the server is
+only, with what that reconcile saw (:class:`mlarena_sync.watch.source.LocalSnapshot`); the server is
 contacted (a full reconcile: listing + status) only when something differs, when the last
 reconcile left something unsynced (conflicts, held edits, paused deletes, an error), or when
 :attr:`WatchOptions.remote_every` seconds have passed since the last one (remote-side changes).
 
-* Deploys (:mod:`mlarena_sync.watch_deploy`): once the synced edits have settled for
-  ``deploy.settle`` seconds, ``deploy.check`` passes and :func:`mlarena_sync.quota.decide`
+* Deploys (:mod:`mlarena_sync.watch.scheduler`): once the synced edits have settled for
+  ``deploy.settle`` seconds, ``deploy.check`` passes and :func:`mlarena_sync.engine.gate.decide`
   allows it (reserve, ``min_interval``, quota: a used-up quota waits for the next slot, then
   deploys the latest state once).
 * While a deploy is queued or running, the reconcile holds the edits ("N edits held while deploy
@@ -42,17 +42,17 @@ from typing import Any, Protocol
 import structlog
 
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
-from mlarena_sync.config import Target
-from mlarena_sync.debounce import Backoff, Debouncer, stat_probe
-from mlarena_sync.deploy import CheckResult, run_check
+from mlarena_sync.config.model import Target
+from mlarena_sync.engine.deploy import CheckResult, run_check
+from mlarena_sync.engine.reconcile import ReconcileOptions, Reconciler, ReconcileResult
 from mlarena_sync.errors import ApiError, ConfigError, ServerError, TransportError
-from mlarena_sync.observer import ChangeSource, LocalSnapshot
-from mlarena_sync.reconcile import ReconcileOptions, Reconciler, ReconcileResult
-from mlarena_sync.watch_deploy import DeployScheduler
+from mlarena_sync.watch.debounce import Backoff, Debouncer, stat_probe
+from mlarena_sync.watch.scheduler import DeployScheduler
+from mlarena_sync.watch.source import ChangeSource, LocalSnapshot
 
 __all__ = ["Sink", "WatchOptions", "WatchStats", "Watcher"]
 
-log = structlog.get_logger("mlarena_sync.watch")
+log = structlog.get_logger("mlarena_sync.watch.loop")
 
 WATCH_RECONCILE = ReconcileOptions(
     skip_conflicts=True, hold_while_deploying=True, over_delete_cap="skip_deletes"
@@ -65,7 +65,7 @@ def edits(n: int) -> str:
 
 
 class Sink(Protocol):
-    """Where the loop reports (``mlarena_sync.output.Output`` in the CLI)."""
+    """Where the loop reports (``mlarena_sync.cli.output.Output`` in the CLI)."""
 
     def event(self, event: str, **fields: Any) -> None: ...
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from mlarena_sync.files import LocalFile
+from mlarena_sync.local.scan import LocalFile
 
 __all__ = [
     "Conflict",

@@ -1,0 +1,1 @@
+"""``mlarena.yaml``: the model (frozen dataclasses), the loader (file:line errors), the template."""

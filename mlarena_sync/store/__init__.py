@@ -1,0 +1,1 @@
+"""``.mlarena-sync/`` beside mlarena.yaml: lock, state, journal, written atomically."""

@@ -1,0 +1,1 @@
+"""``watch``: change source, debouncer, loop, deploy scheduler."""
