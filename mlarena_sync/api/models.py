@@ -1,12 +1,16 @@
-"""Parsed replies of the ML Arena API: frozen dataclasses built by tolerant ``from_json`` parsers.
+"""Parsed replies of the ML Arena API: frozen dataclasses, the same types for every generation.
 
-Every JSON shape the client reads is parsed here and nowhere else. The parsers are lenient on
-purpose (see ``docs/api-v0.md``): a missing key becomes ``None``, both spellings of the deploy
-keys are read (``deploymentLimits`` / ``deployment_limits``, ``latestDeploy`` /
-``latest_deploy``), unknown agent statuses (``uploading``, ``deploying``, tomorrow's names) are
-kept as strings, and ISO-8601 datetimes are accepted with or without a trailing ``Z``. A reply of
-the wrong *type* (a list where an object is expected) is the one thing they refuse, with
+Both adapters (:mod:`.v0`, :mod:`.v4`) return these types, so the engine never sees a JSON
+shape. The ``from_json`` parsers here read the v0 shapes and, where a key merely changed its
+spelling, today's too; the v4.6 shapes that differ in meaning are parsed in :mod:`.v4_parse`.
+The parsers are lenient on purpose (see ``docs/api-v0.md``): a missing key becomes ``None``,
+both spellings of the deploy keys are read (``deploymentLimits`` / ``deployment_limits``,
+``latestDeploy`` / ``latest_deploy``), unknown statuses are kept as strings, and ISO-8601
+datetimes are accepted with or without a trailing ``Z``. A reply of the wrong *type* (a list
+where an object is expected) is the one thing they refuse, with
 :class:`~mlarena_sync.errors.ServerError`.
+
+Fields added for v4.6 come last, with defaults, so that positional construction keeps working.
 """
 
 from __future__ import annotations
@@ -14,12 +18,24 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any
+from datetime import datetime
 
+from mlarena_sync.api.parsing import JsonObject as JsonObject
+from mlarena_sync.api.parsing import as_list as as_list
+from mlarena_sync.api.parsing import as_object as as_object
+from mlarena_sync.api.parsing import first as _first
+from mlarena_sync.api.parsing import obj_or_empty as _obj
+from mlarena_sync.api.parsing import parse_datetime as parse_datetime
+from mlarena_sync.api.parsing import to_bool as _bool
+from mlarena_sync.api.parsing import to_float as _float
+from mlarena_sync.api.parsing import to_int as _int
+from mlarena_sync.api.parsing import to_str as _str
+from mlarena_sync.api.records import Game as Game
+from mlarena_sync.api.records import LeaderboardRow as LeaderboardRow
+from mlarena_sync.api.records import RunLog as RunLog
+from mlarena_sync.api.records import Runtime as Runtime
+from mlarena_sync.api.records import SubmissionSummary as SubmissionSummary
 from mlarena_sync.errors import ServerError
-
-JsonObject = Mapping[str, Any]
 
 #: Statuses after which nothing is in flight (stop polling).
 SETTLED_STATUSES = frozenset(
@@ -29,97 +45,12 @@ SETTLED_STATUSES = frozenset(
 IN_FLIGHT_STATUSES = frozenset({"deploy_queue", "deploy_run", "deploying"})
 #: ``latestDeploy.status`` values of a deploy that has not finished yet.
 DEPLOY_OPEN_STATUSES = frozenset({"queued", "running", "deploy_queue", "deploy_run", "deploying"})
+#: v0 statuses from which a deploy is allowed (``docs/api-v0.md``, Status: Flow).
+V0_DEPLOYABLE_STATUSES = frozenset({"upload_validated", "deploy_failed", "active"})
 
 
-def as_object(data: object, what: str) -> JsonObject:
-    """``data`` as a JSON object, or :class:`ServerError` naming the reply."""
-    if isinstance(data, Mapping):
-        return data
-    raise ServerError(f"unexpected reply from the server for {what}: expected a JSON object")
-
-
-def as_list(data: object, what: str) -> list[Any]:
-    """``data`` as a JSON array, or :class:`ServerError` naming the reply."""
-    if isinstance(data, list):
-        return data
-    raise ServerError(f"unexpected reply from the server for {what}: expected a JSON array")
-
-
-def _obj(data: object) -> JsonObject:
-    return data if isinstance(data, Mapping) else {}
-
-
-def _first(data: JsonObject, *keys: str) -> Any:
-    """The value of the first of ``keys`` present (and not null) in ``data``."""
-    for key in keys:
-        value = data.get(key)
-        if value is not None:
-            return value
-    return None
-
-
-def _str(value: object) -> str | None:
-    if value is None:
-        return None
-    return value if isinstance(value, str) else str(value)
-
-
-def _int(value: object) -> int | None:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def _float(value: object) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def _bool(value: object) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)):
-        return bool(value)
-    if isinstance(value, str):
-        lowered = value.strip().lower()
-        if lowered in {"true", "yes", "1"}:
-            return True
-        if lowered in {"false", "no", "0"}:
-            return False
-    return None
-
-
-def parse_datetime(value: object) -> datetime | None:
-    """An ISO-8601 timestamp (``Z`` or offset or naive = UTC) as an aware datetime, else None."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed
+def _list(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
 
 
 @dataclass(frozen=True)
@@ -131,11 +62,18 @@ class Competition:
     max_upload_files: int | None
     agent_template: str | None
     raw: JsonObject = field(repr=False, compare=False)
+    #: The file that is run or scored (``agent.py``, or a file challenge's submission file).
+    entry_filename: str | None = None
+    #: ``flex_v1`` (code), ``file_v1`` (one scored file), ``chat_v1`` (no files); v4.6 only.
+    kernel_version: str | None = None
+    #: The runtimes listed in the detail itself (v4.6); v0 lists them on a route of their own.
+    runtime_options: tuple[Runtime, ...] = ()
 
     @classmethod
     def from_json(cls, data: object) -> Competition:
+        """A v0 competition or a v4.6 challenge detail (``engine`` is ``machine`` there)."""
         obj = as_object(data, "competition")
-        engine = obj.get("engine")
+        engine = _first(obj, "engine", "machine")
         if isinstance(engine, Mapping):
             engine_name = _str(_first(engine, "name", "kernel_version", "k8s_workload_value"))
         else:
@@ -148,6 +86,9 @@ class Competition:
             max_upload_files=_int(obj.get("max_upload_files")),
             agent_template=_str(obj.get("agent_template")),
             raw=obj,
+            entry_filename=_str(_first(obj, "entry_filename", "submission_filename")),
+            kernel_version=_str(obj.get("kernel_version")),
+            runtime_options=tuple(Runtime.from_json(r) for r in _list(obj.get("runtime_options"))),
         )
 
 
@@ -158,6 +99,8 @@ class RemoteFile:
     is_binary: bool
     size: int | None
     language: str | None
+    #: ``entry`` | ``report`` | ``other`` (v4.6 lists it; None on v0).
+    role: str | None = None
 
     @property
     def sha256(self) -> str | None:
@@ -178,6 +121,7 @@ class RemoteFile:
             is_binary=is_binary if is_binary is not None else content is None,
             size=_int(obj.get("size")),
             language=_str(obj.get("language")),
+            role=_str(obj.get("role")),
         )
 
     @staticmethod
@@ -203,6 +147,8 @@ class FileOpResult:
     message: str | None
     status: str | None
     validation_message: str | None
+    #: The status block the reply carries (v4.6: with the server's flags), else None.
+    agent_status: AgentStatus | None = None
 
     @classmethod
     def from_json(cls, data: object) -> FileOpResult:
@@ -249,6 +195,8 @@ class LatestDeploy:
     created_at: datetime | None
     finished_at: datetime | None
     failure_message: str | None
+    #: Who a failed attempt's verdict blames: ``participant`` | ``challenge`` | ``platform``.
+    failure_owner: str | None = None
 
     @property
     def open(self) -> bool:
@@ -263,9 +211,10 @@ class LatestDeploy:
         latest = cls(
             id=_int(data.get("id")),
             status=_str(data.get("status")),
-            created_at=parse_datetime(data.get("created_at")),
-            finished_at=parse_datetime(data.get("finished_at")),
+            created_at=parse_datetime(_first(data, "created_at", "created_at_ts")),
+            finished_at=parse_datetime(_first(data, "finished_at", "finished_at_ts")),
             failure_message=_str(data.get("failure_message")),
+            failure_owner=_str(data.get("failure_owner")),
         )
         if latest.id is None and latest.status is None and latest.created_at is None:
             return None
@@ -276,6 +225,8 @@ class LatestDeploy:
 class DeployStatus:
     limits: DeployLimits
     latest: LatestDeploy | None
+    #: The per-challenge limit of active submissions (``active_submission_limits``), if sent.
+    active: ActiveLimits | None = None
 
     @classmethod
     def from_json(cls, data: object) -> DeployStatus:
@@ -284,23 +235,55 @@ class DeployStatus:
         return cls(
             limits=limits,
             latest=LatestDeploy.from_json(_first(obj, "latestDeploy", "latest_deploy")),
+            active=ActiveLimits.from_reply(obj),
+        )
+
+
+@dataclass(frozen=True)
+class ActiveLimits:
+    """How many submissions may be active (or deploying) at once on the challenge."""
+
+    max_active: int | None
+    active_count: int | None
+    remaining: int | None
+
+    @classmethod
+    def from_reply(cls, data: object) -> ActiveLimits | None:
+        """The ``active_submission_limits`` block of a deploy-status or 409 reply, or None."""
+        block = _obj(data).get("active_submission_limits")
+        if not isinstance(block, Mapping):
+            return None
+        return cls(
+            max_active=_int(_first(block, "max_active_submissions", "max_active_agents")),
+            active_count=_int(block.get("active_submissions_count")),
+            remaining=_int(block.get("active_submissions_remaining")),
         )
 
 
 @dataclass(frozen=True)
 class QueueInfo:
+    #: As shown: ``"3/12"`` (v0 sends this text; v4.6's integers are rendered so).
     position: str | None
     waiting_seconds: float | None
+    queue_position: int | None = None
+    queue_total: int | None = None
 
     @classmethod
     def from_json(cls, data: object) -> QueueInfo | None:
+        """v0 ``position_in_queue: "3/12"`` or v4.6 ``queue_position``/``queue_total`` ints;
+        None when nothing is queued (missing, empty, or v4.6's all-null block)."""
         if not isinstance(data, Mapping) or not data:
             return None
-        position = data.get("position_in_queue")
-        return cls(
-            position=_str(position),
-            waiting_seconds=_float(data.get("in_queue_for_second")),
-        )
+        waiting = _float(data.get("in_queue_for_second"))
+        text = _str(data.get("position_in_queue"))
+        if text is not None:
+            head, _, tail = text.partition("/")
+            return cls(text, waiting, _int(head), _int(tail) if tail else None)
+        position, total = _int(data.get("queue_position")), _int(data.get("queue_total"))
+        if position is None and total is None and waiting is None:
+            return None
+        shown = None if position is None else f"{position}/{total}" if total else str(position)
+        return cls(shown, waiting, position, total)
 
 
 @dataclass(frozen=True)
@@ -327,35 +310,102 @@ class RunResult:
 
 @dataclass(frozen=True)
 class AgentStatus:
+    """An agent's (v0) or submission's (v4.6) state, as one type for both generations.
+
+    ``is_uploadable``, ``is_deployable`` and ``is_settled`` hold the server's own answers on
+    v4.6 (read, never derived, so a status name the client does not know yet is still judged
+    right); the v0 parser fills them from ``status`` with :func:`v0_flags`, v0 sending nothing
+    else. Read them through ``uploadable`` / ``deployable`` / ``settled``, which fall back to
+    that same v0 rule only for a snapshot built by hand without them.
+    """
+
     status: str | None
     message: str | None
     name: str | None
     queue: QueueInfo | None
     runs: tuple[RunResult, ...]
+    is_uploadable: bool | None = None
+    is_deployable: bool | None = None
+    is_settled: bool | None = None
+    #: ``upload`` | ``deployment`` | ``active`` | ``terminal`` (v4.6), None on v0.
+    phase: str | None = None
+    #: ``owner`` | ``teammate`` | ``staff`` | ``teacher`` | ``public``; only the owner writes.
+    #: v0 shows a caller nothing but their own agents, so its parser says ``owner``.
+    viewer_role: str | None = None
+    #: The newest deploy attempt; None before the first deploy (and always on v0's status).
+    latest_deploy: LatestDeploy | None = None
+    agent_id: int | None = None
+    competition_id: int | None = None
+    runtime: Runtime | None = None
+    score: float | None = None
+    number_of_runs: int | None = None
+
+    @property
+    def uploadable(self) -> bool:
+        """A file PUT now would be accepted without touching a deploy in flight."""
+        return self._flags()[0] if self.is_uploadable is None else self.is_uploadable
+
+    @property
+    def deployable(self) -> bool:
+        """A deploy request now would be accepted (state-wise; the quota is apart)."""
+        return self._flags()[1] if self.is_deployable is None else self.is_deployable
 
     @property
     def settled(self) -> bool:
-        """Nothing in flight: stop polling. Unknown statuses are neither settled nor in flight."""
-        return self.status in SETTLED_STATUSES
+        """Nothing in flight: stop polling (an unknown v0 status is neither)."""
+        return self._flags()[2] if self.is_settled is None else self.is_settled
+
+    def _flags(self) -> tuple[bool, bool, bool]:
+        return v0_flags(self.status)
 
     @property
     def in_flight(self) -> bool:
         """A deploy is queued or running."""
-        return self.status in IN_FLIGHT_STATUSES
+        if self.status in IN_FLIGHT_STATUSES:
+            return True
+        return self.phase == "deployment" and not self.settled
+
+    @property
+    def owned(self) -> bool:
+        """The caller owns it: the only reader whose writes the server accepts."""
+        return self.viewer_role == "owner"
+
+    @property
+    def queue_position(self) -> int | None:
+        return self.queue.queue_position if self.queue is not None else None
+
+    @property
+    def queue_total(self) -> int | None:
+        return self.queue.queue_total if self.queue is not None else None
 
     @classmethod
     def from_json(cls, data: object) -> AgentStatus:
+        """The v0 status reply; the three flags are derived here, the v0 adapter's one rule."""
         obj = as_object(data, "agent status")
         run_info = _obj(obj.get("run_info"))
         results = run_info.get("results")
         runs = tuple(RunResult.from_json(r) for r in results) if isinstance(results, list) else ()
+        status = _str(obj.get("status"))
+        uploadable, deployable, settled = v0_flags(status)
         return cls(
-            status=_str(obj.get("status")),
+            status=status,
             message=_str(_first(obj, "last_status_message", "message")),
             name=_str(obj.get("name")),
             queue=QueueInfo.from_json(obj.get("queue_info")),
             runs=runs,
+            is_uploadable=uploadable,
+            is_deployable=deployable,
+            is_settled=settled,
+            viewer_role="owner",
         )
+
+
+def v0_flags(status: str | None) -> tuple[bool, bool, bool]:
+    """``(uploadable, deployable, settled)`` of a v0 status, the only generation that needs
+    them derived (``docs/api-v0.md``, Status). Uploadable means "without cancelling a deploy in
+    flight": the v0 server itself accepts the PUT and cancels the deploy."""
+    uploadable = status not in IN_FLIGHT_STATUSES and status != "deleted"
+    return uploadable, status in V0_DEPLOYABLE_STATUSES, status in SETTLED_STATUSES
 
 
 @dataclass(frozen=True)
@@ -378,93 +428,3 @@ class DeployOutcome:
             timed_out=False,
             agent_status=None,
         )
-
-
-@dataclass(frozen=True)
-class Game:
-    id: int | None
-    reward: float | None
-    outcome: str | None
-    signed_url: str | None
-    raw: JsonObject = field(repr=False, compare=False)
-
-    @classmethod
-    def from_json(cls, data: object) -> Game:
-        obj = _obj(data)
-        return cls(
-            id=_int(_first(obj, "id", "game_id")),
-            reward=_float(_first(obj, "reward", "current_reward")),
-            outcome=_str(_first(obj, "outcome", "game_outcome")),
-            signed_url=_str(obj.get("signed_url")),
-            raw=obj,
-        )
-
-    @staticmethod
-    def list_from_json(data: object) -> list[Game]:
-        """The ``{"games": [...], ...}`` reply (a bare list is accepted too)."""
-        games = data if isinstance(data, list) else as_object(data, "games").get("games")
-        if not isinstance(games, list):
-            return []
-        return [Game.from_json(g) for g in games]
-
-
-@dataclass(frozen=True)
-class Runtime:
-    id: int | None
-    language: str | None
-    language_version: str | None
-    framework: str | None
-    framework_version: str | None
-    requirement: str | None
-
-    @classmethod
-    def from_json(cls, data: object) -> Runtime:
-        obj = _obj(data)
-        return cls(
-            id=_int(_first(obj, "id", "docker_image_agent_runtime_id")),
-            language=_str(obj.get("language")),
-            language_version=_str(obj.get("language_version")),
-            framework=_str(obj.get("framework")),
-            framework_version=_str(obj.get("framework_version")),
-            requirement=_str(obj.get("requirement")),
-        )
-
-    @classmethod
-    def optional_from_json(cls, data: object) -> Runtime | None:
-        """A runtime reply that may be null / empty (no runtime pinned)."""
-        if not isinstance(data, Mapping) or not data:
-            return None
-        inner = data.get("runtime")
-        if isinstance(inner, Mapping):
-            return cls.optional_from_json(inner)
-        runtime = cls.from_json(data)
-        return None if runtime.id is None else runtime
-
-
-@dataclass(frozen=True)
-class LeaderboardRow:
-    rank: int | None
-    agent_name: str | None
-    username: str | None
-    mean_reward: float | None
-    is_mine: bool
-    agent_id: int | None
-
-    @classmethod
-    def from_json(cls, data: object) -> LeaderboardRow:
-        obj = _obj(data)
-        return cls(
-            rank=_int(_first(obj, "Rank", "rank")),
-            agent_name=_str(_first(obj, "AgentName", "agent_name")),
-            username=_str(_first(obj, "Username", "username")),
-            mean_reward=_float(_first(obj, "MeanReward", "mean_reward")),
-            is_mine=bool(_bool(_first(obj, "IsMyAgent", "is_my_agent"))),
-            agent_id=_int(_first(obj, "agentAttachId", "attache_agent_id", "agent_id")),
-        )
-
-    @staticmethod
-    def list_from_json(data: object) -> list[LeaderboardRow]:
-        """A bare JSON array of rows (or ``{"rows"|"items"|"leaderboard": [...]}``)."""
-        if isinstance(data, Mapping):
-            data = _first(data, "rows", "items", "leaderboard", "data")
-        return [LeaderboardRow.from_json(row) for row in as_list(data, "leaderboard")]
