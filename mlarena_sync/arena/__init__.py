@@ -1,4 +1,4 @@
-"""The fake arena: a local, faithful emulator of the ML Arena v0 API (docs/fake-arena.md).
+"""The fake arena: a local, faithful emulator of the ML Arena API, v4.6 and v0 (docs/fake-arena.md).
 
 Its HTTP server needs the ``arena`` extra (Werkzeug, cheroot). ``FakeArena`` and ``Faults`` are
 loaded on first use, so ``mlarena_sync.arena.cli`` (the ``fake-arena`` flags) imports without
@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mlarena_sync.errors import ConfigError
+from mlarena_sync.arena.errors import ArenaSetupError
 
 if TYPE_CHECKING:
     from mlarena_sync.arena.fake import FakeArena
     from mlarena_sync.arena.faults import Faults
 
-__all__ = ["ARENA_EXTRA_MISSING", "FakeArena", "Faults", "load_fake_arena"]
+__all__ = ["ARENA_EXTRA_MISSING", "ArenaSetupError", "FakeArena", "Faults", "load_fake_arena"]
 
 ARENA_EXTRA_MISSING = "the fake arena needs the `arena` extra: pip install 'mlarena-sync[arena]'"
 #: Top-level modules of the ``arena`` extra (pyproject.toml).
@@ -23,12 +23,12 @@ _EXTRA_MODULES = frozenset({"werkzeug", "cheroot"})
 
 
 def load_fake_arena() -> type[FakeArena]:
-    """The :class:`FakeArena` class; :class:`ConfigError` (exit 2) without the ``arena`` extra."""
+    """The :class:`FakeArena` class; :class:`ArenaSetupError` (exit 2) without the extra."""
     try:
         from mlarena_sync.arena.fake import FakeArena
     except ModuleNotFoundError as exc:
         if (exc.name or "").split(".")[0] in _EXTRA_MODULES:
-            raise ConfigError(ARENA_EXTRA_MISSING) from None
+            raise ArenaSetupError(ARENA_EXTRA_MISSING) from None
         raise
     return FakeArena
 

@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from mlarena_sync.arena import seed
 from mlarena_sync.arena.auth import require
 from mlarena_sync.arena.host import ArenaHost
+from mlarena_sync.arena.http import json_response, refuse
 from mlarena_sync.arena.model import DELETED, DEPLOY_QUEUE, DEPLOYABLE, Agent
 from mlarena_sync.arena.quotas import active_limits, deployment_limits
 from mlarena_sync.arena.storage import read_text, unsafe_name_reason
-from mlarena_sync.arena.store import json_response, refuse
+from mlarena_sync.arena.views_v0 import agent_status, file_reply, games_of, latest_deploy
 
 
 def _agent(host: ArenaHost, request: Request, cid: int | None, aid: int) -> tuple[int, Agent]:
-    user = require(request)
+    user = require(request, host.store.seed)
     return user.id, host.store.agent_of(user.id, aid, cid)
 
 
 def create_agent(host: ArenaHost, request: Request, cid: int) -> Response:
-    user = require(request)
-    comp = seed.visible_competition(cid, user.id)
+    user = require(request, host.store.seed)
+    comp = host.store.seed.visible_competition(cid, user.id)
     if comp is None:
         refuse(404, "Competition not found")
     body = request.get_json(silent=True)
@@ -74,9 +73,11 @@ def file_content(host: ArenaHost, request: Request, cid: int, aid: int, name: st
 
 def put_file(host: ArenaHost, request: Request, cid: int, aid: int) -> Response:
     _, agent = _agent(host, request, cid, aid)
-    comp = seed.competition_of(agent)
+    comp = host.store.seed.competition_of(agent)
     store = host.store
     store.check_writable(agent)
+    if host.put_during_deploy_policy() == "refuse":
+        store.check_uploadable(agent, "agent")
     upload = request.files.get("file")
     if upload is None:
         name = request.form.get("delete_file")
@@ -85,7 +86,7 @@ def put_file(host: ArenaHost, request: Request, cid: int, aid: int) -> Response:
         if unsafe_name_reason(name) is not None or not store.files.delete(agent.id, name):
             refuse(404, f"File '{name}' not found")
         store.after_file_change(agent, comp)
-        return json_response(store.file_reply(agent, f"File '{name}' deleted"))
+        return json_response(file_reply(agent, f"File '{name}' deleted"))
     name = upload.filename or ""
     reason = unsafe_name_reason(name)
     if reason is not None:
@@ -109,11 +110,11 @@ def put_file(host: ArenaHost, request: Request, cid: int, aid: int) -> Response:
         )
     store.files.write_stream(agent.id, name, stream)
     store.after_file_change(agent, comp)
-    return json_response(store.file_reply(agent, f"File '{name}' uploaded"))
+    return json_response(file_reply(agent, f"File '{name}' uploaded"))
 
 
 def _limits(host: ArenaHost, agent: Agent, user_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    comp = seed.competition_of(agent)
+    comp = host.store.seed.competition_of(agent)
     store = host.store
     limits = deployment_limits(
         store.deployments.values(), user_id, store.clock(), host.deploy_limit
@@ -163,7 +164,7 @@ def deploy_status(host: ArenaHost, request: Request, cid: int, aid: int) -> Resp
     user_id, agent = _agent(host, request, cid, aid)
     with host.store.lock:
         limits, active = _limits(host, agent, user_id)
-        latest = host.store.latest_deploy(agent)
+        latest = latest_deploy(host.store, agent)
     return json_response(
         {"deploymentLimits": limits, "latestDeploy": latest, "activeSubmissionLimits": active}
     )
@@ -171,16 +172,16 @@ def deploy_status(host: ArenaHost, request: Request, cid: int, aid: int) -> Resp
 
 def status(host: ArenaHost, request: Request, cid: int, aid: int) -> Response:
     _, agent = _agent(host, request, cid, aid)
-    return json_response(host.store.agent_status(agent, time.monotonic()))
+    return json_response(agent_status(host.store, agent))
 
 
 def games(host: ArenaHost, request: Request, aid: int) -> Response:
     _, agent = _agent(host, request, None, aid)
-    comp = seed.competition_of(agent)
+    comp = host.store.seed.competition_of(agent)
     base = request.host_url.rstrip("/")
     return json_response(
         {
-            "games": host.store.games_of(agent, base),
+            "games": games_of(host.store, agent, base),
             "competition_context": {
                 "competition_id": comp.id,
                 "competition_name": comp.name,
@@ -193,16 +194,18 @@ def games(host: ArenaHost, request: Request, aid: int) -> Response:
 
 
 def runtime_options(host: ArenaHost, request: Request, cid: int) -> Response:
-    user = require(request)
-    comp = seed.visible_competition(cid, user.id)
+    user = require(request, host.store.seed)
+    comp = host.store.seed.visible_competition(cid, user.id)
     if comp is None:
         refuse(500, "Failed to fetch runtime options")
-    return json_response([rt.to_json() for rt in seed.RUNTIMES if rt.engine == comp.engine])
+    return json_response(
+        [rt.to_json() for rt in host.store.seed.runtimes if rt.engine == comp.engine]
+    )
 
 
 def agent_runtime(host: ArenaHost, request: Request, aid: int) -> Response:
     _, agent = _agent(host, request, None, aid)
-    runtime = seed.runtime(agent.runtime_id)
+    runtime = host.store.seed.runtime(agent.runtime_id)
     assert runtime is not None
     return json_response({**runtime.to_json(), "attache_agent_id": agent.id})
 
@@ -213,10 +216,10 @@ def set_agent_runtime(host: ArenaHost, request: Request, aid: int) -> Response:
     rid = body.get("docker_image_agent_runtime_id") if isinstance(body, dict) else None
     if not isinstance(rid, int) or isinstance(rid, bool):
         refuse(400, 'Send JSON {"docker_image_agent_runtime_id": <int>}')
-    runtime = seed.runtime(rid)
+    runtime = host.store.seed.runtime(rid)
     if runtime is None:
         refuse(404, f"Runtime {rid} not found")
-    comp = seed.competition_of(agent)
+    comp = host.store.seed.competition_of(agent)
     if runtime.engine != comp.engine:
         refuse(
             400,

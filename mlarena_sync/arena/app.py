@@ -1,4 +1,9 @@
-"""The WSGI application: routing, counters, injected faults, public routes, game logs."""
+"""The WSGI application: one generation's route table, counters, injected faults, game logs.
+
+The generation (``table.RouteTable``) decides which routes exist and which status each domain
+error answers; everything else (faults, maintenance, counting, logging) is shared, so every
+knob works the same in both generations.
+"""
 
 from __future__ import annotations
 
@@ -12,60 +17,13 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from mlarena_sync.arena import agents_api, control, seed
-from mlarena_sync.arena.auth import viewer
+from mlarena_sync.arena import control
+from mlarena_sync.arena.errors import DomainError, status_for
 from mlarena_sync.arena.host import ArenaHost
-from mlarena_sync.arena.store import json_response, refuse
+from mlarena_sync.arena.http import json_response, refuse
+from mlarena_sync.arena.table import Handler, Route, RouteTable
 
 log = structlog.get_logger(__name__)
-
-Handler = Callable[..., Response]
-AGENTS = "/api/direct_attache_agents"
-ONE_AGENT = AGENTS + "/competition/<int:cid>/<int:aid>"
-
-
-def competitions(host: ArenaHost, request: Request) -> Response:
-    args = request.args
-    items = [c for c in seed.COMPETITIONS if c.is_public]
-    q = args.get("q", "").strip().lower()
-    if q:
-        items = [c for c in items if q in c.name.lower() or q in c.description.lower()]
-    tags = {t for t in args.get("tags", "").split(",") if t}
-    if tags:
-        items = [c for c in items if tags & set(c.tags)]
-    if args.get("status") and args["status"] != "started":
-        items = []
-    page = max(1, args.get("page", 1, type=int) or 1)
-    per_page = min(100, max(1, args.get("per_page", 24, type=int) or 24))
-    chunk = items[(page - 1) * per_page : page * per_page]
-    return json_response(
-        {
-            "items": [c.summary() for c in chunk],
-            "metadata": {
-                "page": page,
-                "per_page": per_page,
-                "total": len(items),
-                "pages": max(1, -(-len(items) // per_page)),
-                "has_next": page * per_page < len(items),
-            },
-        }
-    )
-
-
-def competition(host: ArenaHost, request: Request, cid: int) -> Response:
-    user = viewer(request)
-    comp = seed.visible_competition(cid, user.id if user else None)
-    if comp is None:
-        refuse(404, "Competition not found")
-    return json_response(comp.detail())
-
-
-def leaderboard(host: ArenaHost, request: Request, cid: int) -> Response:
-    user = viewer(request)
-    viewer_id = user.id if user else None
-    if seed.visible_competition(cid, viewer_id) is None:
-        refuse(500, "Failed to fetch leaderboard")
-    return json_response(host.store.leaderboard(cid, viewer_id))
 
 
 def game_log(host: ArenaHost, request: Request, gid: int) -> Response:
@@ -75,32 +33,7 @@ def game_log(host: ArenaHost, request: Request, gid: int) -> Response:
     return Response(text, mimetype="text/plain")
 
 
-ROUTES: list[tuple[str, str, tuple[str, ...], Handler]] = [
-    ("/api/competitions/", "competitions", ("GET",), competitions),
-    ("/api/competitions/<int:cid>", "competition", ("GET",), competition),
-    ("/api/leaderboard/competition/<int:cid>", "leaderboard", ("GET",), leaderboard),
-    (AGENTS + "/competition/<int:cid>", "create_agent", ("POST",), agents_api.create_agent),
-    (ONE_AGENT, "delete_agent", ("DELETE",), agents_api.delete_agent),
-    (ONE_AGENT + "/file", "list_files", ("GET",), agents_api.list_files),
-    (ONE_AGENT + "/file", "put_file", ("PUT",), agents_api.put_file),
-    (ONE_AGENT + "/file/<path:name>/content", "file_content", ("GET",), agents_api.file_content),
-    (ONE_AGENT + "/deploy", "deploy", ("PUT",), agents_api.deploy),
-    (ONE_AGENT + "/deploy", "deploy_status", ("GET",), agents_api.deploy_status),
-    (ONE_AGENT + "/status", "status", ("GET",), agents_api.status),
-    (AGENTS + "/agent/<int:aid>/games", "games", ("GET",), agents_api.games),
-    (
-        AGENTS + "/runtime_options/<int:cid>",
-        "runtime_options",
-        ("GET",),
-        agents_api.runtime_options,
-    ),
-    (AGENTS + "/agent_runtime/<int:aid>", "agent_runtime", ("GET",), agents_api.agent_runtime),
-    (
-        AGENTS + "/agent_runtime/<int:aid>",
-        "set_agent_runtime",
-        ("PUT",),
-        agents_api.set_agent_runtime,
-    ),
+SHARED_ROUTES: list[Route] = [
     ("/_games/<int:gid>/log", "game_log", ("GET",), game_log),
     ("/_arena/<path:action>", "control", ("GET", "POST", "DELETE"), control.handle),
 ]
@@ -114,12 +47,13 @@ def route_key(rule: str, method: str) -> str:
 class ArenaApp:
     """WSGI entry point; every request is counted by route and logged (without secrets)."""
 
-    def __init__(self, host: ArenaHost) -> None:
+    def __init__(self, host: ArenaHost, table: RouteTable) -> None:
         self.host = host
+        self.table = table
         self.handlers: dict[str, Handler] = {}
         self.keys: dict[str, str] = {}
         rules = []
-        for path, endpoint, methods, handler in ROUTES:
+        for path, endpoint, methods, handler in table.routes + SHARED_ROUTES:
             rules.append(Rule(path, endpoint=endpoint, methods=list(methods)))
             self.handlers[endpoint] = handler
             self.keys[endpoint] = route_key(path, methods[0])
@@ -169,6 +103,9 @@ class ArenaApp:
                 if injected is not None:
                     return injected
             return self.handlers[endpoint](self.host, request, **values)
+        except DomainError as exc:
+            status = status_for(exc, self.table.status)
+            return json_response({"error": exc.message, **exc.extra}, status)
         except NotFound:
             return json_response({"error": "Not Found"}, 404)
         except MethodNotAllowed:
@@ -183,9 +120,13 @@ class ArenaApp:
             return json_response({"error": "Internal Server Error"}, 500)
 
     def inject(self, key: str, endpoint: str) -> Response | None:
+        """Injected latency, maintenance (503 on every route), then ``fail_next`` rules."""
         faults = self.host.faults
         if faults.latency > 0:
             self.host.stopping.wait(faults.latency)
+        message = faults.maintenance
+        if message is not None:
+            return json_response({"error": message, "maintenance_mode": True}, 503)
         rule = faults.take_failure(key, endpoint)
         if rule is None:
             return None

@@ -1,4 +1,8 @@
-"""Bearer tokens ``mlk_<scope>_<lookup>_<secret>``: parse, look up, check the scope."""
+"""Bearer tokens ``mlk_<scope>_<lookup>_<secret>``: parse, look up, check the scope.
+
+Refusals are domain errors (``Unauthorized`` 401, ``Forbidden`` 403 in both generations);
+the wrong-scope wording differs per generation, so the caller passes its own.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,13 @@ import hmac
 
 from werkzeug.wrappers import Request
 
-from mlarena_sync.arena import seed
+from mlarena_sync.arena.errors import Forbidden, Unauthorized
 from mlarena_sync.arena.model import User
-from mlarena_sync.arena.store import refuse
+from mlarena_sync.arena.seed import Seed
 
 SCOPES = frozenset({"user", "creator", "teacher"})
+V0_SCOPE_ERROR = "This endpoint requires a '{need}' scope token, not '{have}'"
+V4_SCOPE_ERROR = "Key scope '{have}' cannot access '{need}' route"
 
 
 def parse_token(token: str) -> tuple[str, str, str] | None:
@@ -21,7 +27,7 @@ def parse_token(token: str) -> tuple[str, str, str] | None:
     return parts[1], parts[2], parts[3]
 
 
-def user_for_token(token: str) -> User | None:
+def user_for_token(token: str, seed: Seed) -> User | None:
     parsed = parse_token(token)
     if parsed is None:
         return None
@@ -41,20 +47,31 @@ def bearer(request: Request) -> str | None:
     return header[len("Bearer ") :].strip() or None
 
 
-def viewer(request: Request) -> User | None:
+def viewer(request: Request, seed: Seed) -> User | None:
     """Public routes: the caller when a valid token was sent, else anonymous."""
     token = bearer(request)
-    return user_for_token(token) if token else None
+    return user_for_token(token, seed) if token else None
 
 
-def require(request: Request, scope: str = "user") -> User:
-    """The caller; 401 for a missing or invalid token, 403 for the wrong scope."""
+def require(
+    request: Request,
+    seed: Seed,
+    scope: str | None = "user",
+    *,
+    scope_error: str = V0_SCOPE_ERROR,
+) -> User:
+    """The caller; 401 for a missing or invalid token, 403 for the wrong scope.
+
+    ``scope=None`` accepts every scope (``current_user``).
+    """
     token = bearer(request)
     if token is None:
-        refuse(401, "Missing API key: send 'Authorization: Bearer mlk_<scope>_<lookup>_<secret>'")
-    user = user_for_token(token)
+        raise Unauthorized(
+            "Missing API key: send 'Authorization: Bearer mlk_<scope>_<lookup>_<secret>'"
+        )
+    user = user_for_token(token, seed)
     if user is None:
-        refuse(401, "Invalid API key")
-    if user.scope != scope:
-        refuse(403, f"This endpoint requires a '{scope}' scope token, not '{user.scope}'")
+        raise Unauthorized("Invalid API key")
+    if scope is not None and user.scope != scope:
+        raise Forbidden(scope_error.format(need=scope, have=user.scope))
     return user

@@ -18,10 +18,21 @@ from types import FrameType
 import structlog
 
 from mlarena_sync.arena import load_fake_arena
-from mlarena_sync.errors import ConfigError
+from mlarena_sync.arena.errors import ArenaSetupError
+
+#: ``--api`` choices; the first (today's platform) is the default. Kept here, not imported
+#: from ``fake``, so that the flags parse without the ``arena`` extra.
+API_CHOICES = ("v4.6", "v0")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--api",
+        choices=API_CHOICES,
+        default=API_CHOICES[0],
+        help="API generation to speak: v4.6 (today's 'submissions' routes, default) or v0 "
+        "(/api/direct_attache_agents); the other generation's routes answer 404",
+    )
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)"
     )
@@ -80,10 +91,11 @@ def run(args: argparse.Namespace) -> int:
         received.append(signum)
         stop.set()
 
-    fake_arena = load_fake_arena()  # ConfigError (exit 2) without the `arena` extra
+    fake_arena = load_fake_arena()  # ArenaSetupError (exit 2) without the `arena` extra
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     arena = fake_arena(
         args.data_dir,
+        api=getattr(args, "api", API_CHOICES[0]),
         deploy_limit=args.deploy_limit,
         queue_seconds=args.queue_seconds,
         request_log=None if args.quiet_requests else _log_to_stderr,
@@ -109,6 +121,6 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(parser)
     try:
         return run(parser.parse_args(argv))
-    except ConfigError as exc:
+    except ArenaSetupError as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr, flush=True)
         return 2

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from mlarena_sync.arena.store import json_response, refuse
+from mlarena_sync.arena.http import json_response, refuse
 
 if TYPE_CHECKING:
     from mlarena_sync.arena.host import ArenaHost

@@ -1,4 +1,8 @@
-"""``FakeArena``: a local, faithful emulator of the ML Arena v0 API (see docs/fake-arena.md)."""
+"""``FakeArena``: a local, faithful emulator of the ML Arena API, today's v4.6 or v0.
+
+See docs/fake-arena.md. One store, simulator and set of knobs; the ``api`` argument picks
+the route table the HTTP server speaks.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +16,22 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
-from mlarena_sync.arena import seed
+from mlarena_sync.arena import routes_v0, routes_v4
 from mlarena_sync.arena.app import ArenaApp
 from mlarena_sync.arena.faults import Counters, Faults
+from mlarena_sync.arena.model import User
+from mlarena_sync.arena.seed import STANDARD, Seed
 from mlarena_sync.arena.server import ArenaServer
 from mlarena_sync.arena.simulator import DeploySimulator
 from mlarena_sync.arena.storage import unsafe_name_reason
 from mlarena_sync.arena.store import ArenaStore
+from mlarena_sync.arena.table import RouteTable
+
+#: The generations the fake arena speaks; the first is today's platform (the default).
+APIS: dict[str, RouteTable] = {"v4.6": routes_v4.TABLE, "v0": routes_v0.TABLE}
+DEFAULT_API = "v4.6"
+#: What a file PUT during a deploy in flight gets in each generation (``Faults`` overrides).
+PUT_DURING_DEPLOY = {"v4.6": "refuse", "v0": "cancel"}
 
 
 class _HasNow(Protocol):
@@ -32,25 +45,46 @@ def _system_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class _SeedToken:
+    """A seeded user's token: the arena's own seed on an instance, the standard world's on
+    the class (``FakeArena.user_token`` is alice's, as before seeds were a parameter)."""
+
+    def __init__(self, role: str) -> None:
+        self.role = role
+
+    def __get__(self, obj: FakeArena | None, owner: type | None = None) -> str:
+        seed = STANDARD if obj is None else obj.seed
+        user: User = getattr(seed, self.role)
+        return user.token
+
+
 class FakeArena:
     """The fake arena: state, deploy simulator and HTTP server, started and stopped together.
 
     ``data_dir`` keeps the state across restarts (files + ``arena-state.json``); without it a
-    temporary folder is used and removed by ``stop()``. ``clock`` returns an aware datetime
-    (a callable, or an object with ``now()``); ``queue_seconds`` is how long a deploy waits
-    in the queue before it runs.
+    temporary folder is used and removed by ``stop()``. ``api`` is the generation served:
+    ``"v4.6"`` (today's platform, the default) or ``"v0"``; every route of the other one
+    answers 404. ``seed`` is the world a fresh store starts from (``seed.STANDARD``).
+    ``clock`` returns an aware datetime (a callable, or an object with ``now()``);
+    ``queue_seconds`` is how long a deploy waits in the queue before it runs.
     """
 
     def __init__(
         self,
         data_dir: Path | str | None = None,
         *,
+        api: str = DEFAULT_API,
+        seed: Seed = STANDARD,
         deploy_limit: int = 5,
         clock: ClockLike | None = None,
         queue_seconds: float = 0.2,
         deploy_timeout: float = 20.0,
         request_log: Callable[[str], None] | None = None,
     ) -> None:
+        if api not in APIS:
+            raise ValueError(f"unknown api {api!r}: use one of {', '.join(APIS)}")
+        self.api = api
+        self.seed = seed
         if data_dir is None:
             self._tmp: str | None = tempfile.mkdtemp(prefix="fake-arena-")
             root = Path(self._tmp)
@@ -72,11 +106,11 @@ class FakeArena:
         self.faults = Faults()
         self.request_counters = Counters()
         self.stopping = threading.Event()
-        self.store = ArenaStore(root, persist=data_dir is not None, clock=self.now)
+        self.store = ArenaStore(root, persist=data_dir is not None, clock=self.now, seed=seed)
         self.simulator = DeploySimulator(
             self.store, queue_seconds=queue_seconds, timeout=deploy_timeout
         )
-        self.app = ArenaApp(self)
+        self.app = ArenaApp(self, APIS[api])
         self._server: ArenaServer | None = None
         self._url: str | None = None
 
@@ -134,9 +168,9 @@ class FakeArena:
 
     # ---- seeded identities ----------------------------------------------------------
 
-    user_token = seed.ALICE.token
-    other_token = seed.BOB.token
-    creator_token = seed.CAROL.token
+    user_token = _SeedToken("user")  # alice: the token the CLI prints
+    other_token = _SeedToken("other")  # bob: owner of the seeded submissions
+    creator_token = _SeedToken("creator")  # carol: creator scope, refused by participant routes
 
     # ---- knobs ----------------------------------------------------------------------
 
@@ -159,6 +193,10 @@ class FakeArena:
 
     def set_deploy_limit(self, limit: int) -> None:
         self._deploy_limit = limit
+
+    def put_during_deploy_policy(self) -> str:
+        """``"cancel"`` or ``"refuse"``: the ``Faults`` knob, else this generation's default."""
+        return self.faults.put_during_deploy or PUT_DURING_DEPLOY[self.api]
 
     def set_clock_offset(self, seconds: float) -> None:
         """Shift the arena's clock (quota days, timestamps) by ``seconds`` from the base clock."""
@@ -185,7 +223,7 @@ class FakeArena:
             if agent is None:
                 raise KeyError(f"no agent {aid}")
             self.store.files.write_bytes(aid, name, content.encode("utf-8"))
-            self.store.after_file_change(agent, seed.competition_of(agent))
+            self.store.after_file_change(agent, self.seed.competition_of(agent))
 
     def wait_deploys_idle(self, timeout: float = 10.0) -> bool:
         """Wait until no deploy is queued or running; False on timeout."""

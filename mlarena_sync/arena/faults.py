@@ -53,12 +53,20 @@ class Faults:
     - ``hang_deploy``: seconds the deploy route sleeps *after* the deploy took effect.
     - ``drop_next(n, route=None)``: the next ``n`` matching requests get their connection
       closed without any reply.
+    - ``maintenance``: None, or the admin's message: every ``/api`` route then answers 503
+      ``{"error": message, "maintenance_mode": true}`` (the v4.6 SDK's ``MaintenanceError``).
+    - ``put_during_deploy``: what a file PUT (or delete) gets while a deploy is queued or
+      running: ``"cancel"`` (the deploy is cancelled, the file taken: v0), ``"refuse"`` (409,
+      the status block says ``is_uploadable`` false), or None for the generation's default
+      (v0: cancel, v4.6: refuse).
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.latency = 0.0
         self.hang_deploy = 0.0
+        self.maintenance: str | None = None
+        self.put_during_deploy: str | None = None
         self._fails: list[FailRule] = []
         self._drops: list[DropRule] = []
 
@@ -81,6 +89,8 @@ class Faults:
         with self._lock:
             self.latency = 0.0
             self.hang_deploy = 0.0
+            self.maintenance = None
+            self.put_during_deploy = None
             self._fails.clear()
             self._drops.clear()
 
@@ -105,6 +115,8 @@ class Faults:
             return {
                 "latency": self.latency,
                 "hang_deploy": self.hang_deploy,
+                "maintenance": self.maintenance,
+                "put_during_deploy": self.put_during_deploy,
                 "fail_next": [vars(r).copy() for r in self._fails],
                 "drop_next": [vars(r).copy() for r in self._drops],
             }
@@ -113,10 +125,16 @@ class Faults:
         """Set faults from a JSON object (the ``/_arena/faults`` control route).
 
         Keys: ``latency`` (s), ``hang_deploy`` (s), ``fail_next`` (``{"count", "status",
-        "retry_after", "route"}``), ``drop_next`` (``{"count", "route"}``), ``clear`` (bool).
+        "retry_after", "route"}``), ``drop_next`` (``{"count", "route"}``), ``maintenance``
+        (the message; ``true`` for a default one; ``null``/``false`` ends it),
+        ``put_during_deploy`` (``"cancel"``, ``"refuse"`` or ``null``), ``clear`` (bool).
         """
         if spec.get("clear"):
             self.clear()
+        if "maintenance" in spec:
+            self.maintenance = _maintenance_message(spec["maintenance"])
+        if "put_during_deploy" in spec:
+            self.put_during_deploy = put_policy(spec["put_during_deploy"])
         if "latency" in spec:
             self.latency = float(spec["latency"])
         if "hang_deploy" in spec:
@@ -133,6 +151,25 @@ class Faults:
         drop = spec.get("drop_next")
         if isinstance(drop, dict):
             self.drop_next(int(drop.get("count", 1)), route=drop.get("route"))
+
+
+DEFAULT_MAINTENANCE = "ML Arena is under maintenance: back soon"
+PUT_POLICIES = ("cancel", "refuse")
+
+
+def _maintenance_message(value: Any) -> str | None:
+    if value is None or value is False:
+        return None
+    if value is True:
+        return DEFAULT_MAINTENANCE
+    return str(value)
+
+
+def put_policy(value: Any) -> str | None:
+    """A valid ``put_during_deploy`` value; ValueError (a 400 on the control route) if not."""
+    if value is None or value in PUT_POLICIES:
+        return None if value is None else str(value)
+    raise ValueError(f"put_during_deploy must be one of {PUT_POLICIES} or null, not {value!r}")
 
 
 class Counters:

@@ -10,6 +10,7 @@ from mlarena_sync.arena.store import ArenaStore
 
 
 class ArenaHost(Protocol):
+    api: str
     store: ArenaStore
     faults: Faults
     request_counters: Counters
@@ -19,6 +20,8 @@ class ArenaHost(Protocol):
     def deploy_limit(self) -> int: ...
 
     def log_request(self, line: str) -> None: ...
+
+    def put_during_deploy_policy(self) -> str: ...
 
     # Control operations (the /_arena routes).
     def reset(self) -> None: ...

@@ -61,6 +61,20 @@ class Runtime:
             "engine": self.engine,
         }
 
+    @property
+    def display_name(self) -> str:
+        """The runtime's one name, as the v4.6 console shows it."""
+        return {"torch": "PyTorch", "pandas": "pandas"}.get(self.framework, "No framework")
+
+    @property
+    def packages(self) -> list[dict[str, str]]:
+        """Headline packages ``{name, version}`` parsed from ``requirement``."""
+        out = []
+        for spec in self.requirement.split():
+            name, _, version = spec.partition("==")
+            out.append({"name": name, "version": version})
+        return out
+
 
 @dataclass(frozen=True)
 class Competition:
@@ -77,6 +91,21 @@ class Competition:
     agent_template: str | None
     default_runtime_id: int
     tags: tuple[str, ...] = ()
+
+    @property
+    def kernel_version(self) -> str:
+        """The v4.6 kind: ``flex_v1`` (code: agent.py) or ``file_v1`` (one scored file)."""
+        return "file_v1" if self.kind == "file" else "flex_v1"
+
+    @property
+    def entry_filename(self) -> str:
+        """The one file the challenge runs (code) or scores (file)."""
+        return "submission.csv" if self.kind == "file" else "agent.py"
+
+    @property
+    def metric_key(self) -> str:
+        """The leaderboard's ranking metric (never ``score``: that is a row column)."""
+        return "accuracy" if self.kind == "file" else "reward"
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -120,6 +149,9 @@ class Agent:
     last_status_message: str | None = None
     mean_reward: float | None = None
     latest_deploy_id: int | None = None
+    # Added for the v4.6 API (state files written before them load with the defaults).
+    updated_at: str | None = None  # last status change: the status block's status_update_ts
+    is_public: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

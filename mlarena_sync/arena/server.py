@@ -11,7 +11,7 @@ from typing import Any
 from cheroot import server as cheroot_server
 from cheroot import wsgi
 
-from mlarena_sync.errors import ConfigError
+from mlarena_sync.arena.errors import ArenaSetupError
 
 # (method, path) -> True when the connection must be closed without a reply.
 DropHook = Callable[[str, str], bool]
@@ -53,16 +53,16 @@ class _Server(wsgi.Server):
         return socket_
 
 
-def _bind_error(addr: Any, exc: OSError) -> ConfigError:
+def _bind_error(addr: Any, exc: OSError) -> ArenaSetupError:
     host, port = addr[:2]
     # cheroot folds the errors of every address it tried into one message, without an errno
     if exc.errno == errno.EADDRINUSE or os.strerror(errno.EADDRINUSE) in str(exc):
-        return ConfigError(f"port {port} is in use on {host}; pass --port 0 for a free one")
+        return ArenaSetupError(f"port {port} is in use on {host}; pass --port 0 for a free one")
     if exc.errno == errno.EACCES or os.strerror(errno.EACCES) in str(exc):
-        return ConfigError(
+        return ArenaSetupError(
             f"no permission to listen on port {port} of {host}; pass --port 0 for a free one"
         )
-    return ConfigError(f"cannot listen on {host} port {port}: {exc}")
+    return ArenaSetupError(f"cannot listen on {host} port {port}: {exc}")
 
 
 class ArenaServer:
@@ -86,7 +86,7 @@ class ArenaServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> tuple[str, int]:
-        """Bind and serve; :class:`ConfigError` when the address cannot be bound."""
+        """Bind and serve; :class:`ArenaSetupError` when the address cannot be bound."""
         try:
             self._server.prepare()
         except OSError as exc:

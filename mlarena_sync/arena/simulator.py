@@ -18,7 +18,6 @@ from typing import Any
 
 import structlog
 
-from mlarena_sync.arena import seed
 from mlarena_sync.arena._runner import MARK
 from mlarena_sync.arena.model import Deployment
 from mlarena_sync.arena.storage import read_text
@@ -121,7 +120,7 @@ class DeploySimulator:
                     self._busy = False
 
     def _run(self, dep: Deployment, generation: int) -> None:
-        comp = seed.competition(dep.competition_id)
+        comp = self.store.seed.competition(dep.competition_id)
         folder = self.store.files.folder(dep.agent_id)
         if comp is not None and comp.kind == "file":
             self._score_csv(dep, generation, folder)

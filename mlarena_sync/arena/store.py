@@ -1,7 +1,8 @@
 """The fake arena's state: agents, deploys, games; persisted as one JSON file + flat folders.
 
-All mutations hold one lock. ``Condition`` ``work`` wakes the deploy simulator. Errors the
-API answers are raised as Werkzeug HTTP exceptions carrying the JSON reply (``refuse``).
+All mutations hold one lock. ``Condition`` ``work`` wakes the deploy simulator. The store is
+shared by both API generations and knows nothing of HTTP: what it refuses it raises as a
+domain error (``arena.errors``), which each route table maps to its own status code.
 """
 
 from __future__ import annotations
@@ -17,12 +18,9 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-from werkzeug.exceptions import abort
-from werkzeug.wrappers import Response
-
-from mlarena_sync.arena import seed
+from mlarena_sync.arena.errors import Conflict, NotFound
 from mlarena_sync.arena.model import (
     ACTIVE,
     CREATED,
@@ -44,6 +42,7 @@ from mlarena_sync.arena.model import (
     Game,
 )
 from mlarena_sync.arena.quotas import iso
+from mlarena_sync.arena.seed import STANDARD, Seed
 from mlarena_sync.arena.storage import AgentFiles
 from mlarena_sync.arena.validation import validate
 
@@ -51,27 +50,24 @@ STATE_FILE = "arena-state.json"
 GAME_LOG_LIMIT = 64 * 1024
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        json.dumps(body), status=status, mimetype="application/json", headers=headers or {}
-    )
-
-
-def refuse(status: int, error: str, **extra: Any) -> NoReturn:
-    """Answer ``status`` with ``{"error": error, ...extra}`` (raises an HTTPException)."""
-    abort(json_response({"error": error, **extra}, status))
-
-
-def _first_ids() -> dict[str, int]:
+def _first_ids(seed: Seed) -> dict[str, int]:
     """The next id of each kind of record in a freshly seeded store."""
-    return {"agent": seed.FIRST_NEW_AGENT_ID, "deployment": 1, "game": 1}
+    return {"agent": seed.first_new_agent_id, "deployment": 1, "game": 1}
 
 
 class ArenaStore:
     """Agents, deploys and games of one fake arena; see ``docs/fake-arena.md``."""
 
-    def __init__(self, root: Path, *, persist: bool, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        persist: bool,
+        clock: Callable[[], datetime],
+        seed: Seed = STANDARD,
+    ) -> None:
         self.root = root
+        self.seed = seed
         self.persist = persist
         self.clock = clock
         self.lock = threading.RLock()
@@ -81,7 +77,7 @@ class ArenaStore:
         self.deployments: dict[int, Deployment] = {}
         self.games: dict[int, Game] = {}
         self.queue: list[int] = []  # deployment ids waiting, oldest first
-        self.next_ids = _first_ids()
+        self.next_ids = _first_ids(self.seed)
         self.sign_key = secrets.token_hex(16)
         self.generation = 0  # bumped by reset(): the simulator drops older work
         self.on_cancel: Callable[[int], None] = lambda _did: None
@@ -111,6 +107,10 @@ class ArenaStore:
                 self.agents[dep.agent_id].status = DEPLOY_QUEUE
         return True
 
+    def stamp(self, agent: Agent) -> None:
+        """Record that the agent's status (or its message) just changed."""
+        agent.updated_at = iso(self.clock())
+
     def save(self) -> None:
         if not self.persist:
             return
@@ -131,19 +131,10 @@ class ArenaStore:
         self._unsaved = False
 
     def _seed(self) -> None:
-        bob = Agent(
-            id=seed.BOB_AGENT_ID,
-            competition_id=seed.CODE_COMPETITION_ID,
-            owner_id=seed.BOB.id,
-            name=seed.BOB_AGENT_NAME,
-            runtime_id=1,
-            created_at=iso(self.clock()),
-            status=ACTIVE,
-            last_status_message=f"Deployed: mean reward {seed.BOB_AGENT_REWARD}",
-            mean_reward=seed.BOB_AGENT_REWARD,
-        )
-        self.agents[bob.id] = bob
-        self.files.write_bytes(bob.id, "agent.py", (seed.AGENT_TEMPLATE).encode())
+        for agent, files in self.seed.fresh_agents(iso(self.clock())):
+            self.agents[agent.id] = agent
+            for name, text in files:
+                self.files.write_bytes(agent.id, name, text.encode())
         self.save()
 
     def reset(self) -> None:
@@ -159,7 +150,7 @@ class ArenaStore:
             self.deployments.clear()
             self.games.clear()
             self.queue.clear()
-            self.next_ids = _first_ids()
+            self.next_ids = _first_ids(self.seed)
             self.files.wipe()
             self._seed()
             self.work.notify_all()
@@ -175,9 +166,9 @@ class ArenaStore:
         """The user's agent, or 404 (missing and someone else's look the same)."""
         agent = self.agents.get(aid)
         if agent is None or agent.owner_id != user_id:
-            refuse(404, "Agent not found")
+            raise NotFound("Agent not found")
         if cid is not None and agent.competition_id != cid:
-            refuse(404, "Agent not found in this competition")
+            raise NotFound("Agent not found in this competition")
         return agent
 
     # ---- agents and files -----------------------------------------------------------
@@ -195,6 +186,7 @@ class ArenaStore:
                 runtime_id=comp.default_runtime_id,
                 created_at=iso(self.clock()),
             )
+            self.stamp(agent)
             self.agents[agent.id] = agent
             self.files.folder(agent.id).mkdir(parents=True, exist_ok=True)
             if source is not None:
@@ -208,7 +200,16 @@ class ArenaStore:
 
     def check_writable(self, agent: Agent) -> None:
         if agent.status == DELETED:
-            refuse(409, "Cannot change files of agent in 'deleted' state")
+            raise Conflict("Cannot change files of agent in 'deleted' state")
+
+    def check_uploadable(self, agent: Agent, generation_word: str = "submission") -> None:
+        """Refuse a file change while a deploy is in flight (v4.6 by default; see faults)."""
+        self.check_writable(agent)
+        if agent.status in IN_FLIGHT:
+            raise Conflict(
+                f"Cannot change files of a {generation_word} in '{agent.status}' state: "
+                "wait until the deploy settles"
+            )
 
     def after_file_change(self, agent: Agent, comp: Competition) -> None:
         """Every file PUT: cancel a deploy in flight, then re-validate the whole agent."""
@@ -227,6 +228,7 @@ class ArenaStore:
         agent.status = UPLOAD_VALIDATED if verdict.ok else UPLOAD_FAILED
         agent.last_status_message = verdict.message
         agent.mean_reward = None
+        self.stamp(agent)
 
     def _cancel_in_flight(self, agent: Agent, reason: str) -> bool:
         """Cancel the agent's queued or running deploy; True when there was one."""
@@ -243,19 +245,13 @@ class ArenaStore:
             return True
         return False
 
-    def file_reply(self, agent: Agent, message: str) -> dict[str, Any]:
-        return {
-            "message": message,
-            "status": agent.status,
-            "validation_message": agent.last_status_message,
-        }
-
     def delete_agent(self, agent: Agent) -> None:
         with self.lock:
             self._cancel_in_flight(agent, "cancelled: agent deleted")
             agent.status = DELETED
             agent.last_status_message = "Agent deleted"
             agent.mean_reward = None
+            self.stamp(agent)
             self.files.remove_agent(agent.id)
             self.save()
 
@@ -276,44 +272,10 @@ class ArenaStore:
             agent.status = DEPLOY_QUEUE
             agent.last_status_message = "Deploy queued"
             agent.latest_deploy_id = dep.id
+            self.stamp(agent)
             self.save()
             self.work.notify_all()
             return dep
-
-    def agent_status(self, agent: Agent, now_monotonic: float) -> dict[str, Any]:
-        with self.lock:
-            queue_info = None
-            run_info = None
-            dep = self.deployments.get(agent.latest_deploy_id or -1)
-            if agent.status == DEPLOY_QUEUE and dep is not None and dep.id in self.queue:
-                queue_info = {
-                    "position_in_queue": f"{self.queue.index(dep.id) + 1}/{len(self.queue)}",
-                    "in_queue_for_second": int(max(0.0, now_monotonic - dep.queued_monotonic)),
-                }
-            if agent.status == DEPLOY_RUN and dep is not None:
-                run_info = {"results": [dict(r) for r in dep.results]}
-            return {
-                "status": agent.status,
-                "last_status_message": agent.last_status_message,
-                "name": agent.name,
-                "agent_id": agent.id,
-                "competition_id": agent.competition_id,
-                "mean_reward": agent.mean_reward,
-                "queue_info": queue_info,
-                "run_info": run_info,
-            }
-
-    def latest_deploy(self, agent: Agent) -> dict[str, Any]:
-        dep = self.deployments.get(agent.latest_deploy_id or -1)
-        if dep is None:
-            return {
-                "id": None,
-                "status": None,
-                "created_at": None,
-                "finished_at": None,
-                "failure_message": None,
-            }
-        return dep.public()
 
     # ---- deploys (the simulator side) -----------------------------------------------
 
@@ -329,6 +291,7 @@ class ArenaStore:
             agent = self.agents[dep.agent_id]
             agent.status = DEPLOY_RUN
             agent.last_status_message = "Deploy running"
+            self.stamp(agent)
             self.save()
             return dep
 
@@ -386,6 +349,7 @@ class ArenaStore:
                 agent.status = DEPLOY_FAILED
                 agent.mean_reward = None
                 agent.last_status_message = failure
+            self.stamp(agent)
             self.save()
 
     # ---- games and leaderboard ------------------------------------------------------
@@ -395,37 +359,19 @@ class ArenaStore:
             :32
         ]
 
-    def game_log(self, game_id: int, sig: str) -> str | None:
+    def games_for(self, aid: int) -> list[Game]:
+        """The agent's games, newest first."""
         with self.lock:
-            game = self.games.get(game_id)
-            if game is None or not hmac.compare_digest(sig, self.sign(game_id)):
-                return None
-            return game.log
-
-    def games_of(self, agent: Agent, base_url: str) -> list[dict[str, Any]]:
-        with self.lock:
-            games = sorted(
-                (g for g in self.games.values() if g.agent_id == agent.id),
+            return sorted(
+                (g for g in self.games.values() if g.agent_id == aid),
                 key=lambda g: g.id,
                 reverse=True,
             )
-            return [
-                {
-                    "id": g.id,
-                    "deployment_id": g.deployment_id,
-                    "created_at": g.created_at,
-                    "reward": g.reward,
-                    "outcome": g.outcome,
-                    "steps": g.steps,
-                    "metrics": {"steps": g.steps},
-                    "signed_url": f"{base_url}/_games/{g.id}/log?sig={self.sign(g.id)}",
-                }
-                for g in games
-            ]
 
-    def leaderboard(self, cid: int, viewer_id: int | None) -> list[dict[str, Any]]:
+    def ranked(self, cid: int) -> list[Agent]:
+        """The competition's active, scored agents, best first (ties: oldest first)."""
         with self.lock:
-            ranked = sorted(
+            return sorted(
                 (
                     a
                     for a in self.agents.values()
@@ -433,21 +379,13 @@ class ArenaStore:
                 ),
                 key=lambda a: (-(a.mean_reward or 0.0), a.id),
             )
-            rows = []
-            for rank, agent in enumerate(ranked, start=1):
-                owner = seed.user_by_id(agent.owner_id)
-                rows.append(
-                    {
-                        "Rank": rank,
-                        "AgentName": agent.name,
-                        "Username": owner.username if owner else "?",
-                        "MeanReward": agent.mean_reward,
-                        "IsMyAgent": agent.owner_id == viewer_id,
-                        "agentAttachId": agent.id,
-                        "NbGames": sum(1 for g in self.games.values() if g.agent_id == agent.id),
-                    }
-                )
-            return rows
+
+    def game_log(self, game_id: int, sig: str) -> str | None:
+        with self.lock:
+            game = self.games.get(game_id)
+            if game is None or not hmac.compare_digest(sig, self.sign(game_id)):
+                return None
+            return game.log
 
 
-__all__ = ["CREATED", "ArenaStore", "json_response", "refuse"]
+__all__ = ["CREATED", "ArenaStore"]

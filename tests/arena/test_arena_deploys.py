@@ -179,7 +179,7 @@ class FakeClock:
 @pytest.fixture
 def clocked() -> Iterator[tuple[FakeArena, FakeClock]]:
     clock = FakeClock(datetime(2025, 3, 9, 23, 59, 58, tzinfo=timezone.utc))
-    arena = FakeArena(deploy_limit=1, clock=clock, queue_seconds=0.05).start()
+    arena = FakeArena(api="v0", deploy_limit=1, clock=clock, queue_seconds=0.05).start()
     try:
         yield arena, clock
     finally:
