@@ -9,17 +9,21 @@ Mapping (every error carries the server's ``{"error": ...}`` text and the status
 401 / 403               :class:`AuthError`, pointing at ``MLARENA_API_KEY`` and scope ``user``.
 404                     :class:`NotFoundError`: "not found or not yours" (the server never says).
 409 on deploy routes    :class:`QuotaError` with ``next_available_at`` from ``deployment_limits``.
-400/413/422 file PUT    :class:`ConfigError`: the file itself is refused (bad name, too large,
-                        too many files). Our own name checks should have caught it; the fix is
-                        to rename, shrink or exclude the file, so it is an input problem (exit 2).
-other 4xx               :class:`ApiError` with the server's message.
+409 on a file PUT       :class:`UploadsHeldError`: the server holds uploads while a deploy is in
+                        flight (v4.6); the engine holds its edits and syncs once it settles.
+400/413/422 file PUT    :class:`RefusedFileError` (a :class:`ConfigError`): the file itself is
+                        refused (bad name, too large, too many files). Our own name checks
+                        should have caught it; the fix is to rename, shrink or exclude the file,
+                        so it is an input problem (exit 2).
+other 4xx               :class:`ClientError` with the server's message.
 429 (after retries)     :class:`ServerError`: transient, like a 503; try again later.
+503 maintenance_mode    :class:`MaintenanceError` with the admin's message (v4.6 servers).
 5xx (after retries)     :class:`ServerError`.
 ======================  =========================================================================
 
 Transport failures (refused, reset, timeout, TLS) become :class:`TransportError` in
 :func:`transport_error`. Nothing here ever includes the token: texts from the server pass through
-:func:`~mlarena_sync.api.auth.redact`.
+:func:`~mlarena_sync.tokens.redact`.
 """
 
 from __future__ import annotations
@@ -30,17 +34,20 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from mlarena_sync.api.auth import redact
+from mlarena_sync.tokens import redact
 from mlarena_sync.api.models import DeployLimits
 from mlarena_sync.errors import (
-    ApiError,
     AuthError,
+    ClientError,
     ConfigError,
+    MaintenanceError,
     MlarenaSyncError,
     NotFoundError,
     QuotaError,
+    RefusedFileError,
     ServerError,
     TransportError,
+    UploadsHeldError,
 )
 
 _TOKEN_HINT = "check MLARENA_API_KEY: mlarena-sync needs a current token of scope `user`"
@@ -147,9 +154,18 @@ def raise_for_status(
             body=body,
             next_available_at=limits.next_available_at if limits else None,
         )
+    if file_name is not None and code == 409:
+        raise UploadsHeldError(
+            f"the server holds uploads while a deploy is in flight: {file_name!r} was not "
+            f"written (409: {message})",
+            status_code=code,
+            hint="the edit is kept locally and synced once the deploy has settled",
+            body=body,
+        )
     if file_name is not None and code in (400, 413, 422):
-        raise ConfigError(
+        raise RefusedFileError(
             f"the server refused file {file_name!r} ({code}: {message})",
+            file_name=file_name,
             hint="rename, shrink or exclude the file in mlarena.yaml, then run again",
         )
     if code == 429:
@@ -160,7 +176,15 @@ def raise_for_status(
             body=body,
         )
     if 400 <= code < 500:
-        raise ApiError(f"{what} failed ({code}: {message})", status_code=code, body=body)
+        raise ClientError(f"{what} failed ({code}: {message})", status_code=code, body=body)
+    if code == 503 and isinstance(body, Mapping) and body.get("maintenance_mode") is True:
+        raise MaintenanceError(
+            f"ML Arena is under maintenance: {message}",
+            admin_message=message,
+            status_code=code,
+            hint="nothing was changed; run again once the maintenance is over",
+            body=body,
+        )
     raise ServerError(
         f"the server failed on {what} ({code}: {message})",
         status_code=code,
