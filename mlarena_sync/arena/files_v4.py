@@ -122,19 +122,23 @@ def put_file(host: ArenaHost, request: Request, cid: int, sid: int) -> Response:
     )
 
 
-def _limits(host: ArenaHost, agent: Agent) -> dict[str, Any]:
+def _active(host: ArenaHost, agent: Agent, exclude: int | None) -> dict[str, Any]:
     store = host.store
     comp = store.seed.competition_of(agent)
-    active = active_limits(
+    return active_limits(
         store.agents.values(),
         agent.owner_id,
         comp.id,
         comp.max_active_agents_per_participant,
-        exclude=agent.id,
+        exclude=exclude,
     )
+
+
+def _limits(host: ArenaHost, agent: Agent) -> dict[str, Any]:
+    """Both quota blocks; the count includes this submission when it holds a slot."""
     return {
         "deployment_limits": quota(host, agent.owner_id),
-        "active_submission_limits": shapes.active_block(active),
+        "active_submission_limits": shapes.active_block(_active(host, agent, None)),
     }
 
 
@@ -150,8 +154,9 @@ def deploy(host: ArenaHost, request: Request, cid: int, sid: int) -> Response:
             raise Conflict(
                 f"Daily deployment limit ({quota_block['daily_deploy_limit']}) reached", **limits
             )
-        active = limits["active_submission_limits"]
-        if active["active_submissions_remaining"] <= 0:
+        # a redeploy keeps the slot this submission already holds
+        if not _active(host, agent, agent.id)["can_activate"]:
+            active = limits["active_submission_limits"]
             raise Conflict(
                 f"Active submission limit ({active['max_active_submissions']}) reached for "
                 "this challenge: delete or replace one of your submissions",

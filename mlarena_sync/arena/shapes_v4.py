@@ -15,6 +15,7 @@ from mlarena_sync.arena.model import (
     CREATED,
     D_FAILED,
     DELETED,
+    DEPLOY_FAILED,
     DEPLOY_QUEUE,
     DEPLOYABLE,
     IN_FLIGHT,
@@ -35,11 +36,12 @@ PHASES = {
     CREATED: "upload",
     UPLOAD_FAILED: "upload",
     UPLOAD_VALIDATED: "upload",
+    DEPLOY_FAILED: "upload",  # back to fixing files
     ACTIVE: "active",
     DELETED: "terminal",
 }
 KIND_LABELS = {"flex_v1": "Code challenge", "file_v1": "File challenge"}
-RETENTION_DAYS = 30
+RETENTION_DAYS = 364  # the replay bucket keeps runs 365 days
 ROLE_ORDER = {"entry": 0, "report": 1, "other": 2}
 ROLE_ORDER = {"entry": 0, "report": 1, "other": 2}
 AGENT_ERROR = "code_error"

@@ -193,9 +193,11 @@ class DeploySimulator:
                     continue
                 msg = json.loads(line[len(MARK) :])
                 if msg["type"] == "episode":
-                    games.append(self._episode_game(msg, raw))
+                    game = self._episode_game(msg, raw)
+                    games.append(game)
                     raw = []
-                    self.store.add_result(dep.id, generation, _result(msg))
+                    # Stored at once: v4.6 runs appear while the deploy still runs.
+                    self.store.add_result(dep.id, generation, _result(msg), game)
                 elif msg["type"] == "error":
                     error = msg
                 elif msg["type"] == "done":
@@ -238,7 +240,7 @@ class DeploySimulator:
     ) -> None:
         if done and error is None and games:
             reward = round(sum(g[0] or 0.0 for g in games) / len(games), 4)
-            self.store.finish(dep.id, generation, reward=reward, failure=None, games=games)
+            self.store.finish(dep.id, generation, reward=reward, failure=None, games=[])
             return
         if error is not None:
             failure = (
@@ -254,8 +256,8 @@ class DeploySimulator:
                 f"Deploy failed: the agent process exited with code {returncode}\n{raw[-4000:]}"
             )
             log_text = raw + failure
-        games.append((None, "error", 0, log_text))
-        self.store.finish(dep.id, generation, reward=None, failure=failure, games=games)
+        error_game: GameRecord = (None, "error", 0, log_text)
+        self.store.finish(dep.id, generation, reward=None, failure=failure, games=[error_game])
 
 
 def _result(msg: dict[str, Any]) -> dict[str, Any]:

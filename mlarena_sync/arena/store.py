@@ -174,8 +174,15 @@ class ArenaStore:
     # ---- agents and files -----------------------------------------------------------
 
     def create_agent(
-        self, user_id: int, comp: Competition, name: str, copy_from: int | None
+        self,
+        user_id: int,
+        comp: Competition,
+        name: str,
+        copy_from: int | None,
+        *,
+        with_template: bool = True,
     ) -> Agent:
+        """A new agent: a copy of ``copy_from``'s files, or (v0) the template as agent.py."""
         with self.lock:
             source = self.agent_of(user_id, copy_from) if copy_from is not None else None
             agent = Agent(
@@ -192,7 +199,7 @@ class ArenaStore:
             if source is not None:
                 self.files.copy_all(source.id, agent.id)
                 self._revalidate(agent, comp)
-            elif comp.agent_template is not None:
+            elif comp.agent_template is not None and with_template:
                 self.files.write_bytes(agent.id, "agent.py", comp.agent_template.encode())
                 agent.last_status_message = "Agent created from the competition template"
             self.save()
@@ -300,10 +307,20 @@ class ArenaStore:
             dep = self.deployments.get(did)
             return generation == self.generation and dep is not None and dep.status == D_RUNNING
 
-    def add_result(self, did: int, generation: int, result: dict[str, Any]) -> None:
+    def add_result(
+        self,
+        did: int,
+        generation: int,
+        result: dict[str, Any],
+        game: tuple[float | None, str, int, str] | None = None,
+    ) -> None:
+        """One finished episode of a running deploy: its result and, if given, its game."""
         with self.lock:
             if self.still_running(did, generation):
-                self.deployments[did].results.append(result)
+                dep = self.deployments[did]
+                dep.results.append(result)
+                if game is not None:
+                    self.add_game(dep, *game)
 
     def add_game(
         self, dep: Deployment, reward: float | None, outcome: str, steps: int, log: str

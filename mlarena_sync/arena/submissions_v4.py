@@ -114,10 +114,9 @@ def create_submission(host: ArenaHost, request: Request, cid: int) -> Response:
         source = host.store.agents.get(copy_from)
         if source is None or source.owner_id != user.id or source.status == DELETED:
             raise NotFound("Source submission not found")
-    agent = host.store.create_agent(user.id, comp, name, copy_from)
-    source_kind = "copy" if copy_from is not None else None
-    if copy_from is None and comp.kind != "file":
-        source_kind = "challenge_template"
+    # v4.6 creates an empty submission: the template comes back as text, for the client
+    agent = host.store.create_agent(user.id, comp, name, copy_from, with_template=False)
+    template = None if copy_from is not None or comp.kind == "file" else comp.agent_template
     return json_response(
         {
             "message": "Submission created",
@@ -125,7 +124,7 @@ def create_submission(host: ArenaHost, request: Request, cid: int) -> Response:
             "submission_name": agent.name,
             "challenge_id": comp.id,
             "validation_message": agent.last_status_message,
-            "template_source": source_kind,
+            "template_source": template,
             **block(host, agent),
         },
         201,

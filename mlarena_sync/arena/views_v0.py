@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from mlarena_sync.arena.model import DEPLOY_QUEUE, DEPLOY_RUN, Agent
+from mlarena_sync.arena.model import D_RUNNING, DEPLOY_QUEUE, DEPLOY_RUN, Agent
 from mlarena_sync.arena.store import ArenaStore
 
 
@@ -65,6 +65,8 @@ def games_of(store: ArenaStore, agent: Agent, base_url: str) -> list[dict[str, A
             "signed_url": f"{base_url}/_games/{g.id}/log?sig={store.sign(g.id)}",
         }
         for g in store.games_for(agent.id)
+        # v0 lists a deploy's games once it settled (the store keeps them as they happen)
+        if store.deployments[g.deployment_id].status != D_RUNNING
     ]
 
 
