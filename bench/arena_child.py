@@ -1,21 +1,21 @@
 """The fake arena in its own process, for the benchmarks, driven over stdin.
 
-``python -m bench.arena_child [--max-upload-mb N] [--max-files N] [--deploy-limit N]`` prints
-``MLARENA_URL=…`` and ``MLARENA_API_KEY=…`` (alice's token) like ``mlarena-sync fake-arena``,
+``python -m bench.arena_child [--max-upload-mb N] [--max-files N] [--deploy-limit N] [--api v0]``
+prints ``MLARENA_URL=…`` and ``MLARENA_API_KEY=…`` (alice's token) like ``mlarena-sync fake-arena``,
 then answers one JSON command per stdin line with one JSON line on stdout:
 
 ``{"op": "counters"}`` → ``{"counters": {"GET /api/...": n}, "connections": n}``;
 ``{"op": "reset_counters"}``; ``{"op": "latency", "seconds": 0.02}``;
 ``{"op": "reset"}`` (fresh seeded store, no faults, counters at zero); ``{"op": "stop"}``.
 
-It uses only the documented Python API of ``mlarena_sync.arena.FakeArena``; the competition
-limits are raised for benchmark-sized trees by replacing the seeded competitions (bench only).
+It uses only the documented Python API of ``mlarena_sync.arena.FakeArena``: competition 1's
+limits are raised for benchmark-sized trees through the ``seed`` parameter, and ``--api``
+picks the generation (default v0, the one mlarena-sync speaks today).
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import sys
@@ -27,24 +27,18 @@ import structlog
 MB = 1024 * 1024
 
 
-def _raise_limits(max_upload_mb: int, max_files: int, max_active: int) -> None:
-    """Bench-only: let competition 1 take the benchmark trees (files, size, active agents)."""
+def _bench_seed(max_upload_mb: int, max_files: int, max_active: int) -> Any:
+    """The standard world with competition 1 wide enough for the benchmark trees."""
     from mlarena_sync.arena import seed
 
-    def widen(comp: Any) -> Any:
-        if comp.id != seed.CODE_COMPETITION_ID:
-            return comp
-        return dataclasses.replace(
-            comp,
-            max_upload_size_bytes=max(comp.max_upload_size_bytes, max_upload_mb * MB),
-            max_upload_files=max(comp.max_upload_files, max_files),
-            max_active_agents_per_participant=max(
-                comp.max_active_agents_per_participant, max_active
-            ),
-        )
-
-    seed.COMPETITIONS = tuple(widen(c) for c in seed.COMPETITIONS)
-    seed._COMPETITIONS_BY_ID = {comp.id: comp for comp in seed.COMPETITIONS}  # the lookup table
+    comp = seed.STANDARD.competition(seed.CODE_COMPETITION_ID)
+    assert comp is not None
+    return seed.STANDARD.with_competition(
+        comp.id,
+        max_upload_size_bytes=max(comp.max_upload_size_bytes, max_upload_mb * MB),
+        max_upload_files=max(comp.max_upload_files, max_files),
+        max_active_agents_per_participant=max(comp.max_active_agents_per_participant, max_active),
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,6 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-active", type=int, default=5)
     parser.add_argument("--deploy-limit", type=int, default=1000)
     parser.add_argument("--queue-seconds", type=float, default=0.2)
+    # v0 while mlarena-sync and the venv's SDK speak v0; v4.6 once they speak today's API.
+    parser.add_argument("--api", choices=("v0", "v4.6"), default="v0")
     args = parser.parse_args(argv)
 
     # Quiet logs on stderr: stdout carries the protocol, and per-request logging costs time.
@@ -61,10 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
     )
-    _raise_limits(args.max_upload_mb, args.max_files, args.max_active)
     from mlarena_sync.arena import FakeArena
 
     arena = FakeArena(
+        api=args.api,
+        seed=_bench_seed(args.max_upload_mb, args.max_files, args.max_active),
         deploy_limit=args.deploy_limit,
         queue_seconds=args.queue_seconds,
         request_log=lambda _line: None,
