@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from arena_helpers import Api
+from arena_v4_helpers import Api4
 
 from mlarena_sync.arena import FakeArena
 
@@ -59,4 +60,22 @@ def bob(arena: FakeArena) -> Iterator[Api]:
 @pytest.fixture
 def anon(arena: FakeArena) -> Iterator[Api]:
     with Api(arena.url, None) as api:
+        yield api
+
+
+@pytest.fixture
+def alice4(arena_v4: FakeArena) -> Iterator[Api4]:
+    with Api4(arena_v4.url, arena_v4.user_token) as api:
+        yield api
+
+
+@pytest.fixture
+def bob4(arena_v4: FakeArena) -> Iterator[Api4]:
+    with Api4(arena_v4.url, arena_v4.other_token) as api:
+        yield api
+
+
+@pytest.fixture
+def anon4(arena_v4: FakeArena) -> Iterator[Api4]:
+    with Api4(arena_v4.url, None) as api:
         yield api
