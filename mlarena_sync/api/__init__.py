@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from mlarena_sync.api.auth import TokenParts, check_url, is_loopback_host, parse_token, redact
+from mlarena_sync.tokens import TokenParts, check_url, is_loopback_host, parse_token, redact
 
 __all__ = ["TokenParts", "check_url", "is_loopback_host", "parse_token", "redact"]

@@ -20,51 +20,14 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterable, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any, TextIO
 
 import structlog
 
-from mlarena_sync.api.auth import redact
+from mlarena_sync.tokens import Redactor
 
 __all__ = ["Output", "Redactor", "configure", "level_for"]
-
-
-class Redactor:
-    """Masks every registered secret (the API token) in text and in nested event values."""
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets: list[str] = []
-        for secret in secrets:
-            self.add(secret)
-
-    def add(self, secret: str | None) -> None:
-        if secret and secret not in self._secrets:
-            self._secrets.append(secret)
-
-    def text(self, text: str) -> str:
-        for secret in self._secrets:
-            text = redact(text, secret)
-        return text
-
-    def value(self, value: Any) -> Any:
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, dict):
-            return {k: self.value(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [self.value(v) for v in value]
-        return value
-
-    def __call__(self, logger: Any, method: str, event: Any) -> Any:
-        """A structlog processor: works on the event dict or, after a renderer, on the line."""
-        if not self._secrets:
-            return event
-        if isinstance(event, MutableMapping):
-            return {k: self.value(v) for k, v in event.items()}
-        if isinstance(event, str):
-            return self.text(event)
-        return event
 
 
 def level_for(verbosity: int) -> int:

@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 
 from mlarena_sync.config import yamlnodes as yn
 from mlarena_sync.config.template import render_init_yaml
-from mlarena_sync.errors import AuthError, ConfigError
+from mlarena_sync.errors import ConfigError
+from mlarena_sync.tokens import check_url, parse_token
 
 __all__ = [
     "CONFIG_NAME",
@@ -49,11 +50,9 @@ DEFAULT_API_KEY_ENV = "MLARENA_API_KEY"
 DEFAULT_ENTRY = "agent.py"
 DEFAULT_TARGET_NAME = "default"
 SYNC_MODES = ("safe", "replica")
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9-])?\Z")
-_TOKEN = re.compile(r"mlk_[a-z]+_[A-Za-z0-9-]+_[!-~]+\Z")
 
 
 @dataclass(frozen=True)
@@ -396,18 +395,13 @@ def find_config(start: Path) -> Path:
 
 
 def validate_server(url: str, *, source: str = "server") -> str:
-    """Normalise a server URL; plain http only to this machine (the token would travel in clear)."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{source}: {url!r} is not an http(s) URL like {DEFAULT_SERVER}")
-    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
-        raise ConfigError(
-            f"{source}: plain http is allowed only to localhost (the token would travel in "
-            f"clear); use https://{parts.netloc}"
-        )
+    """Normalise a server URL: the https-or-loopback rule (:func:`~mlarena_sync.tokens.check_url`),
+    no query or fragment, no trailing slash."""
+    url = check_url(url, what=source)
+    parts = urlsplit(url)
     if parts.query or parts.fragment:
         raise ConfigError(f"{source}: {url!r} must not carry a query or fragment")
-    return url.strip().rstrip("/")
+    return url.rstrip("/")
 
 
 def apply_overrides(
@@ -434,11 +428,7 @@ def apply_overrides(
 
 def check_token_shape(token: str, source: str) -> None:
     """Raise :class:`AuthError` for a token that is not ``mlk_<scope>_<lookup>_<secret>``."""
-    if not _TOKEN.match(token):
-        raise AuthError(
-            f"the API token from {source} is malformed (expected mlk_<scope>_<lookup>_<secret>)",
-            hint="copy the whole key again from your ML Arena profile page",
-        )
+    parse_token(token, source=source)
 
 
 def resolve_token(target: Target, env: Mapping[str, str], api_key_file: Path | None) -> str:

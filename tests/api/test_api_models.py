@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from mlarena_sync.api.auth import TokenParts, parse_token, redact
+from mlarena_sync.tokens import TokenParts, parse_token, redact
 from mlarena_sync.api.models import (
     AgentStatus,
     Competition,
