@@ -11,6 +11,7 @@ from typing import Any
 
 from mlarena_sync.arena.errors import Refused
 from mlarena_sync.arena.model import Agent, Competition
+from mlarena_sync.arena.queries import games_for, ranked
 from mlarena_sync.arena.seed import Seed
 from mlarena_sync.arena.shapes_v4 import metric_spec, ts
 from mlarena_sync.arena.store import ArenaStore
@@ -40,12 +41,12 @@ def ranked_agents(store: ArenaStore, cid: int, aggregate: str = "user") -> list[
     """Board order; ``aggregate="user"`` keeps each participant's best submission."""
     if aggregate not in ("user", "submission"):
         raise Refused("aggregate must be 'user' or 'submission'")
-    ranked = store.ranked(cid)
+    board = ranked(store, cid)
     if aggregate == "submission":
-        return ranked
+        return board
     seen: set[tuple[str, int]] = set()
     best = []
-    for agent in ranked:
+    for agent in board:
         key = _participant(store.seed, agent)
         if key not in seen:
             seen.add(key)
@@ -58,7 +59,7 @@ def board_row(store: ArenaStore, agent: Agent, rank: int, viewer_id: int | None)
     comp = seed.competition_of(agent)
     owner = seed.user_by_id(agent.owner_id)
     team = seed.team_of(agent.owner_id, agent.competition_id)
-    games = store.games_for(agent.id)
+    games = games_for(store, agent.id)
     role = reads(seed, agent, viewer_id)
     mine = role in ("owner", "teammate")
     return {
@@ -156,7 +157,7 @@ def envelope(
 
 def rank_of(store: ArenaStore, agent: Agent) -> int | None:
     """The submission's place on its challenge's per-participant board, None when off it."""
-    for rank, ranked in enumerate(ranked_agents(store, agent.competition_id), start=1):
-        if ranked.id == agent.id:
+    for rank, row in enumerate(ranked_agents(store, agent.competition_id), start=1):
+        if row.id == agent.id:
             return rank
     return None

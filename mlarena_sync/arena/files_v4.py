@@ -19,6 +19,7 @@ from mlarena_sync.arena.errors import Conflict, NotFound, Refused, TooLarge
 from mlarena_sync.arena.host import ArenaHost
 from mlarena_sync.arena.http import json_response
 from mlarena_sync.arena.model import DELETED, DEPLOYABLE, Agent
+from mlarena_sync.arena.queries import games_for
 from mlarena_sync.arena.quotas import active_limits
 from mlarena_sync.arena.storage import read_text, unsafe_name_reason
 
@@ -211,7 +212,7 @@ def runs(host: ArenaHost, request: Request, sid: int) -> Response:
             dep = store.deployments.get(deploy_id)
             if dep is None or dep.agent_id != agent.id:
                 raise NotFound("Deploy attempt not found for this submission")
-        games = [g for g in store.games_for(agent.id) if deploy_id in (None, g.deployment_id)]
+        games = [g for g in games_for(store, agent.id) if deploy_id in (None, g.deployment_id)]
         if is_test:  # every fake run is a deployment run: none are validation runs
             games = []
         comp = store.seed.competition_of(agent)

@@ -149,7 +149,8 @@ class DeploySimulator:
             dep.id, generation, reward=score, failure=None, games=[(score, "scored", 0, summary)]
         )
 
-    def _run_agent(self, dep: Deployment, generation: int, folder: Path) -> None:
+    def _spawn(self, dep: Deployment, folder: Path) -> subprocess.Popen[str]:
+        """The runner subprocess for one deploy: isolated, without the MLARENA_* variables."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("MLARENA_")}
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         cmd = [
@@ -160,7 +161,7 @@ class DeploySimulator:
             str(self.max_steps),
             str(dep.id),
         ]
-        proc = subprocess.Popen(
+        return subprocess.Popen(
             cmd,
             cwd=folder,
             env=env,
@@ -171,6 +172,9 @@ class DeploySimulator:
             encoding="utf-8",
             errors="replace",
         )
+
+    def _run_agent(self, dep: Deployment, generation: int, folder: Path) -> None:
+        proc = self._spawn(dep, folder)
         with self._proc_lock:
             self._current = (dep.id, proc)
         killed = threading.Event()

@@ -376,27 +376,6 @@ class ArenaStore:
             :32
         ]
 
-    def games_for(self, aid: int) -> list[Game]:
-        """The agent's games, newest first."""
-        with self.lock:
-            return sorted(
-                (g for g in self.games.values() if g.agent_id == aid),
-                key=lambda g: g.id,
-                reverse=True,
-            )
-
-    def ranked(self, cid: int) -> list[Agent]:
-        """The competition's active, scored agents, best first (ties: oldest first)."""
-        with self.lock:
-            return sorted(
-                (
-                    a
-                    for a in self.agents.values()
-                    if a.competition_id == cid and a.status == ACTIVE and a.mean_reward is not None
-                ),
-                key=lambda a: (-(a.mean_reward or 0.0), a.id),
-            )
-
     def game_log(self, game_id: int, sig: str) -> str | None:
         with self.lock:
             game = self.games.get(game_id)

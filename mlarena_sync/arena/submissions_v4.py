@@ -26,6 +26,7 @@ from mlarena_sync.arena.errors import NotFound, Refused
 from mlarena_sync.arena.host import ArenaHost
 from mlarena_sync.arena.http import json_response
 from mlarena_sync.arena.model import DELETED, Agent
+from mlarena_sync.arena.queries import games_for
 
 # ---- account and challenges -----------------------------------------------------------
 
@@ -86,7 +87,7 @@ def my_submissions(host: ArenaHost, request: Request) -> Response:
 
 def _mine_row(host: ArenaHost, agent: Agent) -> dict[str, Any]:
     comp = host.store.seed.competition_of(agent)
-    games = host.store.games_for(agent.id)
+    games = games_for(host.store, agent.id)
     return {
         "id": agent.id,
         "submission_name": agent.name,
@@ -166,7 +167,7 @@ def _detail(host: ArenaHost, agent: Agent, role: str) -> dict[str, Any]:
         user = seed.user_by_id(agent.owner_id)
         team = seed.team_of(agent.owner_id, agent.competition_id)
         dep = store.deployments.get(agent.latest_deploy_id or -1)
-        games = store.games_for(agent.id)
+        games = games_for(store, agent.id)
         runtime = seed.runtime(agent.runtime_id) if comp.kind != "file" else None
         failure = next((g for g in games[:1] if g.outcome == "error"), None)
         return {

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from mlarena_sync.arena.model import D_RUNNING, DEPLOY_QUEUE, DEPLOY_RUN, Agent
+from mlarena_sync.arena.queries import games_for, ranked
 from mlarena_sync.arena.store import ArenaStore
 
 
@@ -64,7 +65,7 @@ def games_of(store: ArenaStore, agent: Agent, base_url: str) -> list[dict[str, A
             "metrics": {"steps": g.steps},
             "signed_url": f"{base_url}/_games/{g.id}/log?sig={store.sign(g.id)}",
         }
-        for g in store.games_for(agent.id)
+        for g in games_for(store, agent.id)
         # v0 lists a deploy's games once it settled (the store keeps them as they happen)
         if store.deployments[g.deployment_id].status != D_RUNNING
     ]
@@ -73,7 +74,7 @@ def games_of(store: ArenaStore, agent: Agent, base_url: str) -> list[dict[str, A
 def leaderboard_rows(store: ArenaStore, cid: int, viewer_id: int | None) -> list[dict[str, Any]]:
     rows = []
     with store.lock:
-        for rank, agent in enumerate(store.ranked(cid), start=1):
+        for rank, agent in enumerate(ranked(store, cid), start=1):
             owner = store.seed.user_by_id(agent.owner_id)
             rows.append(
                 {
