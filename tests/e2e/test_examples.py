@@ -22,7 +22,7 @@ from mlarena_sync.arena import FakeArena
 from mlarena_sync.cli.main import main
 from mlarena_sync.config.model import load_config
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "cartpole-agent"
 WORKFLOW = REPO / "examples" / "ci" / "github-actions.yml"
 COMPETITION = 1

@@ -155,7 +155,7 @@ def test_lock_writes_the_pid_and_refuses_a_second_holder(tmp_path: Path) -> None
 
 
 def test_lock_held_by_another_process(tmp_path: Path) -> None:
-    repo = Path(__file__).resolve().parent.parent
+    repo = Path(__file__).resolve().parents[2]
     child_code = textwrap.dedent(
         f"""
         import sys

@@ -11,7 +11,7 @@ import mlarena_sync
 from mlarena_sync.cli.main import COMMANDS as CLI_COMMANDS
 from mlarena_sync.cli.main import main
 
-COMMANDS = tuple(CLI_COMMANDS)  # tests/test_readme.py checks them against the product contract
+COMMANDS = tuple(CLI_COMMANDS)  # tests/e2e/test_readme.py checks them against the product contract
 
 
 def run_main(argv: list[str]) -> int:
@@ -48,7 +48,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert run_main(["--version"]) == 0
     captured = capsys.readouterr()
     assert mlarena_sync.__version__ in captured.out
-    changelog = (Path(__file__).resolve().parent.parent / "CHANGELOG.md").read_text()
+    changelog = (Path(__file__).resolve().parents[2] / "CHANGELOG.md").read_text()
     assert f"## [{mlarena_sync.__version__}]" in changelog
 
 

@@ -22,7 +22,7 @@ def _push_killed_before_its_deploy(
         def die(*args: object) -> object:
             raise RuntimeError("killed")
 
-        m.setattr("mlarena_sync.commands.push.request_deploy", die)
+        m.setattr("mlarena_sync.engine.push.request_deploy", die)
         assert cli(*in_project(project, "push")).code == 1
 
 

@@ -21,7 +21,7 @@ from mlarena_sync.cli.main import main
 from mlarena_sync.commands import demo
 from mlarena_sync.errors import MlarenaSyncError
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def demo_env() -> dict[str, str]:

@@ -25,7 +25,7 @@ from mlarena_sync.config.model import (
 )
 from mlarena_sync.errors import AuthError, ConfigError
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "mlarena.yaml.example"
 TOKEN = "mlk_user_ab12cd_s3cr3t_with_underscores"
 
