@@ -9,23 +9,18 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.cli.output import Output
-from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.config.model import (
-    Config,
-    Target,
     apply_overrides,
     find_config,
     load_config,
     resolve_token,
 )
-from mlarena_sync.engine.reconcile import Reconciler
-from mlarena_sync.store.state import StateStore, target_key
+from mlarena_sync.engine.workspace import Workspace
+from mlarena_sync.store.state import StateStore
 
 __all__ = ["Workspace", "cwd_of", "env_of", "open_workspace", "out_of"]
 
@@ -50,37 +45,6 @@ def config_path_of(args: argparse.Namespace) -> Path:
     if given:
         return (cwd / str(given)).absolute()
     return find_config(cwd)
-
-
-@dataclass
-class Workspace:
-    config: Config
-    target: Target
-    token: str
-    store: StateStore
-    out: Output
-    clock: Clock = SYSTEM_CLOCK
-
-    @property
-    def key(self) -> str:
-        return target_key(self.target)
-
-    @property
-    def config_path(self) -> Path:
-        return self.config.path
-
-    def client(self) -> ArenaClient:
-        return ArenaClient(self.target.server, self.token)
-
-    def reconciler(self, client: ArenaClient) -> Reconciler:
-        return Reconciler(
-            self.target,
-            client,
-            self.store,
-            token=self.token,
-            clock=self.clock,
-            on_event=self.out.event,
-        )
 
 
 def open_workspace(args: argparse.Namespace) -> Workspace:

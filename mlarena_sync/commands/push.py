@@ -1,290 +1,24 @@
 """``mlarena-sync push``: one reconcile, then a deploy when the rules allow it.
 
-1. reconcile (bind/create the agent, pin the runtime, upload/delete); a deploy in flight holds
-   the changes: push waits for it to settle and reconciles again (``--force`` uploads anyway);
-2. the deploy decision (:func:`~.gate.decide`): something changed (or ``--deploy``),
-   validation passed, ``deploy.check`` passes, quota left;
-3. one deploy request; with ``--wait`` follow it until it settles: exit 6 when it fails.
-
+The work is :func:`mlarena_sync.engine.push.push`; this module turns the flags into its options.
 Exit codes: 0 done (also "nothing to do"), 3 conflict / delete limit, 5 deploy refused (quota,
 failed validation or check; the files *were* synced), 6 deploy failed (``--wait``).
-
-Synced files that were not deployed (check, validation, quota, ``--no-deploy``, a kill) leave a
-pending deploy in the journal: the next push deploys it once the rules allow; only an accepted
-deploy clears it.
 """
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, replace
 
-from mlarena_sync.api.client import ArenaClient
-from mlarena_sync.api.models import AgentStatus
-from mlarena_sync.commands.common import Workspace, open_workspace
-from mlarena_sync.commands.plan import dry_run
-from mlarena_sync.engine.deploy import follow, record_deploy, request_deploy, run_check
-from mlarena_sync.engine.gate import DeployContext, DeployDecision, decide, pending_text
-from mlarena_sync.engine.reconcile import ReconcileOptions, ReconcileResult
-from mlarena_sync.engine.status_lines import FAILED_STATUSES, StatusEvent
-from mlarena_sync.errors import DeployFailedError, DeployRefusedError, MlarenaSyncError, QuotaError
-from mlarena_sync.store.journal import Journal
+from mlarena_sync.cli.render_plan import show_plan
+from mlarena_sync.commands.common import open_workspace
+from mlarena_sync.engine.preview import preview
+from mlarena_sync.engine.push import PushOptions, push
 
-__all__ = ["PushOptions", "push", "run"]
-
-POLL_SECONDS = 1.0
-#: How many deploys in flight push waits out before giving up (someone keeps deploying).
-MAX_HOLDS = 3
-
-
-@dataclass(frozen=True)
-class PushOptions:
-    dry_run: bool = False
-    deploy: bool = True  # False: --no-deploy
-    force_deploy: bool = False  # --deploy
-    force: bool = False
-    wait: bool = False
-    timeout: float = 900.0
-    poll: float = POLL_SECONDS
-
-
-def _synced(result: ReconcileResult) -> str:
-    return (
-        f"{len(result.uploaded)} uploaded, {len(result.deleted)} deleted, "
-        f"{len(result.plan.unchanged)} unchanged"
-    )
-
-
-class StatusSink:
-    """Status lines (from :func:`follow`) as output events."""
-
-    def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
-
-    def __call__(self, event: StatusEvent) -> None:
-        self.ws.out.result(event.event, event.text, **event.fields)
-
-
-def _wait_settled(ws: Workspace, client: ArenaClient, aid: int, opts: PushOptions) -> AgentStatus:
-    ws.out.event("waiting_for_deploy", agent_id=aid, text="a deploy is in flight; waiting")
-    return follow(
-        client,
-        ws.target.competition,
-        aid,
-        StatusSink(ws),
-        clock=ws.clock,
-        poll=opts.poll,
-        timeout=opts.timeout,
-    )
-
-
-def _decide(
-    ws: Workspace,
-    client: ArenaClient,
-    result: ReconcileResult,
-    opts: PushOptions,
-    pending: bool,
-) -> DeployDecision:
-    base = DeployContext(
-        caller="push",
-        now=ws.clock.now(),
-        changed=result.changed,
-        pending=pending,
-        forced=opts.force_deploy,
-        enabled=opts.deploy,
-        in_flight=result.agent_status.in_flight,
-        validation_ok=result.validation_ok,
-        validation_message=result.validation_message,
-    )
-    decision = decide(base)
-    if not decision.deploy:
-        return decision
-    check = ws.target.deploy.check
-    check_ok: bool | None = None
-    if check:
-        ws.out.event("check_started", command=check)
-        res = run_check(check, ws.target.files.root, ws.target.deploy.check_timeout)
-        check_ok = res.ok
-        if res.output.strip():
-            ws.out.event("check_output", output=res.output.rstrip(), returncode=res.returncode)
-        if res.ok:
-            ws.out.event("check_passed", command=check)
-        else:
-            ws.out.warning("check_failed", command=check, returncode=res.returncode)
-    assert result.agent_id is not None
-    limits = client.deploy_status(ws.target.competition, result.agent_id).limits
-    return decide(replace(base, now=ws.clock.now(), check_ok=check_ok, limits=limits))
-
-
-def push(ws: Workspace, opts: PushOptions) -> int:
-    """One push; the exit code (errors are raised for the CLI to map)."""
-    if opts.dry_run:
-        return dry_run(ws, force=opts.force, forced_deploy=opts.force_deploy, enabled=opts.deploy)
-    out = ws.out
-    cid = ws.target.competition
-    with ws.client() as client:
-        rec = ws.reconciler(client)
-        options = ReconcileOptions(
-            force=opts.force, hold_while_deploying=not opts.force, mark_deploy_pending=True
-        )
-        result = rec.reconcile(options)
-        waited = 0
-        while result.held and result.agent_id is not None:
-            if waited >= MAX_HOLDS:
-                raise MlarenaSyncError(
-                    f"deploys keep starting on agent {result.agent_id}; {result.held} change(s) "
-                    "not synced",
-                    hint="stop the other mlarena-sync (watch?) or pass --force",
-                )
-            out.event(
-                "held",
-                agent_id=result.agent_id,
-                held=result.held,
-                text=f"{result.held} change(s) held while a deploy is in flight",
-            )
-            _wait_settled(ws, client, result.agent_id, opts)
-            waited += 1
-            result = rec.reconcile(options)
-        aid = result.agent_id
-        assert aid is not None
-        synced = _synced(result)
-        out.event(
-            "synced",
-            agent_id=aid,
-            created=result.created_agent,
-            uploaded=len(result.uploaded),
-            deleted=len(result.deleted),
-            unchanged=len(result.plan.unchanged),
-            status=result.agent_status.status,
-        )
-        for name in result.plan.remote_changes:
-            out.warning(
-                "remote_changed",
-                name=name,
-                text="changed on the server: left in place; `mlarena-sync pull` takes it",
-            )
-        if not result.validation_ok:
-            out.warning(
-                "validation_failed",
-                status=result.agent_status.status,
-                message=result.validation_message,
-            )
-
-        # Files an earlier push synced and did not deploy (killed, refused, --no-deploy) left
-        # this flag: they count as this push's changes, so they get deployed once.
-        decision = _decide(ws, client, result, opts, rec.journal.deploy_pending())
-        if not decision.deploy:
-            return _not_deployed(ws, result, decision, synced, rec.journal)
-
-        try:
-            outcome = request_deploy(client, cid, aid)
-        except QuotaError as exc:
-            when = exc.next_available_at
-            slot = f"; next slot at {when.isoformat(timespec='seconds')}" if when else ""
-            raise QuotaError(
-                f"deploy refused by the server: {exc.message}{slot}; files were synced ({synced})",
-                status_code=exc.status_code,
-                hint=_STILL_PENDING,
-                next_available_at=when,
-            ) from None
-        record_deploy(ws.store, ws.key, ws.clock.now())
-        rec.journal.set_deploy_pending(False)
-        out.event(
-            "deploy_requested",
-            agent_id=aid,
-            deployment_id=outcome.deployment_id,
-            status=outcome.status,
-            reason=decision.reason,
-        )
-        if not opts.wait:
-            out.result(
-                "push_done",
-                f"pushed to agent {aid}: {synced}; deploy requested"
-                + (f" (deployment {outcome.deployment_id})" if outcome.deployment_id else ""),
-                agent_id=aid,
-                deployed=True,
-                deployment_id=outcome.deployment_id,
-            )
-            return 0
-        final = follow(
-            client,
-            cid,
-            aid,
-            StatusSink(ws),
-            clock=ws.clock,
-            poll=opts.poll,
-            timeout=opts.timeout,
-            wait_for_start=10.0,
-        )
-    if final.status in FAILED_STATUSES:
-        raise DeployFailedError(
-            f"the deploy of agent {aid} ended {final.status}"
-            + (f": {_first_line(final.message)}" if final.message else ""),
-            status=final.status or "",
-            detail=final.message,
-        )
-    out.result(
-        "push_done",
-        f"pushed to agent {aid}: {synced}; deployed: {final.status}"
-        + (f" ({final.message})" if final.message else ""),
-        agent_id=aid,
-        deployed=True,
-        status=final.status,
-        message=final.message,
-    )
-    return 0
-
-
-def _first_line(text: str) -> str:
-    lines = [line for line in text.splitlines() if line.strip()]
-    if not lines:
-        return text
-    last = lines[-1].strip()
-    if len(lines) > 1 and last not in lines[0]:  # "Deploy failed\nTraceback...\nValueError: x"
-        return f"{lines[0]} ... {last}"
-    return lines[0]
-
-
-_STILL_PENDING = "the deploy stays pending: the next `mlarena-sync push` deploys it"
-
-
-def _not_deployed(
-    ws: Workspace, result: ReconcileResult, d: DeployDecision, synced: str, journal: Journal
-) -> int:
-    """No deploy: exit 5 when it was refused, else 0; a pending deploy is kept (and said)."""
-    aid = result.agent_id
-    if d.blocker == "quota":
-        raise QuotaError(
-            f"no deploy: {d.reason}; files were synced ({synced})",
-            hint=_STILL_PENDING,
-            next_available_at=d.wait_until,
-        )
-    if d.blocker in ("validation", "check"):
-        raise DeployRefusedError(
-            f"no deploy: {d.reason}; files were synced ({synced})",
-            hint=f"{_STILL_PENDING} once this is fixed",
-        )
-    pending = journal.deploy_pending()
-    text = f"pushed to agent {aid}: {synced}; no deploy ({d.reason})"
-    if pending:
-        text += (
-            f"; {pending_text(journal.deploy_pending_since())}: `mlarena-sync push` deploys them"
-        )
-    ws.out.result(
-        "push_done",
-        text,
-        agent_id=aid,
-        deployed=False,
-        reason=d.reason,
-        blocker=d.blocker,
-        deploy_pending=pending,
-    )
-    return 0
+__all__ = ["options_from_args", "run"]
 
 
 def options_from_args(args: argparse.Namespace) -> PushOptions:
     return PushOptions(
-        dry_run=bool(args.dry_run),
         deploy=not bool(args.no_deploy),
         force_deploy=bool(args.deploy),
         force=bool(args.force),
@@ -294,4 +28,11 @@ def options_from_args(args: argparse.Namespace) -> PushOptions:
 
 
 def run(args: argparse.Namespace) -> int:
-    return push(open_workspace(args), options_from_args(args))
+    ws = open_workspace(args)
+    if args.dry_run:  # = plan, with push's deploy flags
+        result, decision = preview(
+            ws, force=bool(args.force), forced_deploy=bool(args.deploy), enabled=not args.no_deploy
+        )
+        show_plan(ws.out, result, decision)
+        return 0
+    return push(ws, options_from_args(args))

@@ -19,7 +19,8 @@ parsing the human ``reason``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -132,3 +133,31 @@ def decide(ctx: DeployContext) -> DeployDecision:
     if ctx.pending:
         return DeployDecision(True, f"{PENDING}, passed the checks")
     return DeployDecision(True, "deploy requested (--deploy)")
+
+
+def evaluate(
+    ctx: DeployContext,
+    *,
+    read_limits: Callable[[], DeployLimits | None] | None = None,
+    run_check: Callable[[], bool] | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> DeployDecision:
+    """The one deploy decision of ``plan``, ``push`` and ``watch``: :func:`decide` on what is
+    known, then the facts that cost something, each only while the answer can still be yes.
+
+    The quota is read (one request) only when the rules would deploy without it, and the local
+    check (seconds, maybe minutes) runs only when the quota allows a deploy too, so a used-up
+    quota never costs a check run. ``plan`` passes no ``run_check``: it never runs it.
+    """
+    decision = decide(ctx)
+    if not decision.deploy:
+        return decision
+    if ctx.limits is None and read_limits is not None:
+        ctx = replace(ctx, limits=read_limits())
+        decision = decide(ctx)
+        if not decision.deploy:
+            return decision
+    if run_check is None:
+        return decision
+    ok = run_check()
+    return decide(replace(ctx, now=now() if now else ctx.now, check_ok=ok))

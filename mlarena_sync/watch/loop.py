@@ -47,6 +47,7 @@ from mlarena_sync.engine.deploy import CheckResult, run_check
 from mlarena_sync.engine.reconcile import ReconcileOptions, Reconciler, ReconcileResult
 from mlarena_sync.errors import ApiError, ConfigError, ServerError, TransportError
 from mlarena_sync.watch.debounce import Backoff, Debouncer, stat_probe
+from mlarena_sync.watch.options import WatchOptions
 from mlarena_sync.watch.scheduler import DeployScheduler
 from mlarena_sync.watch.source import ChangeSource, LocalSnapshot
 
@@ -72,19 +73,6 @@ class Sink(Protocol):
     def warning(self, event: str, **fields: Any) -> None: ...
 
     def result(self, event: str, text: str, **fields: Any) -> None: ...
-
-
-@dataclass(frozen=True)
-class WatchOptions:
-    poll: float = 0.5  # status polls while a deploy is in flight
-    backoff_base: float = 0.5  # first retry after a lost connection; doubles up to the cap
-    backoff_cap: float = 30.0
-    max_duration: float | None = None  # stop after this many seconds (tests, benchmarks)
-    quota_retry: float = 300.0  # quota used up and the server gave no next slot time
-    start_grace: float = 10.0  # after a deploy request, a settled status this early may be stale
-    max_wait_step: float = 1.0  # longest wait while a wall-clock time (a deploy slot) is awaited
-    remote_every: float = 600.0  # a rescan contacts the server at least this often
-    idle_wait: float = 3600.0  # longest single wait when nothing is due
 
 
 @dataclass
@@ -123,7 +111,9 @@ class Watcher:
             target.watch.quiet, target.watch.max_wait, clock, probe=stat_probe(root)
         )
         self.backoff = Backoff(self.options.backoff_base, self.options.backoff_cap)
-        self.deploys = DeployScheduler(self, check=check)
+        self.deploys = DeployScheduler(
+            target, reconciler, sink=sink, clock=clock, options=self.options, check=check
+        )
         self.need_sync = True  # the first thing a watch does: a full reconcile
         self.agent_id: int | None = None
         self.last_activity = clock.monotonic()
@@ -206,7 +196,7 @@ class Watcher:
             times.append(now)
         if self._rescan is not None:
             times.append(self._next_rescan)
-        wake = self.deploys.next_wake()
+        wake = self.deploys.next_wake(self.last_activity)
         if wake is not None:
             times.append(wake)
         return min(times)
@@ -227,10 +217,18 @@ class Watcher:
         try:
             if self._offline:
                 self._probe()
-            self.deploys.poll_if_due()
+            if self.deploys.poll_if_due(self.agent_id) and (
+                self.held_pending or self.debouncer.pending
+            ):
+                self.need_sync = True  # the edits held meanwhile: sync them, then one redeploy
             if self.need_sync:
                 self._sync()
-            self.deploys.deploy_if_due()
+            if self.deploys.deploy_if_due(
+                self.agent_id,
+                last_activity=self.last_activity,
+                busy=self.need_sync or self.debouncer.pending,
+            ):
+                self.stats.deploys += 1
         except (TransportError, ServerError) as exc:
             self._lost(exc)
 

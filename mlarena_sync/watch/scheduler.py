@@ -1,6 +1,9 @@
 """Deploy scheduling of ``watch``: when to deploy, and following a deploy in flight.
 
-A part of :class:`mlarena_sync.watch.loop.Watcher` kept apart for size. The rules:
+Owned by :class:`mlarena_sync.watch.loop.Watcher`, which hands it what it needs per call (the
+agent id, the time of the last edit, whether edits are waiting); it holds no reference back to
+the loop. The decision itself is the engine's one deploy gate
+(:func:`mlarena_sync.engine.gate.evaluate`). The rules:
 
 * a deploy is *wanted* once a reconcile changed something; it is sent when no edit is pending,
   the last change is ``deploy.settle`` seconds old, ``deploy.check`` passes and
@@ -18,28 +21,45 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from mlarena_sync.api.models import AgentStatus
+from mlarena_sync.clock import Clock
+from mlarena_sync.config.model import Target
 from mlarena_sync.engine.deploy import CheckResult, record_deploy, request_deploy
-from mlarena_sync.engine.gate import DeployContext, DeployDecision, decide
-from mlarena_sync.engine.reconcile import ReconcileResult
+from mlarena_sync.engine.gate import DeployContext, DeployDecision, evaluate
+from mlarena_sync.engine.reconcile import Reconciler, ReconcileResult
 from mlarena_sync.engine.status_lines import FAILED_STATUSES, StatusTracker
 from mlarena_sync.errors import MlarenaSyncError, QuotaError, ServerError, TransportError
-
-if TYPE_CHECKING:
-    from mlarena_sync.watch.loop import Watcher
+from mlarena_sync.watch.options import WatchOptions
 
 __all__ = ["DeployScheduler"]
 
 
+class _Sink(Protocol):
+    def event(self, event: str, **fields: Any) -> None: ...
+    def warning(self, event: str, **fields: Any) -> None: ...
+    def result(self, event: str, text: str, **fields: Any) -> None: ...
+
+
 class DeployScheduler:
     def __init__(
-        self, watcher: Watcher, *, check: Callable[[str | None, Any, float], CheckResult]
+        self,
+        target: Target,
+        rec: Reconciler,
+        *,
+        sink: _Sink,
+        clock: Clock,
+        options: WatchOptions,
+        check: Callable[[str | None, Any, float], CheckResult],
     ) -> None:
-        self.w = watcher
+        self.target = target
+        self.rec = rec
+        self.sink = sink
+        self.clock = clock
+        self.options = options
         self._check = check
-        spec = watcher.target.deploy
+        spec = target.deploy
         self.spec = spec
         self.wanted = False
         self.not_before = 0.0  # monotonic: wait after a refusal without a time
@@ -52,11 +72,9 @@ class DeployScheduler:
         self._next_poll = 0.0
         self._tracker = StatusTracker()
         self._last_block: tuple[str | None, datetime | None] | None = None
-        self.last_auto_deploy_at: datetime | None = watcher.rec.store.load(
-            watcher.rec.key
-        ).last_deploy_at
+        self.last_auto_deploy_at: datetime | None = rec.store.load(rec.key).last_deploy_at
         if not spec.auto:
-            watcher.sink.event(
+            sink.event(
                 "deploy_off", text="deploy.auto is false: watch syncs files and never deploys"
             )
 
@@ -75,104 +93,92 @@ class DeployScheduler:
 
     def _show(self, status: AgentStatus) -> None:
         for event in self._tracker.update(status):
-            self.w.sink.result(event.event, event.text, **event.fields)
+            self.sink.result(event.event, event.text, **event.fields)
 
     def _start_flight(self, *, seen: bool) -> None:
         self._tracker = StatusTracker()  # each deploy's lines from its start, each once
         self.in_flight = True
         self._seen_flight = seen
-        self._flight_start = self.w.clock.monotonic()
-        self._next_poll = self._flight_start + self.w.options.poll
+        self._flight_start = self.clock.monotonic()
+        self._next_poll = self._flight_start + self.options.poll
 
     # ---------------------------------------------------------------- timing
-    def _due_at(self) -> float | None:
+    def _due_at(self, last_activity: float) -> float | None:
         if not self.wanted or self.in_flight:
             return None
-        due = max(self.w.last_activity + self.spec.settle, self.not_before)
+        due = max(last_activity + self.spec.settle, self.not_before)
         if self.not_before_wall is not None:  # re-read each time: follows the wall clock
-            left = (self.not_before_wall - self.w.clock.now()).total_seconds()
-            due = max(due, self.w.clock.monotonic() + max(left, 0.0))
+            left = (self.not_before_wall - self.clock.now()).total_seconds()
+            due = max(due, self.clock.monotonic() + max(left, 0.0))
         return due
 
-    def next_wake(self) -> float | None:
+    def next_wake(self, last_activity: float) -> float | None:
+        """When the loop must call again (a status poll, or a deploy coming due)."""
         if self.in_flight:
             return self._next_poll
-        return self._due_at()
+        return self._due_at(last_activity)
 
     # ---------------------------------------------------------------- polling
-    def poll_if_due(self) -> None:
-        w = self.w
-        if not self.in_flight or w.agent_id is None:
-            return
-        now = w.clock.monotonic()
+    def poll_if_due(self, agent_id: int | None) -> bool:
+        """Poll a deploy in flight when due; True when it has just settled (edits held
+        meanwhile are then for the loop to sync, which wants one redeploy)."""
+        if not self.in_flight or agent_id is None:
+            return False
+        now = self.clock.monotonic()
         if now < self._next_poll:
-            return
-        snap = w.rec.client.status(w.target.competition, w.agent_id)
+            return False
+        snap = self.rec.client.status(self.target.competition, agent_id)
         self._show(snap)
         self._seen_flight = self._seen_flight or snap.in_flight
-        grace_over = now - self._flight_start >= w.options.start_grace
+        grace_over = now - self._flight_start >= self.options.start_grace
         if snap.settled and (self._seen_flight or grace_over):
             self.in_flight = False
             if snap.status in FAILED_STATUSES:
-                w.sink.warning(
+                self.sink.warning(
                     "deploy_failed",
                     status=snap.status,
                     text=f"the deploy ended {snap.status}; fix and save to try again",
                 )
-            if w.held_pending or w.debouncer.pending:
-                w.need_sync = True  # the edits held meanwhile: sync them, then one redeploy
-            return
-        self._next_poll = now + w.options.poll
+            return True
+        self._next_poll = now + self.options.poll
+        return False
 
     # ---------------------------------------------------------------- deploying
-    def deploy_if_due(self) -> None:
-        w = self.w
-        due = self._due_at()
-        if (
-            due is None
-            or w.agent_id is None
-            or w.need_sync
-            or w.debouncer.pending
-            or w.clock.monotonic() < due
-        ):
-            return
-        aid, cid = w.agent_id, w.target.competition
-        limits = w.rec.client.deploy_status(cid, aid).limits
-        decision = decide(self._context(limits, check_ok=None))
-        if decision.deploy and self.spec.check:
-            res = self._check(self.spec.check, w.target.files.root, self.spec.check_timeout)
-            if not res.ok:
-                w.sink.warning(
-                    "check_failed",
-                    command=self.spec.check,
-                    returncode=res.returncode,
-                    output=res.output.rstrip()[-2000:],
-                    text=f"`{self.spec.check}` failed: no deploy until the next change",
-                )
-            decision = decide(self._context(limits, check_ok=res.ok))
+    def deploy_if_due(self, agent_id: int | None, *, last_activity: float, busy: bool) -> bool:
+        """Deploy when due and the gate allows it; True when a deploy was requested. ``busy``:
+        edits are waiting to be synced (never deploy a state about to change)."""
+        due = self._due_at(last_activity)
+        if due is None or agent_id is None or busy or self.clock.monotonic() < due:
+            return False
+        aid, cid = agent_id, self.target.competition
+        decision = evaluate(
+            self._context(),
+            read_limits=lambda: self.rec.client.deploy_status(cid, aid).limits,
+            run_check=self._run_check if self.spec.check else None,
+            now=self.clock.now,
+        )
         if not decision.deploy:
             self._blocked(decision)
-            return
+            return False
         try:
-            outcome = request_deploy(w.rec.client, cid, aid)
+            outcome = request_deploy(self.rec.client, cid, aid)
         except QuotaError as exc:
-            self._refused(exc)
-            return
+            self._refused(exc, aid)
+            return False
         except (TransportError, ServerError):
             raise
         except MlarenaSyncError as exc:  # the reply was lost and no deploy can be seen
             self.wanted = False
-            w.sink.warning("deploy_unknown", message=str(exc))
-            return
-        now = w.clock.now()
+            self.sink.warning("deploy_unknown", message=str(exc))
+            return False
+        now = self.clock.now()
         self.last_auto_deploy_at = now
         self.wanted = False
         self._last_block = None
         self.not_before_wall = None
-        w.stats.deploys += 1
-        record_deploy(w.rec.store, w.rec.key, now)
-        w.rec.journal.set_deploy_pending(False)  # a push's undeployed sync is deployed now
-        w.sink.event(
+        record_deploy(self.rec.store, self.rec.key, now)
+        self.rec.journal.set_deploy_pending(False)  # a push's undeployed sync is deployed now
+        self.sink.event(
             "deploy_requested",
             agent_id=aid,
             deployment_id=outcome.deployment_id,
@@ -183,39 +189,48 @@ class DeployScheduler:
         if outcome.agent_status is not None:
             self._show(outcome.agent_status)
         elif outcome.accepted:  # poll now: the status route's wording, as push shows it
-            self._next_poll = w.clock.monotonic()
+            self._next_poll = self.clock.monotonic()
+        return True
 
-    def _context(self, limits: Any, *, check_ok: bool | None) -> DeployContext:
+    def _run_check(self) -> bool:
+        res = self._check(self.spec.check, self.target.files.root, self.spec.check_timeout)
+        if not res.ok:
+            self.sink.warning(
+                "check_failed",
+                command=self.spec.check,
+                returncode=res.returncode,
+                output=res.output.rstrip()[-2000:],
+                text=f"`{self.spec.check}` failed: no deploy until the next change",
+            )
+        return res.ok
+
+    def _context(self) -> DeployContext:
         return DeployContext(
             caller="watch",
-            now=self.w.clock.now(),
+            now=self.clock.now(),
             changed=True,
             enabled=self.spec.auto,
             in_flight=self.in_flight,
             validation_ok=self.validation_ok,
             validation_message=self.validation_message,
-            check_ok=check_ok,
-            limits=limits,
             reserve=self.spec.reserve,
             last_auto_deploy_at=self.last_auto_deploy_at,
             min_interval=self.spec.min_interval,
         )
 
     def _wait_until(self, when: datetime | None) -> None:
-        w = self.w
         if when is None:
-            self.not_before = w.clock.monotonic() + w.options.quota_retry
+            self.not_before = self.clock.monotonic() + self.options.quota_retry
             return
         self.not_before_wall = when
 
     def _blocked(self, d: DeployDecision) -> None:
-        w = self.w
         if d.blocker in ("quota", "reserve", "interval"):
             self._wait_until(d.wait_until)
             key = (d.blocker, d.wait_until)
             if key != self._last_block and d.blocker == "interval":
                 at = d.wait_until.astimezone().strftime("%H:%M:%S") if d.wait_until else "later"
-                w.sink.event(
+                self.sink.event(
                     "deploy_waiting",
                     blocker=d.blocker,
                     until=d.wait_until,
@@ -223,7 +238,7 @@ class DeployScheduler:
                     f"(deploy.min_interval {self.spec.min_interval:g} s)",
                 )
             elif key != self._last_block:
-                w.sink.warning(
+                self.sink.warning(
                     "deploy_waiting", blocker=d.blocker, until=d.wait_until, text=d.reason
                 )
             self._last_block = key
@@ -233,13 +248,12 @@ class DeployScheduler:
             return
         self.wanted = False  # disabled, validation, check, unchanged: until the next change
         if d.blocker == "validation":  # a failed check was already reported
-            w.sink.warning("deploy_skipped", blocker=d.blocker, text=f"no deploy: {d.reason}")
+            self.sink.warning("deploy_skipped", blocker=d.blocker, text=f"no deploy: {d.reason}")
 
-    def _refused(self, exc: QuotaError) -> None:
-        w = self.w
+    def _refused(self, exc: QuotaError, agent_id: int) -> None:
         if exc.next_available_at is not None:
             self._wait_until(exc.next_available_at)
-            w.sink.warning(
+            self.sink.warning(
                 "deploy_waiting",
                 blocker="quota",
                 until=exc.next_available_at,
@@ -247,10 +261,9 @@ class DeployScheduler:
                 f"{exc.next_available_at.isoformat(timespec='seconds')}",
             )
             return
-        assert w.agent_id is not None
-        snap = w.rec.client.status(w.target.competition, w.agent_id)
+        snap = self.rec.client.status(self.target.competition, agent_id)
         if snap.in_flight:  # a deploy started elsewhere: redeploy after it
             self.in_flight_seen(snap)
             return
         self.wanted = False
-        w.sink.warning("deploy_refused", message=exc.message, text=f"deploy refused: {exc}")
+        self.sink.warning("deploy_refused", message=exc.message, text=f"deploy refused: {exc}")

@@ -1,0 +1,51 @@
+"""What one command run works on: the target, its token, the state folder, the clock, the sink.
+
+Built by the command layer (:func:`mlarena_sync.commands.common.open_workspace`, which applies
+the config precedence); the engine takes it and opens the arena connection through it, so no
+command module talks HTTP itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlarena_sync.api.client import ArenaClient
+from mlarena_sync.cli.output import Output
+from mlarena_sync.clock import SYSTEM_CLOCK, Clock
+from mlarena_sync.config.model import Config, Target
+from mlarena_sync.engine.reconcile import Reconciler
+from mlarena_sync.store.state import StateStore, target_key
+
+__all__ = ["Workspace"]
+
+
+@dataclass
+class Workspace:
+    config: Config
+    target: Target
+    token: str
+    store: StateStore
+    out: Output
+    clock: Clock = SYSTEM_CLOCK
+
+    @property
+    def key(self) -> str:
+        return target_key(self.target)
+
+    @property
+    def config_path(self) -> Path:
+        return self.config.path
+
+    def client(self) -> ArenaClient:
+        return ArenaClient(self.target.server, self.token)
+
+    def reconciler(self, client: ArenaClient) -> Reconciler:
+        return Reconciler(
+            self.target,
+            client,
+            self.store,
+            token=self.token,
+            clock=self.clock,
+            on_event=self.out.event,
+        )
