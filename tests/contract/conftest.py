@@ -119,28 +119,30 @@ def arena46(arena46_server: FakeArena) -> Iterator[FakeArena]:
     arena46_server.faults.clear()
 
 
-SdkRun = Callable[..., dict[str, Any]]
+SdkRun = Callable[[FakeArena, str, Path], dict[str, Any]]
 
 
-@pytest.fixture
-def run_sdk46(sdk46_path: Path, arena46: FakeArena, tmp_path: Path) -> SdkRun:
-    """Run one scenario of ``sdk46_workflow.py`` with SDK 4.6.0 against ``arena46``; its one
-    JSON line, parsed. The child's cwd is a fresh folder (the agent files are written there)."""
+@pytest.fixture(scope="session")
+def sdk46(sdk46_path: Path) -> SdkRun:
+    """``sdk46(arena, scenario, cwd)``: run one scenario of ``sdk46_workflow.py`` with SDK 4.6.0
+    against ``arena`` in the empty folder ``cwd``; its one JSON line, parsed.
 
-    def run(scenario: str) -> dict[str, Any]:
+    A deprecated SDK name called by the script is an error (``-W error``, for the warnings
+    attributed to the script itself)."""
+
+    def run(arena: FakeArena, scenario: str, cwd: Path) -> dict[str, Any]:
         env = {
             key: value
             for key, value in os.environ.items()
             if not key.startswith(("MLARENA_", "PYTHON"))
         }
         env["PYTHONPATH"] = str(sdk46_path)
-        env["SDK46_URL"] = arena46.url
-        env["SDK46_TOKEN"] = arena46.user_token
-        work = tmp_path / scenario
-        work.mkdir()
+        env["SDK46_URL"] = arena.url
+        env["SDK46_TOKEN"] = arena.user_token
+        env["SDK46_CREATOR_TOKEN"] = arena.creator_token
         proc = subprocess.run(
-            [sys.executable, "-W", "error::DeprecationWarning", str(WORKFLOW), scenario],
-            cwd=work,
+            [sys.executable, "-W", "error::DeprecationWarning:__main__", str(WORKFLOW), scenario],
+            cwd=cwd,
             env=env,
             capture_output=True,
             text=True,
@@ -152,7 +154,7 @@ def run_sdk46(sdk46_path: Path, arena46: FakeArena, tmp_path: Path) -> SdkRun:
         assert len(lines) == 1, proc.stdout
         result: dict[str, Any] = json.loads(lines[0])
         assert result["sdk_version"] == "4.6.0"
-        assert result["sdk_file"].startswith(str(sdk46_path)), result["sdk_file"]
+        assert result["sdk_file"] == str(sdk46_path / "mlarena" / "__init__.py")
         return result
 
     return run

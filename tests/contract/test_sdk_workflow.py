@@ -1,13 +1,15 @@
 """Contract: the official client ``mlarena-sdk==0.2.0`` drives the fake arena unchanged.
 
 The workflow test is the SDK README's "Full participant workflow", step for step, with only
-the token and base URL filled in.
+the token and base URL filled in. 0.2.0 speaks the v0 routes: this module's arena is an explicit
+``FakeArena(api="v0")`` (the default generation is today's, v4.6).
 """
 
 from __future__ import annotations
 
 import pickle
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import mlarena
@@ -33,6 +35,25 @@ class Agent:
     def predict(self, observation):
         return 1 if observation[2] + self.gain * observation[3] > 0 else 0
 """
+
+
+@pytest.fixture(scope="module")
+def arena_v0() -> Iterator[FakeArena]:
+    """A fake arena speaking the v0 routes, for this module."""
+    server = FakeArena(api="v0")
+    server.start("127.0.0.1", 0)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def arena(arena_v0: FakeArena) -> Iterator[FakeArena]:
+    """The module's v0 arena, reset: fresh seeded store, no faults, counters at zero."""
+    arena_v0.reset()
+    yield arena_v0
+    arena_v0.faults.clear()
 
 
 class MyAgent:
