@@ -2,7 +2,8 @@
 
 Its HTTP server needs the ``arena`` extra (Werkzeug, cheroot). ``FakeArena`` and ``Faults`` are
 loaded on first use, so ``mlarena_sync.arena.cli`` (the ``fake-arena`` flags) imports without
-the extra; :func:`load_fake_arena` says how to install it when it is missing.
+the extra; :func:`load_fake_arena` says how to install it when it is missing, with
+:class:`ArenaSetupError` (the arena's own error: it imports nothing else of ``mlarena_sync``).
 """
 
 from __future__ import annotations

@@ -3,12 +3,12 @@
 | request | effect |
 |---|---|
 | ``GET /_arena/faults`` | current faults |
-| ``POST /_arena/faults`` JSON | set faults (see ``Faults.apply``) |
+| ``POST /_arena/faults`` JSON | set faults, maintenance, put_during_deploy (``Faults.apply``) |
 | ``DELETE /_arena/faults`` | clear faults |
 | ``GET /_arena/counters`` | ``{"counters": {route: n}, "connections": n}`` |
 | ``POST /_arena/counters/reset`` | zero the counters |
 | ``POST /_arena/reset`` | fresh seeded store, no faults, counters zeroed |
-| ``POST /_arena/browser_edit`` JSON ``{"agent_id", "name", "content"}`` | web-editor edit |
+| ``POST /_arena/browser_edit`` JSON ``{"agent_id"|"submission_id", "name", "content"}`` | edit |
 | ``POST /_arena/deploy_limit`` JSON ``{"limit"}`` | daily deploy limit |
 | ``POST /_arena/clock`` JSON ``{"offset_seconds"}`` | shift the arena's clock |
 | ``POST /_arena/wait_idle`` JSON ``{"timeout"}`` | wait until no deploy is queued/running |
@@ -81,7 +81,8 @@ def _dispatch(host: ArenaHost, request: Request, action: str, method: str) -> Re
     elif action == "reset":
         host.reset()
     elif action == "browser_edit":
-        host.browser_edit(int(body["agent_id"]), str(body["name"]), str(body["content"]))
+        sid = body["submission_id"] if "submission_id" in body else body["agent_id"]
+        host.browser_edit(int(sid), str(body["name"]), str(body["content"]))
     elif action == "deploy_limit":
         host.set_deploy_limit(int(body["limit"]))
     elif action == "clock":
