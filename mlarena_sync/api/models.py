@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from mlarena_sync.api.parsing import JsonObject as JsonObject
 from mlarena_sync.api.parsing import as_list as as_list
@@ -45,6 +45,9 @@ SETTLED_STATUSES = frozenset(
 IN_FLIGHT_STATUSES = frozenset({"deploy_queue", "deploy_run", "deploying"})
 #: ``latestDeploy.status`` values of a deploy that has not finished yet.
 DEPLOY_OPEN_STATUSES = frozenset({"queued", "running", "deploy_queue", "deploy_run", "deploying"})
+#: After a deploy whose reply was lost, an attempt created at most this much before our request
+#: (clock skew between us and the server) still counts as ours.
+DEPLOY_CLOCK_SKEW = timedelta(seconds=60)
 #: v0 statuses from which a deploy is allowed (``docs/api-v0.md``, Status: Flow).
 V0_DEPLOYABLE_STATUSES = frozenset({"upload_validated", "deploy_failed", "active"})
 

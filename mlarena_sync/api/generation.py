@@ -1,0 +1,137 @@
+"""Which API generation a server speaks, and the adapter that speaks it.
+
+``api-v4.md`` ("Detecting the generation"): with a known submission ``sid``,
+``GET /api/submissions/submission/{sid}`` answering 200 means today's routes; a 404 there while
+``GET /api/submissions/challenge/{cid}/{sid}/deploy`` answers means a 2.x–4.4 server (older
+shapes, unsupported); without a ``sid`` (or when that submission is gone),
+``GET /api/challenges/{cid}`` against ``GET /api/competitions/{cid}`` tells v4.6 from v0.
+Without even a challenge id, the two list routes (``/api/challenges/``, ``/api/competitions/``)
+do. A route "answers" when it is not a 404: a 401/403 is a route that exists.
+
+:func:`open_arena` is what the commands call: an explicit generation is used as is, ``auto``
+uses the generation remembered in ``.mlarena-sync/`` (no request at all) and probes only when
+nothing is remembered. A remembered generation that went stale shows up as
+:class:`~mlarena_sync.errors.GenerationChangedError` from the adapter; the caller then forgets
+it and opens again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import cast
+
+import requests
+
+from mlarena_sync.api.http import Call, HttpCore, Timeouts
+from mlarena_sync.api.interface import GENERATIONS, Arena, Generation
+from mlarena_sync.api.responses import transport_error
+from mlarena_sync.api.v0 import ArenaClient
+from mlarena_sync.api.v4 import V4Arena
+from mlarena_sync.errors import ConfigError, UnsupportedServerError
+
+__all__ = ["CHOICES", "detect_generation", "open_arena"]
+
+#: What ``api:`` in mlarena.yaml may say.
+CHOICES = ("auto", *GENERATIONS)
+
+
+class _Prober(HttpCore):
+    """Asks "does this route exist?" (any answer but a 404), nothing more."""
+
+    def exists(self, route: str, segments: Mapping[str, int | str]) -> bool:
+        what = f"API generation probe ({route})"
+        call = Call("GET", route, segments, what, self.timeouts.read, retried=True, auth=False)
+        try:
+            response = self._send(call)
+        except requests.RequestException as exc:
+            raise transport_error(exc, what=what, token=self._token) from None
+        code = response.status_code
+        if code not in (401, 403, 404):
+            self._checked(response, what)  # a 2xx passes; maintenance, 5xx, 3xx... raise ours
+        response.close()
+        return code != 404
+
+
+def detect_generation(
+    server: str,
+    token: str | None,
+    *,
+    cid: int | None = None,
+    sid: int | None = None,
+    timeouts: Timeouts | None = None,
+    session: requests.Session | None = None,
+) -> Generation:
+    """``"v4.6"`` or ``"v0"``, from as few reads as the known ids allow.
+
+    :class:`UnsupportedServerError` (one sentence) when the server speaks neither (or speaks
+    the 2.x–4.4 shapes); :class:`MaintenanceError`, :class:`TransportError`... as any call.
+    """
+    with _Prober(server, token, timeouts=timeouts, session=session) as probe:
+        if sid is not None and cid is not None:
+            if probe.exists("/api/submissions/submission/{sid}", {"sid": sid}):
+                return "v4.6"
+            older = "/api/submissions/challenge/{cid}/{sid}/deploy"
+            if probe.exists(older, {"cid": cid, "sid": sid}):
+                raise UnsupportedServerError(
+                    f"the server at {probe.base_url} speaks an older submissions API "
+                    "(SDK 2.x–4.4) that mlarena-sync does not support; it needs the v4.6 routes"
+                )
+        if cid is not None:
+            if probe.exists("/api/challenges/{cid}", {"cid": cid}):
+                return "v4.6"
+            if probe.exists("/api/competitions/{cid}", {"cid": cid}):
+                return "v0"
+        if probe.exists("/api/challenges/", {}):
+            return "v4.6"
+        if probe.exists("/api/competitions/", {}):
+            return "v0"
+        raise UnsupportedServerError(
+            f"the server at {probe.base_url} answers neither the ML Arena v4.6 routes nor the "
+            "v0 ones (404 on /api/challenges/ and /api/competitions/), so it is not an ML Arena "
+            "API that mlarena-sync speaks",
+            hint="check `server:` in mlarena.yaml (like https://ml-arena.com)",
+        )
+
+
+def open_arena(
+    server: str,
+    token: str | None,
+    generation: str = "auto",
+    remembered: str | None = None,
+    *,
+    cid: int | None = None,
+    sid: int | None = None,
+    timeouts: Timeouts | None = None,
+    retry_total: int = 4,
+    backoff_factor: float = 0.2,
+    session: requests.Session | None = None,
+) -> Arena:
+    """The adapter for ``generation`` (``auto``: ``remembered``, else detected).
+
+    ``remembered`` is what ``.mlarena-sync/`` kept from a previous detection (ignored unless
+    it names a known generation); the chosen one is ``arena.capabilities.generation``, which
+    the caller remembers in turn.
+    """
+    if generation not in CHOICES:
+        raise ConfigError(
+            f"unknown API generation {generation!r}",
+            hint=f"set `api:` in mlarena.yaml to one of {', '.join(CHOICES)}",
+        )
+    chosen: Generation
+    if generation != "auto":
+        chosen = cast(Generation, generation)
+    elif remembered in GENERATIONS:
+        chosen = remembered
+    else:
+        chosen = detect_generation(
+            server, token, cid=cid, sid=sid, timeouts=timeouts, session=session
+        )
+    adapter = ArenaClient if chosen == "v0" else V4Arena
+    return adapter(
+        server,
+        token,
+        timeouts=timeouts,
+        retry_total=retry_total,
+        backoff_factor=backoff_factor,
+        session=session,
+    )
