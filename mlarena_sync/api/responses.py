@@ -34,7 +34,6 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from mlarena_sync.tokens import redact
 from mlarena_sync.api.models import DeployLimits
 from mlarena_sync.errors import (
     AuthError,
@@ -49,6 +48,7 @@ from mlarena_sync.errors import (
     TransportError,
     UploadsHeldError,
 )
+from mlarena_sync.tokens import redact
 
 _TOKEN_HINT = "check MLARENA_API_KEY: mlarena-sync needs a current token of scope `user`"
 _MAX_TEXT = 300
