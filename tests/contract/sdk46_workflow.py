@@ -195,6 +195,19 @@ def refusals() -> dict[str, Any]:
     r["other_deploy"] = refusal(lambda: c.deploy_submission(CID, other))
     r["other_delete"] = refusal(lambda: c.delete_submission(CID, other))
     r["unknown_submission"] = refusal(lambda: c.submission(99999))
+
+    # a teammate's submission (bob's, challenge 2, team "parity-pals"): readable, not writable
+    mate = c.submission(2)
+    r["teammate"] = {k: mate[k] for k in ("viewer_role", "challenge_id", "submission_name")}
+    r["teammate"]["owner"] = mate["owner"]["username"]
+    r["teammate"]["team"] = mate["team"]["name"]
+    r["teammate_files"] = [f["name"] for f in c.list_submission_files(2, 2)["files"]]
+    r["teammate_csv"] = c.get_submission_file_content(2, 2, "submission.csv")
+    r["teammate_deploys"] = c.submission_deploys(2)["deploys"]
+    r["teammate_write"] = refusal(
+        lambda: c.update_submission_file_content(2, 2, "submission.csv", "id,prediction\n")
+    )
+    r["teammate_deploy"] = refusal(lambda: c.deploy_submission(2, 2))
     return r
 
 
@@ -247,6 +260,23 @@ def quota() -> dict[str, Any]:
     return r
 
 
+def busy() -> dict[str, Any]:
+    """Run on an arena whose deploys stay queued: a file PUT during a deploy is a 409."""
+    r: dict[str, Any] = {}
+    c = mlarena.connect(TOKEN, base_url=URL)
+    sub = c.submit(CID, agent=MyAgent)  # wait=False: the deploy is queued
+    sid = sub["submission_id"]
+    during = c.submission(sid)
+    r["during"] = {k: during[k] for k in ("status", "is_uploadable", "is_settled", "queue_info")}
+    r["put"] = refusal(lambda: c.update_submission_file_content(CID, sid, "agent.py", "x = 1\n"))
+    r["delete_file"] = refusal(lambda: c.delete_submission_file(CID, sid, "agent.py"))
+    r["files"] = [f["name"] for f in c.list_submission_files(CID, sid)["files"]]
+    r["tail"] = refusal(lambda: list(c.tail_logs(CID, sid, poll_sec=POLL, timeout_sec=0.5)))
+    r["delete"] = c.delete_submission(CID, sid)  # cancels the queued deploy
+    r["deploys"] = [d["status"] for d in c.submission_deploys(sid)["deploys"]]
+    return r
+
+
 def maintenance() -> dict[str, Any]:
     """Run while the arena is in maintenance: every call is a ``MaintenanceError``."""
     c = mlarena.connect(TOKEN, base_url=URL)
@@ -263,6 +293,7 @@ SCENARIOS = {
     "refusals": refusals,
     "failures": failures,
     "quota": quota,
+    "busy": busy,
     "maintenance": maintenance,
 }
 

@@ -230,6 +230,22 @@ def test_refusals_map_to_sdk_errors(scenario: Callable[[str], Result]) -> None:
         assert r[key]["raised"] == "SubmissionNotFoundError", key
         assert (r[key]["status_code"], r[key]["message"]) == (404, "Submission not found"), key
     assert r["unknown_submission"] == r["other_submission"]  # "not yours" reads as "missing"
+    assert r["creator_scope"]["message"] == "Key scope 'creator' cannot access 'user' route"
+
+    # a teammate's submission is readable, and only its owner writes
+    assert r["teammate"] == {
+        "viewer_role": "teammate",
+        "challenge_id": 2,
+        "submission_name": "bob-team-parity",
+        "owner": "bob",
+        "team": "parity-pals",
+    }
+    assert r["teammate_files"] == ["submission.csv"]
+    assert r["teammate_csv"] == "id,prediction\n1,1\n2,0\n3,1\n"
+    assert r["teammate_deploys"] == []
+    for key in ("teammate_write", "teammate_deploy"):
+        assert r[key]["raised"] == "SubmissionNotFoundError", key
+        assert (r[key]["status_code"], r[key]["message"]) == (404, "Submission not found"), key
 
 
 def test_rejected_upload_and_failed_deploy(scenario: Callable[[str], Result]) -> None:
@@ -276,6 +292,32 @@ def test_deploy_over_quota_is_a_409_with_the_limits(
     assert r["second_create"] == {"status": "created", "is_deployable": False}
     assert r["second_upload"]["status"] == "upload_validated"
     assert r["mine_limits"] == limits
+
+
+def test_file_changes_during_a_deploy_are_a_409(sdk46: SdkRun, tmp_path: Path) -> None:
+    with FakeArena(api="v4.6", queue_seconds=60) as busy:  # its deploys stay queued
+        r = sdk46(busy, "busy", tmp_path)
+    queue = {"queue_position": 1, "queue_total": 1, "in_queue_for_second": 0}
+    assert r["during"]["queue_info"].items() >= queue.items()
+    assert {k: r["during"][k] for k in ("status", "is_uploadable", "is_settled")} == {
+        "status": "deploy_queue",
+        "is_uploadable": False,
+        "is_settled": False,
+    }
+    reason = (
+        "Cannot change files of a submission in 'deploy_queue' state: wait until the deploy settles"
+    )
+    for key, method in (
+        ("put", "update_submission_file_content"),
+        ("delete_file", "delete_submission_file"),
+    ):
+        assert (r[key]["raised"], r[key]["status_code"]) == ("SubmissionError", 409), key
+        assert r[key]["message"] == f"{method} failed: {reason}"
+        assert r[key]["body"]["is_uploadable"] is False, key
+    assert r["files"] == ["agent.py"]  # nothing was taken
+    assert r["tail"]["raised"] == "SubmissionError"
+    assert r["tail"]["message"].startswith("tail_logs timed out after 0.5s: submission ")
+    assert r["deploys"] == ["cancelled"]  # deleting the submission cancelled its deploy
 
 
 def test_maintenance_is_a_maintenance_error(
