@@ -49,7 +49,11 @@ def scenario(sdk46: SdkRun, arena46: FakeArena, tmp_path: Path) -> Callable[[str
 def test_sdk46_is_installed_beside_the_venv_sdk(sdk46_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env["PYTHONPATH"] = str(sdk46_path)
-    probe = "import json, mlarena; print(json.dumps([mlarena.__version__, mlarena.__file__]))"
+    # mlarena.local reads TOML: tomllib, or tomli (a Requires-Dist below Python 3.11)
+    probe = (
+        "import json, mlarena, mlarena.local;"
+        "print(json.dumps([mlarena.__version__, mlarena.__file__, mlarena.local.tomllib.__name__]))"
+    )
     proc = subprocess.run(
         [sys.executable, "-c", probe],
         env=env,
@@ -58,16 +62,15 @@ def test_sdk46_is_installed_beside_the_venv_sdk(sdk46_path: Path) -> None:
         timeout=60,
         check=True,
     )
-    version, where = json.loads(proc.stdout)
+    version, where, toml = json.loads(proc.stdout)
     assert version == "4.6.0"
     assert Path(where) == sdk46_path / "mlarena" / "__init__.py"
+    assert toml == ("tomllib" if sys.version_info >= (3, 11) else "tomli")
     assert mlarena.__version__ == "0.2.0"  # this process keeps the venv's SDK
     complete = json.loads((sdk46_path / ".complete").read_text())
     assert complete["sdk"] == "mlarena-sdk==4.6.0"
-    if sys.version_info < (3, 11):
-        assert any(req.startswith("tomli") for req in complete["extra"])
-    else:
-        assert complete["extra"] == []
+    if sys.version_info >= (3, 11):
+        assert complete["extra"] == []  # requests (and pandas) come from the venv
 
 
 def test_submit_wait_pins_the_runtime_and_ends_active(workflow: Result) -> None:
