@@ -189,6 +189,17 @@ def test_leaderboard_envelope(workflow: Result) -> None:
     assert [spec["key"] for spec in attrs["metrics"] if spec["is_ranking"]] == ["reward"]
 
 
+def test_metric_declaration_is_an_sdk_metricspec(workflow: Result) -> None:
+    """The board's and the runs' declaration follow the SDK README's MetricSpec table."""
+    board = workflow["board_attrs"]["metrics"]
+    assert workflow["runs"]["challenge_context"]["metrics"] == board
+    (spec,) = board
+    assert spec["key"] == "reward" and spec["is_ranking"] is True and spec["order"] == "desc"
+    assert spec["agg"] in {"mean", "sum", "max", "min", "last", "rating"}
+    assert spec["format"] in {"number", "integer", "percent", "seconds", "bytes", "currency"}
+    assert spec["source"] == "score"  # the env's main score; the SDK knows score | env | platform
+
+
 def test_my_submissions_quick_start_and_delete(workflow: Result) -> None:
     r = workflow
     (row,) = r["mine"]["submissions"]
