@@ -20,7 +20,9 @@ computes the capped exponential backoff (``backoff_factor``, ``backoff_max``) an
 so the behaviour does not depend on the urllib3 version. Connection errors (refused, reset,
 dropped) and read timeouts are retried too, but only for calls that are safe to repeat: reads
 and file PUTs (an upload overwrites, a delete of a deleted file is harmless). Create-agent,
-deploy and delete-agent pass ``retry=None`` and get exactly one attempt.
+deploy and delete-agent pass ``retry=None`` and get exactly one attempt. A 503 that announces
+an admin's maintenance (``"maintenance_mode": true``) is not retried: it lasts minutes, and the
+user is better told at once.
 """
 
 from __future__ import annotations
@@ -74,6 +76,17 @@ def retryable_error(exc: BaseException) -> bool:
     )
 
 
+def is_maintenance(response: requests.Response) -> bool:
+    """A 503 whose body says ``"maintenance_mode": true`` (v4.6 servers, every route)."""
+    if response.status_code != 503:
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("maintenance_mode") is True
+
+
 def _retry_after(retry: Retry, response: requests.Response) -> float | None:
     header = response.headers.get("Retry-After")
     if header is None:
@@ -124,6 +137,8 @@ def send_with_retries(
             has_retry_after = "Retry-After" in response.headers
             if retry is None or not retry.is_retry(method, response.status_code, has_retry_after):
                 return response
+            if is_maintenance(response):
+                return response  # an admin's maintenance lasts minutes: say so at once
             raw = response.raw if isinstance(response.raw, BaseHTTPResponse) else None
             try:
                 retry = retry.increment(method=method, url=route, response=raw)

@@ -218,10 +218,12 @@ def test_a_dropped_deploy_is_not_retried_and_not_seen(
 
 def test_maintenance_carries_the_admins_message(arena4: FakeArena, client: V4Arena) -> None:
     arena4.faults.maintenance = "Upgrading the runners, back at 14:00 UTC"
+    arena4.reset_counters()
     with pytest.raises(MaintenanceError) as info:
         client.my_submissions(CODE)
     assert info.value.admin_message == "Upgrading the runners, back at 14:00 UTC"
     assert "back at 14:00" in str(info.value)
+    assert sum(arena4.counters.values()) == 1  # not retried: it lasts minutes
 
 
 def test_a_teammates_submission_is_readable_and_not_mine(client: V4Arena) -> None:
