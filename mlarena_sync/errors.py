@@ -17,6 +17,7 @@ to do next. They never contain the API token.
      ├── QuotaError                       deploy refused (quota, server 409)        exit 5
      ├── DeployRefusedError               no deploy: local check / validation failed exit 5
      ├── DeployFailedError                deploy ended deploy_failed/upload_failed  exit 6
+     ├── WaitTimeoutError                 --wait ran out of time before it settled  exit 7
      ├── ServerError                      5xx or unexpected reply, after retries    exit 1
      └── TransportError                   network: refused, reset, timeout          exit 1
 """
@@ -201,3 +202,8 @@ class UnsupportedServerError(ConfigError):
 
 class UnsupportedOperationError(MlarenaSyncError):
     """The API generation in use has no such operation (check ``Arena.capabilities`` first)."""
+
+
+class WaitTimeoutError(MlarenaSyncError):
+    """``--wait`` ran out of time before the deploy settled (exit 7): the deploy goes on on the
+    server, so a CI job can tell "not yet" from "failed" (exit 6) and from a server error (1)."""

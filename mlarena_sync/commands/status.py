@@ -1,7 +1,6 @@
 """``mlarena-sync status``: the agent's status, quota left, last deploy, files in sync or not.
 
-Read-only: the files verdict comes from a dry-run plan (no lock, no state written), so it works
-beside a running ``watch``.
+Read-only (see :mod:`mlarena_sync.engine.status_report`), so it works beside a running ``watch``.
 """
 
 from __future__ import annotations
@@ -11,8 +10,7 @@ import argparse
 from mlarena_sync.api.models import DeployLimits, LatestDeploy
 from mlarena_sync.commands.common import Workspace, open_workspace
 from mlarena_sync.engine.gate import pending_text
-from mlarena_sync.engine.reconcile import ReconcileOptions, ReconcileResult
-from mlarena_sync.errors import SelectionError
+from mlarena_sync.engine.status_report import StatusReport, gather
 
 __all__ = ["run", "status"]
 
@@ -49,46 +47,34 @@ def _latest_text(latest: LatestDeploy | None) -> str:
     return text
 
 
+def _files_text(report: StatusReport) -> str:
+    plan = report.plan
+    if plan is None:
+        return "files: not syncable (fix, rename or exclude them):\n  " + "\n  ".join(
+            report.problems
+        )
+    if report.in_sync:
+        return f"files: in sync ({len(plan.unchanged)} files)"
+    return f"files: not in sync ({plan.summary()}); `mlarena-sync plan` shows the details"
+
+
 def status(ws: Workspace) -> int:
-    out = ws.out
+    report = gather(ws)
     cid = ws.target.competition
-    with ws.client() as client:
-        rec = ws.reconciler(client)
-        problems: list[str] = []
-        try:
-            result: ReconcileResult | None = rec.reconcile(ReconcileOptions(dry_run=True))
-        except SelectionError as exc:  # the agent and quota are still worth showing
-            result, problems = None, exc.problems
-        plan = result.plan if result is not None else None
-        in_sync = plan is not None and plan.is_empty and not plan.remote_changes
-        if plan is None:
-            files_text = "files: not syncable (fix, rename or exclude them):\n  " + "\n  ".join(
-                problems
-            )
-        elif in_sync:
-            files_text = f"files: in sync ({len(plan.unchanged)} files)"
-        else:
-            files_text = (
-                f"files: not in sync ({plan.summary()}); `mlarena-sync plan` shows the details"
-            )
-        plan_json = plan.to_json() if plan is not None else None
-        aid = result.agent_id if result is not None else rec.bound_id()
-        if aid is None:
-            out.result(
-                "status",
-                f"agent: none yet (the first `mlarena-sync push` creates "
-                f"{ws.target.agent.name!r} in competition {cid})\n{files_text}",
-                agent_id=None,
-                in_sync=False,
-                plan=plan_json,
-                not_syncable=problems,
-            )
-            return 0
-        deploy = client.deploy_status(cid, aid)
-        agent = result.agent_status if result is not None else client.status(cid, aid)
-        last_ours = ws.store.load(ws.key).last_deploy_at
-        pending = rec.journal.deploy_pending()
-        pending_since = rec.journal.deploy_pending_since()
+    files_text = _files_text(report)
+    plan_json = report.plan.to_json() if report.plan is not None else None
+    aid, agent, deploy = report.agent_id, report.agent, report.deploy
+    if aid is None or agent is None or deploy is None:
+        ws.out.result(
+            "status",
+            f"agent: none yet (the first `mlarena-sync push` creates "
+            f"{ws.target.agent.name!r} in competition {cid})\n{files_text}",
+            agent_id=None,
+            in_sync=False,
+            plan=plan_json,
+            not_syncable=report.problems,
+        )
+        return 0
     lines = [
         f"agent {aid} ({agent.name or ws.target.agent.name or '?'}, competition {cid}): "
         f"{agent.status}" + (f" ({_short(agent.message)})" if agent.message else ""),
@@ -96,13 +82,15 @@ def status(ws: Workspace) -> int:
         _latest_text(deploy.latest),
         files_text,
     ]
-    if pending:
+    if report.pending:
         lines.insert(
-            3, f"deploy: pending ({pending_text(pending_since)}; `mlarena-sync push` deploys it)"
+            3,
+            f"deploy: pending ({pending_text(report.pending_since)}; "
+            "`mlarena-sync push` deploys it)",
         )
     if agent.queue is not None and agent.queue.position:
         lines.insert(1, f"queue position {agent.queue.position}")
-    out.result(
+    ws.out.result(
         "status",
         "\n".join(lines),
         agent_id=aid,
@@ -113,11 +101,11 @@ def status(ws: Workspace) -> int:
         deploys_remaining=deploy.limits.remaining,
         next_deploy_available_at=deploy.limits.next_available_at,
         last_deploy_status=deploy.latest.status if deploy.latest else None,
-        last_deploy_at=deploy.latest.created_at if deploy.latest else last_ours,
-        in_sync=in_sync,
-        deploy_pending=pending,
+        last_deploy_at=deploy.latest.created_at if deploy.latest else report.last_ours,
+        in_sync=report.in_sync,
+        deploy_pending=report.pending,
         plan=plan_json,
-        not_syncable=problems,
+        not_syncable=report.problems,
     )
     return 0
 

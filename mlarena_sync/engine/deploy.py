@@ -26,7 +26,7 @@ from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.api.models import AgentStatus, DeployOutcome
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.engine.status_lines import StatusEvent, StatusTracker
-from mlarena_sync.errors import MlarenaSyncError
+from mlarena_sync.errors import MlarenaSyncError, WaitTimeoutError
 from mlarena_sync.store.state import StateStore
 
 __all__ = [
@@ -121,7 +121,7 @@ def follow(
 
     ``wait_for_start``: for that many seconds a settled status seen before any in-flight one is
     not trusted (right after a deploy request, the previous verdict may still be showing).
-    Raises :class:`MlarenaSyncError` after ``timeout`` seconds without settling.
+    Raises :class:`WaitTimeoutError` (exit 7) after ``timeout`` seconds without settling.
     """
     tracker = tracker or StatusTracker()
     start = clock.monotonic()
@@ -135,7 +135,7 @@ def follow(
         if snap.settled and (seen_flight or elapsed >= wait_for_start):
             return snap
         if elapsed >= timeout:
-            raise MlarenaSyncError(
+            raise WaitTimeoutError(
                 f"agent {aid} is still {snap.status!r} after {timeout:g}s",
                 hint="the deploy goes on on the server; `mlarena-sync logs --follow` shows it",
             )

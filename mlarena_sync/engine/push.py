@@ -19,10 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mlarena_sync.api.client import ArenaClient
-from mlarena_sync.api.models import AgentStatus
+from mlarena_sync.api.models import AgentStatus, DeployOutcome
 from mlarena_sync.engine.deploy import follow, record_deploy, request_deploy, run_check
 from mlarena_sync.engine.gate import DeployContext, DeployDecision, evaluate, pending_text
-from mlarena_sync.engine.reconcile import ReconcileOptions, ReconcileResult
+from mlarena_sync.engine.reconcile import ReconcileOptions, Reconciler, ReconcileResult
 from mlarena_sync.engine.status_lines import FAILED_STATUSES, StatusEvent
 from mlarena_sync.engine.workspace import Workspace
 from mlarena_sync.errors import DeployFailedError, DeployRefusedError, MlarenaSyncError, QuotaError
@@ -118,76 +118,21 @@ def _run_check(ws: Workspace) -> bool:
 
 def push(ws: Workspace, opts: PushOptions) -> int:
     """One push; the exit code (errors are raised for the CLI to map)."""
-    out = ws.out
-    cid = ws.target.competition
     with ws.client() as client:
         rec = ws.reconciler(client)
-        options = ReconcileOptions(
-            force=opts.force, hold_while_deploying=not opts.force, mark_deploy_pending=True
-        )
-        result = rec.reconcile(options)
-        waited = 0
-        while result.held and result.agent_id is not None:
-            if waited >= MAX_HOLDS:
-                raise MlarenaSyncError(
-                    f"deploys keep starting on agent {result.agent_id}; {result.held} change(s) "
-                    "not synced",
-                    hint="stop the other mlarena-sync (watch?) or pass --force",
-                )
-            out.event(
-                "held",
-                agent_id=result.agent_id,
-                held=result.held,
-                text=f"{result.held} change(s) held while a deploy is in flight",
-            )
-            _wait_settled(ws, client, result.agent_id, opts)
-            waited += 1
-            result = rec.reconcile(options)
+        result = _reconcile_when_free(ws, client, rec, opts)
         aid = result.agent_id
         assert aid is not None
         synced = _synced(result)
-        out.event(
-            "synced",
-            agent_id=aid,
-            created=result.created_agent,
-            uploaded=len(result.uploaded),
-            deleted=len(result.deleted),
-            unchanged=len(result.plan.unchanged),
-            status=result.agent_status.status,
-        )
-        for name in result.plan.remote_changes:
-            out.warning(
-                "remote_changed",
-                name=name,
-                text="changed on the server: left in place; `mlarena-sync pull` takes it",
-            )
-        if not result.validation_ok:
-            out.warning(
-                "validation_failed",
-                status=result.agent_status.status,
-                message=result.validation_message,
-            )
-
+        _report_synced(ws, result)
         # Files an earlier push synced and did not deploy (killed, refused, --no-deploy) left
         # this flag: they count as this push's changes, so they get deployed once.
         decision = _decide(ws, client, result, opts, rec.journal.deploy_pending())
         if not decision.deploy:
             return _not_deployed(ws, result, decision, synced, rec.journal)
-
-        try:
-            outcome = request_deploy(client, cid, aid)
-        except QuotaError as exc:
-            when = exc.next_available_at
-            slot = f"; next slot at {when.isoformat(timespec='seconds')}" if when else ""
-            raise QuotaError(
-                f"deploy refused by the server: {exc.message}{slot}; files were synced ({synced})",
-                status_code=exc.status_code,
-                hint=_STILL_PENDING,
-                next_available_at=when,
-            ) from None
-        record_deploy(ws.store, ws.key, ws.clock.now())
+        outcome = _request(ws, client, aid, synced)
         rec.journal.set_deploy_pending(False)
-        out.event(
+        ws.out.event(
             "deploy_requested",
             agent_id=aid,
             deployment_id=outcome.deployment_id,
@@ -195,7 +140,7 @@ def push(ws: Workspace, opts: PushOptions) -> int:
             reason=decision.reason,
         )
         if not opts.wait:
-            out.result(
+            ws.out.result(
                 "push_done",
                 f"pushed to agent {aid}: {synced}; deploy requested"
                 + (f" (deployment {outcome.deployment_id})" if outcome.deployment_id else ""),
@@ -206,7 +151,7 @@ def push(ws: Workspace, opts: PushOptions) -> int:
             return 0
         final = follow(
             client,
-            cid,
+            ws.target.competition,
             aid,
             StatusSink(ws),
             clock=ws.clock,
@@ -214,6 +159,81 @@ def push(ws: Workspace, opts: PushOptions) -> int:
             timeout=opts.timeout,
             wait_for_start=10.0,
         )
+    return _deployed(ws, aid, synced, final)
+
+
+def _reconcile_when_free(
+    ws: Workspace, client: ArenaClient, rec: Reconciler, opts: PushOptions
+) -> ReconcileResult:
+    """Reconcile; while a deploy in flight holds the changes, wait for it and reconcile again
+    (at most :data:`MAX_HOLDS` times: someone keeps deploying)."""
+    options = ReconcileOptions(
+        force=opts.force, hold_while_deploying=not opts.force, mark_deploy_pending=True
+    )
+    result = rec.reconcile(options)
+    waited = 0
+    while result.held and result.agent_id is not None:
+        if waited >= MAX_HOLDS:
+            raise MlarenaSyncError(
+                f"deploys keep starting on agent {result.agent_id}; {result.held} change(s) "
+                "not synced",
+                hint="stop the other mlarena-sync (watch?) or pass --force",
+            )
+        ws.out.event(
+            "held",
+            agent_id=result.agent_id,
+            held=result.held,
+            text=f"{result.held} change(s) held while a deploy is in flight",
+        )
+        _wait_settled(ws, client, result.agent_id, opts)
+        waited += 1
+        result = rec.reconcile(options)
+    return result
+
+
+def _report_synced(ws: Workspace, result: ReconcileResult) -> None:
+    ws.out.event(
+        "synced",
+        agent_id=result.agent_id,
+        created=result.created_agent,
+        uploaded=len(result.uploaded),
+        deleted=len(result.deleted),
+        unchanged=len(result.plan.unchanged),
+        status=result.agent_status.status,
+    )
+    for name in result.plan.remote_changes:
+        ws.out.warning(
+            "remote_changed",
+            name=name,
+            text="changed on the server: left in place; `mlarena-sync pull` takes it",
+        )
+    if not result.validation_ok:
+        ws.out.warning(
+            "validation_failed",
+            status=result.agent_status.status,
+            message=result.validation_message,
+        )
+
+
+def _request(ws: Workspace, client: ArenaClient, aid: int, synced: str) -> DeployOutcome:
+    """One deploy request (never retried), recorded; a quota refusal says the files were synced."""
+    try:
+        outcome = request_deploy(client, ws.target.competition, aid)
+    except QuotaError as exc:
+        when = exc.next_available_at
+        slot = f"; next slot at {when.isoformat(timespec='seconds')}" if when else ""
+        raise QuotaError(
+            f"deploy refused by the server: {exc.message}{slot}; files were synced ({synced})",
+            status_code=exc.status_code,
+            hint=_STILL_PENDING,
+            next_available_at=when,
+        ) from None
+    record_deploy(ws.store, ws.key, ws.clock.now())
+    return outcome
+
+
+def _deployed(ws: Workspace, aid: int, synced: str, final: AgentStatus) -> int:
+    """The end of ``push --wait``: exit 6 (raised) when the deploy failed."""
     if final.status in FAILED_STATUSES:
         raise DeployFailedError(
             f"the deploy of agent {aid} ended {final.status}"
@@ -221,7 +241,7 @@ def push(ws: Workspace, opts: PushOptions) -> int:
             status=final.status or "",
             detail=final.message,
         )
-    out.result(
+    ws.out.result(
         "push_done",
         f"pushed to agent {aid}: {synced}; deployed: {final.status}"
         + (f" ({final.message})" if final.message else ""),

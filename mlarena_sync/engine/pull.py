@@ -1,0 +1,174 @@
+"""Pull (``mlarena-sync pull``): bring remote text files down (e.g. edited in the browser editor).
+
+Per remote name: a text file whose remote content changed since the last sync, or which was
+never synced here, is written to the local path the base recorded (or the mirrored root for a
+name never synced). A local file edited since the last sync is never overwritten without
+``--force``: pull then writes nothing and exits 3 naming the files; one deleted here since the
+last sync stays deleted (a change for push) without ``--force``. Local files push would refuse
+(secrets, too big) do not block a pull. Binary files cannot be
+downloaded in this API generation: they are reported. The base is updated for what came down.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlarena_sync.api.models import RemoteFile
+from mlarena_sync.engine.reconcile import Reconciler
+from mlarena_sync.engine.workspace import Workspace
+from mlarena_sync.errors import ConfigError, ConflictError, MlarenaSyncError, SelectionError
+from mlarena_sync.local.ignore import Selector
+from mlarena_sync.local.scan import LocalFile, scan
+from mlarena_sync.store.atomic import atomic_write
+from mlarena_sync.store.state import BaseEntry
+
+__all__ = ["pull"]
+
+
+@dataclass(frozen=True)
+class _Pull:
+    name: str
+    rel: str
+    content: bytes
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    atomic_write(path, data, fsync=False, mode=mode)
+
+
+def _safe_rel(root: Path, rel: str) -> Path:
+    dest = (root / rel).resolve()
+    if dest != root and root not in dest.parents:
+        raise MlarenaSyncError(f"refusing to write {rel!r}: outside {root}")
+    return dest
+
+
+def _local_files(ws: Workspace, rec: Reconciler) -> tuple[dict[str, LocalFile], set[str]]:
+    """The local files by remote name, and the names to leave alone. Files push would refuse
+    (a secret, too big, an unsafe name) do not block a pull, which only writes local files;
+    names that several local files map to are left alone (which one would be written?)."""
+    try:
+        return rec.scan(save_cache=True), set()
+    except SelectionError as exc:
+        problems = exc.problems
+    ws.out.warning(
+        "not_syncable",
+        problems=problems,
+        text=f"{len(problems)} local file problem(s) would stop a push (pull goes on):\n  "
+        + "\n  ".join(problems),
+    )
+    root = ws.target.files.root
+    selector = Selector(ws.target.files, config_path=ws.target.config_path)
+    by_name: dict[str, list[LocalFile]] = {}
+    for f in scan(root, selector, ws.store.load_stat_cache(root), problems=[]):
+        by_name.setdefault(f.remote_name, []).append(f)
+    local = {name: group[0] for name, group in by_name.items() if len(group) == 1}
+    return local, {name for name, group in by_name.items() if len(group) > 1}
+
+
+def pull(ws: Workspace, *, names: list[str] | None = None, force: bool = False) -> int:
+    out = ws.out
+    cid = ws.target.competition
+    root = ws.target.files.root
+    with ws.client() as client:
+        rec = ws.reconciler(client)
+        with rec.locked():
+            aid = rec.bound_id()
+            if aid is None:
+                raise ConfigError(
+                    "no agent bound yet: nothing to pull",
+                    hint="run `mlarena-sync push` first, or set agent.id in mlarena.yaml",
+                )
+            remote = client.list_files(cid, aid)
+            local, unclear = _local_files(ws, rec)
+            state = ws.store.load(ws.key)
+            wanted = set(names) if names else None
+            if wanted is not None and (unknown := sorted(wanted - set(remote))):
+                raise ConfigError(f"not on the server: {', '.join(unknown)}")
+
+            todo, kept, binaries, left_deleted = _choose(
+                remote, local, state.files, wanted=wanted, unclear=unclear, force=force
+            )
+            if kept:
+                raise ConflictError(
+                    f"{len(kept)} local file(s) were edited since the last sync and also "
+                    "changed on the server; nothing was written:\n  " + "\n  ".join(kept),
+                    hint="take the server's: `mlarena-sync pull --force NAME`; keep yours: "
+                    "`mlarena-sync push --force`",
+                    files=[k.split(" ", 1)[0] for k in kept],
+                )
+            for item in todo:
+                dest = _safe_rel(root, item.rel)
+                _write_atomic(dest, item.content)
+                state.files[item.name] = BaseEntry(
+                    item.rel, hashlib.sha256(item.content).hexdigest(), len(item.content)
+                )
+                ws.store.save(ws.key, state)
+                out.event("pulled", name=item.name, file=item.rel, bytes=len(item.content))
+    for name in left_deleted:
+        out.warning(
+            "left_deleted",
+            name=name,
+            text=f"{name}: deleted here since the last sync, so left deleted (`mlarena-sync "
+            f"push` deletes it on the server; `mlarena-sync pull --force {name}` brings it back)",
+        )
+    for name in binaries:
+        out.warning(
+            "not_downloadable",
+            name=name,
+            text="binary file: this API generation has no download route; not pulled",
+        )
+    out.result(
+        "pull_done",
+        f"pulled {len(todo)} file(s) from agent {aid}"
+        + (f"; {len(binaries)} binary file(s) cannot be downloaded" if binaries else ""),
+        agent_id=aid,
+        pulled=[p.name for p in todo],
+        not_downloadable=binaries,
+    )
+    return 0
+
+
+def _choose(
+    remote: dict[str, RemoteFile],
+    local: dict[str, LocalFile],
+    base_files: dict[str, BaseEntry],
+    *,
+    wanted: set[str] | None,
+    unclear: set[str],
+    force: bool,
+) -> tuple[list[_Pull], list[str], list[str], list[str]]:
+    """Per remote name, the three-way verdict: what to write, what is kept (edited here and
+    there), what cannot be downloaded, what stays deleted here."""
+    todo: list[_Pull] = []
+    kept: list[str] = []
+    binaries: list[str] = []
+    left_deleted: list[str] = []
+    for name in sorted(remote):
+        if (wanted is not None and name not in wanted) or name in unclear:
+            continue
+        rf: RemoteFile = remote[name]
+        base, lf = base_files.get(name), local.get(name)
+        if rf.content is None or rf.sha256 is None:
+            if lf is None or (base is not None and rf.size != base.size):
+                binaries.append(name)
+            continue
+        if lf is not None and lf.sha256 == rf.sha256:
+            continue
+        if lf is None and base is not None and not force:
+            left_deleted.append(name)  # deleted here since the last sync: for push
+            continue
+        remote_changed = base is None or rf.sha256 != (base.remote_sha256 or base.sha256)
+        if not remote_changed and lf is not None:
+            continue  # only the local copy changed: that is for push
+        local_edited = lf is not None and (base is None or lf.sha256 != base.sha256)
+        if local_edited and not force:
+            kept.append(name if lf is None or lf.path == name else f"{name} ({lf.path})")
+            continue
+        rel = lf.path if lf else (base.path if base else name)
+        todo.append(_Pull(name, rel, rf.content.encode("utf-8")))
+    return todo, kept, binaries, left_deleted
