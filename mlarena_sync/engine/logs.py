@@ -1,8 +1,7 @@
-"""The agent's log (``mlarena-sync logs``): its status lines; ``--follow`` keeps polling; ``--games``
-prints the stdout logs of recent games (fetched from their signed URLs, without the token)."""
+"""The agent's log (``mlarena-sync logs``): its status lines; ``--follow`` keeps polling;
+``--games`` prints the stdout logs of recent games."""
 
 from __future__ import annotations
-
 
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.api.models import LatestDeploy
