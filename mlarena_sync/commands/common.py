@@ -54,7 +54,9 @@ def open_workspace(args: argparse.Namespace) -> Workspace:
     path = config_path_of(args)
     config = load_config(path)
     target = config.target(getattr(args, "target", None))
-    target = apply_overrides(target, getattr(args, "server", None), env=env)
+    target = apply_overrides(
+        target, getattr(args, "server", None), env=env, api=getattr(args, "api", None)
+    )
     key_file = getattr(args, "api_key_file", None)
     token = resolve_token(target, env, (cwd_of(args) / key_file) if key_file else None)
     out.add_secret(token)

@@ -115,6 +115,7 @@ class Target:
     deploy: DeploySpec = field(default_factory=DeploySpec)
     api_key_env: str = DEFAULT_API_KEY_ENV
     entry: str = DEFAULT_ENTRY
+    api: str = "auto"  # the API generation: auto (detected once per server), v0 or v4.6
     config_path: Path | None = None  # the mlarena.yaml it came from (state lives beside it)
 
 
@@ -174,13 +175,19 @@ _SCALARS: dict[str, str] = {
     "competition": "id",
     "api_key_env": "env",
     "entry": "entry",
+    "api": "api",
 }
+#: Today's platform words, read as the words the file format started with (api-v4.md, "Words").
+ALIASES: dict[str, str] = {"challenge": "competition", "submission": "agent"}
+#: ``api:`` values: ``auto`` detects the server's generation once and remembers it.
+API_CHOICES = ("auto", "v0", "v4.6")
 _TOP_ONLY = ("version", "targets")
 
 KNOWN_KEYS: frozenset[str] = frozenset(
-    [*_TOP_ONLY, *_SCALARS]
+    [*_TOP_ONLY, *_SCALARS, *ALIASES]
     + list(_SECTIONS)
     + [f"{s}.{k}" for s, keys in _SECTIONS.items() for k in keys]
+    + [f"{a}.{k}" for a, s in ALIASES.items() if s in _SECTIONS for k in _SECTIONS[s]]
 )
 
 _Values = dict[str, object]
@@ -208,6 +215,8 @@ def _read_value(r: yn.Reader, kind: str, node: yn.Node, key: str) -> object:
     text = r.string(node, key)
     if kind == "name" and not text.strip():
         raise r.error(node, key, "must not be empty")
+    if kind == "api" and text not in API_CHOICES:
+        raise r.error(node, key, f"must be one of {', '.join(API_CHOICES)} (got {text!r})")
     if kind == "mode" and text not in SYNC_MODES:
         raise r.error(node, key, f"must be one of {', '.join(SYNC_MODES)} (got {text!r})")
     if kind == "env" and not _ENV_NAME.match(text):
@@ -225,8 +234,11 @@ def _read_value(r: yn.Reader, kind: str, node: yn.Node, key: str) -> object:
 def _parse_block(r: yn.Reader, node: yn.Node, prefix: str, *, top: bool) -> _Values:
     """One target block (or the top level): only the keys present, validated."""
     out: _Values = {}
-    for name, (knode, vnode) in r.mapping(node, prefix).items():
-        key = f"{prefix}.{name}" if prefix else name
+    for given, (knode, vnode) in r.mapping(node, prefix).items():
+        name = ALIASES.get(given, given)
+        key = f"{prefix}.{given}" if prefix else given
+        if name != given and name in out:
+            raise r.error(knode, key, f"give {given}: or {name}: (the same thing), not both")
         if name in ("api_key", "token", "api_token"):
             raise r.error(
                 knode,
@@ -256,7 +268,7 @@ def _parse_block(r: yn.Reader, node: yn.Node, prefix: str, *, top: bool) -> _Val
             section["_line"] = r.line(vnode)
             out[name] = section
         else:
-            allowed = [*_SCALARS, *_SECTIONS] + (list(_TOP_ONLY) if top else [])
+            allowed = [*_SCALARS, *_SECTIONS, *ALIASES] + (list(_TOP_ONLY) if top else [])
             raise r.unknown(knode, key, allowed)
     out["_line"] = r.line(node)
     return out
@@ -285,11 +297,20 @@ def _build(r: yn.Reader, v: _Values, prefix: str, name: str) -> Target:
         return ConfigError(f"{r.path}:{line}: {prefix}{key}: {problem}")
 
     if "competition" not in v:
-        raise err("competition", None, "missing: the competition id (the number in its URL)")
+        raise err(
+            "challenge",
+            None,
+            "missing: the challenge id (the number in its URL; `competition:` is the same key)",
+        )
     a = _section(v, "agent")
     agent = AgentSpec(name=a.get("name"), id=a.get("id"))  # type: ignore[arg-type]
     if agent.name is None and agent.id is None:
-        raise err("agent", a, "give agent.name (created on first push) or agent.id")
+        raise err(
+            "agent",
+            a,
+            "give agent.name (created on first push) or agent.id (`submission:` is "
+            "the same section)",
+        )
 
     runtime: RuntimeSpec | None = None
     if v.get("runtime") is not None:
@@ -335,6 +356,7 @@ def _build(r: yn.Reader, v: _Values, prefix: str, name: str) -> Target:
         deploy=deploy,
         api_key_env=str(v.get("api_key_env", DEFAULT_API_KEY_ENV)),
         entry=entry,
+        api=str(v.get("api", "auto")),
         config_path=r.path,
     )
 
@@ -411,10 +433,20 @@ def apply_overrides(
     env: Mapping[str, str] | None = None,
     competition: int | None = None,
     agent_id: int | None = None,
+    api: str | None = None,
 ) -> Target:
     """Layer CLI flags (arguments) and ``MLARENA_*`` variables (``env``) over the file's values."""
     env = env or {}
     changes: dict[str, object] = {}
+    chosen_api, api_source = (
+        (api, "--api") if api else (env.get("MLARENA_API", "").strip(), "MLARENA_API")
+    )
+    if chosen_api:
+        if chosen_api not in API_CHOICES:
+            raise ConfigError(
+                f"{api_source}: must be one of {', '.join(API_CHOICES)} (got {chosen_api!r})"
+            )
+        changes["api"] = chosen_api
     if server is not None:
         changes["server"] = validate_server(server, source="--server")
     elif env.get("MLARENA_SERVER", "").strip():

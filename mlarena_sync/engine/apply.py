@@ -37,7 +37,7 @@ from typing import Any
 
 import structlog
 
-from mlarena_sync.api.client import ArenaClient
+from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import FileOpResult
 from mlarena_sync.engine.plan import Plan, Upload
 from mlarena_sync.errors import NotFoundError
@@ -128,7 +128,7 @@ class _Batch:
 
     def __init__(
         self,
-        client: ArenaClient,
+        client: Arena,
         cid: int,
         aid: int,
         state: TargetState,
@@ -257,7 +257,7 @@ class _Batch:
 
 
 def apply_plan(
-    client: ArenaClient,
+    client: Arena,
     cid: int,
     aid: int,
     plan: Plan,

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import structlog
 
-from mlarena_sync.api.client import ArenaClient
+from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import AgentStatus, Runtime
 from mlarena_sync.config.model import Target
 from mlarena_sync.errors import ApiError, AuthError, ConfigError, NotFoundError
@@ -36,7 +36,7 @@ CONFIG_SOURCE = "agent.id in mlarena.yaml"
 STATE_SOURCE = "bound in .mlarena-sync/"
 
 
-def my_agents_named(client: ArenaClient, cid: int, name: str) -> list[int]:
+def my_agents_named(client: Arena, cid: int, name: str) -> list[int]:
     """Ids of the caller's agents named ``name`` on the competition's leaderboard (only agents
     that were deployed show there); empty when the leaderboard cannot be read."""
     try:
@@ -120,7 +120,7 @@ class AgentBinder:
     def __init__(
         self,
         target: Target,
-        client: ArenaClient,
+        client: Arena,
         store: StateStore,
         key: str,
         journal: Journal,

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import structlog
 
-from mlarena_sync.api.client import ArenaClient
+from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import AgentStatus, DeployOutcome
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.engine.status_lines import StatusEvent, StatusTracker
@@ -84,7 +84,7 @@ def run_check(cmd: str | None, cwd: Path, timeout: float) -> CheckResult:
     return CheckResult(proc.returncode == 0, proc.returncode, output)
 
 
-def request_deploy(client: ArenaClient, cid: int, aid: int) -> DeployOutcome:
+def request_deploy(client: Arena, cid: int, aid: int) -> DeployOutcome:
     """Ask for one deploy (never a second one: a timeout becomes a status read).
 
     Raises :class:`~mlarena_sync.errors.QuotaError` when the server refuses (409), and
@@ -106,7 +106,7 @@ def request_deploy(client: ArenaClient, cid: int, aid: int) -> DeployOutcome:
 
 
 def follow(
-    client: ArenaClient,
+    client: Arena,
     cid: int,
     aid: int,
     on_event: Callable[[StatusEvent], None],

@@ -3,47 +3,40 @@
 
 from __future__ import annotations
 
-from mlarena_sync.api.client import ArenaClient
+from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import LatestDeploy
 from mlarena_sync.engine.status_lines import StatusTracker
 from mlarena_sync.engine.workspace import Workspace
-from mlarena_sync.errors import ApiError, ConfigError
+from mlarena_sync.errors import ConfigError
 
 __all__ = ["logs"]
 
 POLL_SECONDS = 1.0
 
 
-def _games(ws: Workspace, client: ArenaClient, aid: int, limit: int) -> None:
+def _games(ws: Workspace, client: Arena, aid: int, limit: int) -> None:
+    """The stdout of my agent's newest games (v0) or runs (v4.6), newest first."""
     out = ws.out
-    games = client.games(aid)[: max(0, limit)]
-    if not games:
+    runs = client.run_logs(ws.target.competition, aid, limit=max(0, limit))
+    if not runs:
         out.result("games", "no games yet", agent_id=aid, count=0)
         return
-    for game in games:
-        head = f"=== game {game.id}: reward {game.reward}, outcome {game.outcome}"
-        if not game.signed_url:
-            out.result(
-                "game_log",
-                head + " (no log available)",
-                game_id=game.id,
-                reward=game.reward,
-                outcome=game.outcome,
-                log=None,
-            )
+    for run in runs:
+        head = f"=== game {run.id}: reward {run.score}, outcome {run.outcome or run.status}"
+        if run.log_error is not None:
+            out.warning("game_log_unavailable", game_id=run.id, reason=run.log_error)
             continue
-        try:
-            text = client.game_log(game.signed_url)
-        except ApiError as exc:
-            out.warning("game_log_unavailable", game_id=game.id, reason=exc.message)
-            continue
+        error = f"\n{run.error_type or 'error'}: {run.error_message}" if run.error_message else ""
+        body = f"\n{run.log.rstrip()}" if run.log else " (no log available)"
         out.result(
             "game_log",
-            f"{head}\n{text.rstrip()}",
-            game_id=game.id,
-            reward=game.reward,
-            outcome=game.outcome,
-            log=text,
+            head + body + error,
+            game_id=run.id,
+            reward=run.score,
+            outcome=run.outcome,
+            log=run.log,
+            error_type=run.error_type,
+            error_message=run.error_message,
         )
 
 

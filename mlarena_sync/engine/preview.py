@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 
-from mlarena_sync.api.client import ArenaClient
+from mlarena_sync.api.interface import Arena
 from mlarena_sync.engine.binding import resolve_runtime
 from mlarena_sync.engine.gate import PENDING, DeployContext, DeployDecision, evaluate, pending_text
 from mlarena_sync.engine.plan import TEMPLATE_FILE, TEMPLATE_REASON, relabel_uploads
@@ -22,7 +22,7 @@ __all__ = ["plan_decision", "preview"]
 
 def plan_decision(
     ws: Workspace,
-    client: ArenaClient,
+    client: Arena,
     result: ReconcileResult,
     *,
     forced: bool = False,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlarena_sync.api.client import ArenaClient
+from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import AgentStatus, DeployOutcome
 from mlarena_sync.engine.deploy import follow, record_deploy, request_deploy, run_check
 from mlarena_sync.engine.gate import DeployContext, DeployDecision, evaluate, pending_text
@@ -62,7 +62,7 @@ class StatusSink:
         self.ws.out.result(event.event, event.text, **event.fields)
 
 
-def _wait_settled(ws: Workspace, client: ArenaClient, aid: int, opts: PushOptions) -> AgentStatus:
+def _wait_settled(ws: Workspace, client: Arena, aid: int, opts: PushOptions) -> AgentStatus:
     ws.out.event("waiting_for_deploy", agent_id=aid, text="a deploy is in flight; waiting")
     return follow(
         client,
@@ -77,7 +77,7 @@ def _wait_settled(ws: Workspace, client: ArenaClient, aid: int, opts: PushOption
 
 def _decide(
     ws: Workspace,
-    client: ArenaClient,
+    client: Arena,
     result: ReconcileResult,
     opts: PushOptions,
     pending: bool,
@@ -163,7 +163,7 @@ def push(ws: Workspace, opts: PushOptions) -> int:
 
 
 def _reconcile_when_free(
-    ws: Workspace, client: ArenaClient, rec: Reconciler, opts: PushOptions
+    ws: Workspace, client: Arena, rec: Reconciler, opts: PushOptions
 ) -> ReconcileResult:
     """Reconcile; while a deploy in flight holds the changes, wait for it and reconcile again
     (at most :data:`MAX_HOLDS` times: someone keeps deploying)."""
@@ -215,7 +215,7 @@ def _report_synced(ws: Workspace, result: ReconcileResult) -> None:
         )
 
 
-def _request(ws: Workspace, client: ArenaClient, aid: int, synced: str) -> DeployOutcome:
+def _request(ws: Workspace, client: Arena, aid: int, synced: str) -> DeployOutcome:
     """One deploy request (never retried), recorded; a quota refusal says the files were synced."""
     try:
         outcome = request_deploy(client, ws.target.competition, aid)

@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlarena_sync.api.client import ArenaClient
+from mlarena_sync.api.generation import open_arena
+from mlarena_sync.api.interface import Arena
 from mlarena_sync.cli.output import Output
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.config.model import Config, Target
 from mlarena_sync.engine.reconcile import Reconciler
+from mlarena_sync.store.generations import remember, remembered
 from mlarena_sync.store.state import StateStore, target_key
 
 __all__ = ["Workspace"]
@@ -37,10 +39,25 @@ class Workspace:
     def config_path(self) -> Path:
         return self.config.path
 
-    def client(self) -> ArenaClient:
-        return ArenaClient(self.target.server, self.token)
+    def client(self) -> Arena:
+        """The arena connection, in the generation ``api:`` names; ``auto`` (the default) uses
+        the one remembered for this server in ``.mlarena-sync/``, else detects and remembers it."""
+        folder = self.store.state_dir
+        known = remembered(folder, self.target.server) if self.target.api == "auto" else None
+        arena = open_arena(
+            self.target.server,
+            self.token,
+            self.target.api,
+            known,
+            cid=self.target.competition,
+            sid=self.target.agent.id,
+        )
+        spoken = arena.capabilities.generation
+        if self.target.api == "auto" and spoken != known:
+            remember(folder, self.target.server, spoken)
+        return arena
 
-    def reconciler(self, client: ArenaClient) -> Reconciler:
+    def reconciler(self, client: Arena) -> Reconciler:
         return Reconciler(
             self.target,
             client,

@@ -1,0 +1,43 @@
+"""``.mlarena-sync/api.json``: the API generation each server spoke when it was detected.
+
+``api: auto`` (the default) asks a server once which generation it speaks (v0 or v4.6: a few
+reads, see :func:`mlarena_sync.api.generation.detect_generation`) and remembers the answer here,
+per server, so later runs send no probe. A pure cache: deleting the file costs one detection.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mlarena_sync.store.atomic import atomic_write
+from mlarena_sync.store.state import server_key
+
+__all__ = ["FILE_NAME", "remember", "remembered"]
+
+FILE_NAME = "api.json"
+
+
+def _read(state_dir: Path) -> dict[str, str]:
+    try:
+        data = json.loads((state_dir / FILE_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
+
+
+def remembered(state_dir: Path, server: str) -> str | None:
+    """The generation ``server`` spoke when last detected, or ``None``."""
+    return _read(state_dir).get(server_key(server))
+
+
+def remember(state_dir: Path, server: str, generation: str) -> None:
+    """Keep ``generation`` for ``server`` (only when the state folder exists: a read-only command
+    run in a folder that was never pushed creates nothing)."""
+    if not state_dir.is_dir():
+        return
+    known = _read(state_dir)
+    if known.get(server_key(server)) == generation:
+        return
+    known[server_key(server)] = generation
+    atomic_write(state_dir / FILE_NAME, json.dumps(known, indent=1) + "\n", fsync=False)
