@@ -9,7 +9,7 @@ from typing import Any
 
 from bench.procs import Line, Proc, child_env, cli
 
-# Event names of watch's --json output (mlarena_sync/engine/apply.py, watch.py, commands/watch.py):
+# Event names of watch's --json output (mlarena_sync/engine/apply.py, watch/loop.py, watch/session.py):
 # "upload" after each file PUT answered (file = local path, name = remote name); "synced" /
 # "held" after a reconcile that changed (or held) something; "watch_stopped" at the end, with
 # the session's totals (reconciles, deploys).

@@ -22,7 +22,7 @@ from mlarena_sync.config.model import (
 from mlarena_sync.engine.workspace import Workspace
 from mlarena_sync.store.state import StateStore
 
-__all__ = ["Workspace", "cwd_of", "env_of", "open_workspace", "out_of"]
+__all__ = ["Workspace", "cwd_of", "env_of", "open_workspace", "out_of", "workspace_at"]
 
 
 def cwd_of(args: argparse.Namespace) -> Path:
@@ -49,15 +49,34 @@ def config_path_of(args: argparse.Namespace) -> Path:
 
 def open_workspace(args: argparse.Namespace) -> Workspace:
     """Load the config and target, apply flags and environment, find the token."""
-    out = out_of(args)
-    env = env_of(args)
-    path = config_path_of(args)
-    config = load_config(path)
-    target = config.target(getattr(args, "target", None))
-    target = apply_overrides(
-        target, getattr(args, "server", None), env=env, api=getattr(args, "api", None)
-    )
     key_file = getattr(args, "api_key_file", None)
-    token = resolve_token(target, env, (cwd_of(args) / key_file) if key_file else None)
+    return workspace_at(
+        cwd_of(args),
+        env_of(args),
+        out_of(args),
+        config=config_path_of(args),
+        target=getattr(args, "target", None),
+        server=getattr(args, "server", None),
+        api=getattr(args, "api", None),
+        api_key_file=(cwd_of(args) / key_file) if key_file else None,
+    )
+
+
+def workspace_at(
+    cwd: Path,
+    env: Mapping[str, str],
+    out: Output,
+    *,
+    config: Path | None = None,
+    target: str | None = None,
+    server: str | None = None,
+    api: str | None = None,
+    api_key_file: Path | None = None,
+) -> Workspace:
+    """The workspace of the ``mlarena.yaml`` at ``config`` (default: the nearest one above
+    ``cwd``), with the precedence flag > ``MLARENA_*`` > file applied once, here."""
+    loaded = load_config(config or find_config(cwd))
+    chosen = apply_overrides(loaded.target(target), server, env=env, api=api)
+    token = resolve_token(chosen, env, api_key_file)
     out.add_secret(token)
-    return Workspace(config, target, token, StateStore.for_config(config.path), out)
+    return Workspace(loaded, chosen, token, StateStore.for_config(loaded.path), out)

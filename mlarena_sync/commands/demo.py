@@ -13,20 +13,15 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import mlarena_sync
-from mlarena_sync.api.client import ArenaClient
-from mlarena_sync.arena import load_fake_arena
-from mlarena_sync.cli.main import build_parser
+from mlarena_sync.arena import ArenaSetupError, load_fake_arena
 from mlarena_sync.cli.output import Output
-from mlarena_sync.commands import push, watch
-from mlarena_sync.config.model import load_config
+from mlarena_sync.commands.common import workspace_at
+from mlarena_sync.engine.push import PushOptions, push
+from mlarena_sync.engine.workspace import Workspace
 from mlarena_sync.errors import ConfigError, MlarenaSyncError
-from mlarena_sync.store.state import StateStore, target_key
-
-if TYPE_CHECKING:
-    from mlarena_sync.arena.fake import FakeArena
+from mlarena_sync.watch.session import watch
 
 EXAMPLE_NAME = "cartpole-agent"
 COMPETITION = 1  # the fake arena's CartPole code competition, the one the example targets
@@ -127,7 +122,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     out: Output = args.out
-    fake_arena = load_fake_arena()  # ConfigError (exit 2) without the `arena` extra
+    try:
+        fake_arena = load_fake_arena()
+    except ArenaSetupError as exc:  # without the `arena` extra: a usage error (exit 2)
+        raise ConfigError(str(exc)) from None
     requested = None if args.dir is None else Path(args.cwd) / args.dir
     source = example_dir()
     folder, temporary = prepare_folder(requested)
@@ -139,13 +137,14 @@ def run(args: argparse.Namespace) -> int:
             out.event("demo_agent_copied", folder=str(folder))
             env = {k: v for k, v in args.env.items() if not k.startswith("MLARENA_")}
             env["MLARENA_API_KEY"] = arena.user_token
-            code = push.run(_command_args(["push", "--wait"], folder, env, out))
+            ws = workspace_at(folder, env, out)
+            code = push(ws, PushOptions(wait=True))
             if code != 0:
                 return code
-            _report(out, arena, folder / "mlarena.yaml")
+            _report(ws)
             if args.watch:
                 out.text(f"\nWatching {folder}: edit a file there and save (Ctrl-C stops).\n")
-                return watch.run(_command_args(["watch"], folder, env, out))
+                return watch(ws)
     finally:
         if temporary and not args.keep:
             shutil.rmtree(folder.parent, ignore_errors=True)
@@ -157,25 +156,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _command_args(
-    argv: list[str], folder: Path, env: dict[str, str], out: Output
-) -> argparse.Namespace:
-    """The arguments the CLI would hand a command for ``mlarena-sync -C folder ARGV``."""
-    args = build_parser().parse_args(["-C", str(folder), *argv])
-    args.cwd = folder
-    args.env = env
-    args.out = out
-    args.argv = argv
-    return args
-
-
-def _report(out: Output, arena: FakeArena, config: Path) -> None:
+def _report(ws: Workspace) -> None:
     """The agent's status and its line on the leaderboard."""
-    target = load_config(config).target(None)
-    agent_id = StateStore.for_config(config).load(target_key(target)).agent_id
+    out, target = ws.out, ws.target
+    agent_id = ws.store.load(ws.key).agent_id
     if agent_id is None:
-        raise MlarenaSyncError(f"push left no agent bound in {config.parent}")
-    with ArenaClient(arena.url, arena.user_token) as client:
+        raise MlarenaSyncError(f"push left no agent bound in {ws.config_path.parent}")
+    with ws.client() as client:
         status = client.status(COMPETITION, agent_id)
         rows = client.leaderboard(COMPETITION)
     name = status.name or target.agent.name or f"agent {agent_id}"

@@ -9,9 +9,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from mlarena_sync.arena import ArenaSetupError
 from mlarena_sync.arena import cli as arena_cli
 from mlarena_sync.cli.output import configure
 from mlarena_sync.commands.common import out_of
+from mlarena_sync.errors import ConfigError
 
 __all__ = ["run"]
 
@@ -19,4 +21,7 @@ __all__ = ["run"]
 def run(args: argparse.Namespace) -> int:
     out = out_of(args)
     configure(json_mode=out.json_mode, verbosity=out.verbosity, stream=sys.stderr, redactor=None)
-    return arena_cli.run(args)
+    try:
+        return arena_cli.run(args)
+    except ArenaSetupError as exc:  # the arena's own error (it stands alone): a usage error here
+        raise ConfigError(str(exc)) from None

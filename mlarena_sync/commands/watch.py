@@ -1,105 +1,17 @@
-"""``mlarena-sync watch``: the daemon beside the editor (see :mod:`mlarena_sync.watch.loop`).
+"""``mlarena-sync watch``: the daemon beside the editor (see :mod:`mlarena_sync.watch.session`).
 
-Holds the state lock for the whole session (a second watcher on the same folder exits 2 naming
-the PID that holds it), starts the change source, runs the loop, and stops cleanly: the
-observer is stopped and joined and the state is saved. Exit codes: 130 on Ctrl-C (SIGINT), 0 on
-SIGTERM or when ``max_duration`` / the ``stop`` event ends it; errors are raised for the CLI to
-map (``AuthError`` → 4, ...).
+Exit codes: 130 on Ctrl-C (SIGINT), 0 on SIGTERM; errors are raised for the CLI to map.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import signal
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from types import FrameType
 from typing import Any
 
-from mlarena_sync.commands.common import Workspace, open_workspace
-from mlarena_sync.local.ignore import Selector
-from mlarena_sync.watch.loop import Watcher, WatchOptions
-from mlarena_sync.watch.source import ChangeSource, TreeWatcher
+from mlarena_sync.commands.common import open_workspace
+from mlarena_sync.watch.session import watch
 
-__all__ = ["run", "watch"]
-
-INTERRUPTED = 130
-
-
-@contextmanager
-def _signals(on_signal: Callable[[int], None]) -> Iterator[None]:
-    """SIGINT/SIGTERM → ``on_signal`` (main thread only; elsewhere nothing is installed). A
-    second Ctrl-C raises KeyboardInterrupt at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    seen: list[int] = []
-
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        if signum == signal.SIGINT and seen:
-            raise KeyboardInterrupt
-        seen.append(signum)
-        on_signal(signum)
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
-def watch(
-    ws: Workspace,
-    *,
-    stop: threading.Event | None = None,
-    max_duration: float | None = None,
-    options: WatchOptions | None = None,
-    source: ChangeSource | None = None,
-) -> int:
-    """Run a watch session; the exit code."""
-    opts = options or WatchOptions()
-    if max_duration is not None:
-        opts = dataclasses.replace(opts, max_duration=max_duration)
-    received: list[int] = []
-    with ws.client() as client:
-        rec = ws.reconciler(client)
-        with rec.locked():
-            selector = Selector(ws.target.files, config_path=ws.target.config_path)
-            src = source or TreeWatcher(selector, state_dir=ws.store.state_dir)
-            watcher = Watcher(
-                ws.target, rec, source=src, sink=ws.out, clock=ws.clock, stop=stop, options=opts
-            )
-
-            def on_signal(signum: int) -> None:
-                received.append(signum)
-                watcher.stop()
-
-            src.start()
-            try:
-                with _signals(on_signal):
-                    watcher.run()
-            finally:
-                src.stop()  # stopped and joined; the state is saved after every operation
-            reason = (
-                "SIGINT" if signal.SIGINT in received else ("SIGTERM" if received else "stopped")
-            )
-            held = watcher.held_unsynced
-            text = f"watch stopped ({reason})"
-            if held:
-                noun = "edit" if held == 1 else "edits"
-                text += f"; {held} held {noun} not synced: run `mlarena-sync push`"
-            ws.out.event(
-                "watch_stopped",
-                reason=reason,
-                reconciles=watcher.stats.reconciles,
-                deploys=watcher.stats.deploys,
-                held_not_synced=held,
-                text=text,
-            )
-    return INTERRUPTED if signal.SIGINT in received else 0
+__all__ = ["run"]
 
 
 def run(args: argparse.Namespace, **kwargs: Any) -> int:
