@@ -1,1 +1,2 @@
-"""``.mlarena-sync/`` beside mlarena.yaml: lock, state, journal, written atomically."""
+"""``.mlarena-sync/`` beside mlarena.yaml: one :class:`~.state.StateDir` (lock, state, journal,
+stat cache) read once per run, and the one :func:`~.atomic.atomic_write`."""

@@ -11,7 +11,9 @@ delete that is gone from the server leaves the base. Intents that were never sen
 match the server and are dropped. Ambiguous cases keep the old entry, which only costs a
 re-upload.
 
-Durability (a deliberate choice): every write is atomic (temp file + ``os.replace``), which is
+The journal is kept in the :class:`~.state.StateDir`'s memory: read once per run, written through
+to disk at every change. Durability (a deliberate choice): every write is atomic
+(:func:`~.atomic.atomic_write`: temp file + ``os.replace``), which is
 all a *process* death (``kill -9``, a crash) needs: the page cache outlives the process, so the
 next run reads either the old or the new journal, never a torn one. ``fsync`` only protects
 against a power loss or a kernel crash, and is paid only where losing the write could do harm
@@ -29,10 +31,6 @@ reply never came (``creating``: the next push refuses to create a twin).
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -41,7 +39,7 @@ from typing import Any
 import structlog
 
 from mlarena_sync.api.models import RemoteFile
-from mlarena_sync.store.state import BaseEntry, TargetState
+from mlarena_sync.store.state import JOURNAL_FILE, BaseEntry, StateDir, TargetState
 
 __all__ = ["Journal", "recover_pending"]
 
@@ -73,19 +71,16 @@ class Journal:
     ``creating`` (a create-agent request was sent; its reply, the id, may never have arrived).
     Tolerant: an unreadable journal is treated as empty (the cost: a re-upload)."""
 
-    FILE = "journal.json"
+    FILE = JOURNAL_FILE
 
-    def __init__(self, state_dir: Path, target_key: str) -> None:
-        self.path = Path(state_dir) / self.FILE
+    def __init__(self, state_dir: StateDir | Path, target_key: str) -> None:
+        """``state_dir``: the run's :class:`StateDir` (share its memory), or a folder."""
+        self._dir = state_dir if isinstance(state_dir, StateDir) else StateDir(Path(state_dir))
+        self.path = self._dir.path / self.FILE
         self.key = target_key
 
     def _read_all(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, UnicodeDecodeError):
-            return {}
-        targets = data.get("targets") if isinstance(data, dict) else None
-        return targets if isinstance(targets, dict) else {}
+        return self._dir.journal_targets()
 
     def _mine(self) -> dict[str, Any]:
         mine = self._read_all().get(self.key)
@@ -104,23 +99,7 @@ class Journal:
             targets[self.key] = mine
         else:
             targets.pop(self.key, None)
-        if not targets:
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".journal.", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"version": 1, "targets": targets}, fh)
-                if durable:
-                    fh.flush()
-                    os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        self._dir.write_journal(targets, durable=durable)
 
     # ---- uploads
     def load(self) -> dict[str, tuple[BaseEntry | None, BaseEntry]]:

@@ -1,46 +1,57 @@
-"""``.mlarena-sync/`` beside mlarena.yaml: agent binding, base manifest, stat cache, lock.
+"""``.mlarena-sync/`` beside mlarena.yaml, one :class:`StateDir`: binding, base, journal, lock.
 
 * ``state.json``: per target key (name + server + competition, so another server never reuses an
   agent id) the agent id, pinned runtime id, last deploy time and the *base*: per remote name the
   local path, hash and size of what was last synced.
 * ``stat-cache.json``: the scanner's size/mtime/inode → sha256 cache, per mirrored root.
-* ``lock``: ``flock``-ed while a command works on the folder; holds the holder's PID.
+* ``journal.json``: the write-ahead journal (:mod:`~.journal` says what it holds).
+* ``lock``: ``flock``-ed while a command works on the folder, holding its PID (:mod:`~.lock`).
 * ``.gitignore``: ``*``, so the folder never lands in git.
 
-Files are written atomically (temp file + fsync + ``os.replace``). The rename alone is all a
-*process* death (``kill -9``) needs; the ``fsync`` is kept deliberately, against a power loss:
+Each file is read once per run and then served from memory (:class:`StateDir`: while the lock is
+held nobody else writes; without it a ``stat`` tells whether another process replaced a file).
+Every write goes to disk at once, atomically (:func:`~.atomic.atomic_write`: temp file +
+``os.replace``), the state with ``fsync``. The rename alone is all a *process* death
+(``kill -9``) needs; the ``fsync`` is kept deliberately, against a power loss:
 ``state.json`` holds the agent binding, and a binding lost that way would make the next push
 create a second agent. It is cheap because the state is written rarely: once per batch window
 during a push (:data:`~.apply.SAVE_INTERVAL`), not once per file; what a kill loses
 between two saves, the write-ahead journal and the remote listing re-learn (see
 :mod:`~.journal`, which skips ``fsync`` for that reason). ``stat-cache.json`` is a pure
 cache (a lost one costs a re-hash) and is written without ``fsync`` too. A corrupted state file is
-treated as empty with a ``state_reset`` warning (:attr:`StateStore.was_reset`): the state is only
+treated as empty with a ``state_reset`` warning (:attr:`StateDir.was_reset`): the state is only
 a cache of what the server holds, and the next push re-learns it. The token is never stored.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import dataclasses
 import json
-import os
-import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import structlog
 
 from mlarena_sync.config.model import Target
-from mlarena_sync.errors import LockedError, StateError
+from mlarena_sync.errors import StateError
 from mlarena_sync.local.scan import StatCache
+from mlarena_sync.store.atomic import atomic_write
+from mlarena_sync.store.cached import Cached
+from mlarena_sync.store.lock import hold_lock
+
+if TYPE_CHECKING:
+    from mlarena_sync.store.journal import Journal
 
 __all__ = [
     "STATE_DIR_NAME",
     "BaseEntry",
+    "StateDir",
     "StateStore",
     "TargetState",
     "target_key",
@@ -49,7 +60,7 @@ __all__ = [
 STATE_DIR_NAME = ".mlarena-sync"
 STATE_FILE = "state.json"
 STAT_CACHE_FILE = "stat-cache.json"
-LOCK_FILE = "lock"
+JOURNAL_FILE = "journal.json"
 FORMAT_VERSION = 1
 
 log = structlog.get_logger("mlarena_sync.store.state")
@@ -149,56 +160,71 @@ def _state_to_json(state: TargetState) -> dict[str, object]:
     }
 
 
-class StateStore:
-    """The state folder of one mlarena.yaml. Reads are lazy; the folder is made on first write."""
+def _copy(state: TargetState) -> TargetState:
+    """A copy callers may change without touching the memory (the entries are frozen)."""
+    return dataclasses.replace(state, files=dict(state.files))
+
+
+def _read_journal(path: Path) -> dict[str, Any]:
+    """``journal.json``'s targets; tolerant: an unreadable journal is empty (a re-upload)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}
+    targets = data.get("targets") if isinstance(data, dict) else None
+    return targets if isinstance(targets, dict) else {}
+
+
+class StateDir:
+    """``.mlarena-sync/`` of one mlarena.yaml: lock, state, journal data and stat cache.
+
+    Each file is read once per run and served from memory afterwards (:class:`~.cached.Cached`);
+    every write goes to disk at once, atomically (:func:`~.atomic.atomic_write`), with the
+    ``fsync`` policy of the module docstring. The folder is made on first write. Thread-safe."""
 
     def __init__(self, state_dir: Path) -> None:
-        self.state_dir = Path(state_dir)
+        self.path = Path(state_dir)
         self.was_reset = False  # a corrupted state file was met and treated as empty
         self.reset_reason: str | None = None
+        self._mutex = threading.RLock()
+        self._held = 0  # > 0 while this object holds the lock
+        self._states = Cached(self.path / STATE_FILE, self._read_states)
+        self._journal = Cached(self.path / JOURNAL_FILE, _read_journal)
+        self._stat_roots = Cached(self.path / STAT_CACHE_FILE, self._read_stat_roots)
 
     @classmethod
-    def for_config(cls, config_path: Path) -> StateStore:
+    def for_config(cls, config_path: Path) -> StateDir:
         return cls(Path(config_path).parent / STATE_DIR_NAME)
 
     @property
+    def state_dir(self) -> Path:
+        return self.path
+
+    @property
     def state_file(self) -> Path:
-        return self.state_dir / STATE_FILE
+        return self.path / STATE_FILE
+
+    def journal(self, target_key: str) -> Journal:
+        """The write-ahead journal of one target, kept in this folder's memory."""
+        from mlarena_sync.store.journal import Journal
+
+        return Journal(self, target_key)
 
     # ---------------------------------------------------------------- files
     def _ensure_dir(self) -> None:
         try:
-            self.state_dir.mkdir(parents=True, exist_ok=True)
-            ignore = self.state_dir / ".gitignore"
+            self.path.mkdir(parents=True, exist_ok=True)
+            ignore = self.path / ".gitignore"
             if not ignore.exists():
                 ignore.write_text("*\n", encoding="utf-8")
         except OSError as exc:
-            raise StateError(f"cannot create {self.state_dir}: {exc.strerror}") from None
+            raise StateError(f"cannot create {self.path}: {exc.strerror}") from None
 
-    def _write_json(self, path: Path, data: object, *, durable: bool = True) -> None:
+    def _write_json(self, path: Path, data: object, *, durable: bool) -> None:
         self._ensure_dir()
         text = json.dumps(data, indent=1, sort_keys=True) + "\n"
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=self.state_dir)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(text)
-                    if durable:
-                        fh.flush()
-                        os.fsync(fh.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-            if not durable:
-                return
-            with contextlib.suppress(OSError):  # make the rename durable (best effort)
-                dir_fd = os.open(self.state_dir, os.O_RDONLY)
-                try:
-                    os.fsync(dir_fd)
-                finally:
-                    os.close(dir_fd)
+            atomic_write(path, text, fsync=durable)
         except OSError as exc:
             raise StateError(f"cannot write {path}: {exc.strerror}") from None
 
@@ -221,7 +247,7 @@ class StateStore:
         if isinstance(version, int) and version > FORMAT_VERSION:
             raise StateError(
                 f"{path} was written by a newer mlarena-sync (format {version})",
-                hint=f"upgrade mlarena-sync, or delete {self.state_dir} (the next push re-learns)",
+                hint=f"upgrade mlarena-sync, or delete {self.path} (the next push re-learns)",
             )
         if version != FORMAT_VERSION:
             raise _Corrupt(f"unknown format version {version!r}")
@@ -238,9 +264,9 @@ class StateStore:
         )
 
     # ---------------------------------------------------------------- targets
-    def _load_all(self) -> dict[str, TargetState]:
+    def _read_states(self, path: Path) -> dict[str, TargetState]:
         try:
-            data = self._read_json(self.state_file)
+            data = self._read_json(path)
             if data is None:
                 return {}
             targets = data.get("targets", {})
@@ -248,89 +274,105 @@ class StateStore:
                 raise _Corrupt("targets is not an object")
             return {str(k): _state_from_json(v) for k, v in targets.items()}
         except _Corrupt as exc:
-            self._reset(self.state_file, str(exc))
+            self._reset(path, str(exc))
             return {}
 
+    def _all_states(self) -> dict[str, TargetState]:
+        return self._states.get(trusted=self._held > 0)
+
     def load(self, target_key: str) -> TargetState:
-        """The target's state; an empty one when none was saved (or the file was corrupted)."""
-        return self._load_all().get(target_key, TargetState())
+        """The target's state (a copy); an empty one when none was saved (or the file was
+        corrupted)."""
+        with self._mutex:
+            return _copy(self._all_states().get(target_key, TargetState()))
 
     def save(self, target_key: str, state: TargetState) -> None:
-        """Write the target's state atomically, keeping the other targets' entries."""
-        states = self._load_all()
-        states[target_key] = state
-        self._write_all(states)
+        """Write the target's state atomically (with fsync), keeping the other targets'."""
+        with self._mutex:
+            states = dict(self._all_states())
+            states[target_key] = _copy(state)
+            self._write_states(states)
 
     def forget(self, target_key: str) -> None:
         """Drop a target's state (e.g. its agent was deleted on the server)."""
-        states = self._load_all()
-        if states.pop(target_key, None) is not None:
-            self._write_all(states)
+        with self._mutex:
+            states = dict(self._all_states())
+            if states.pop(target_key, None) is not None:
+                self._write_states(states)
 
-    def _write_all(self, states: dict[str, TargetState]) -> None:
+    def _write_states(self, states: dict[str, TargetState]) -> None:
         data = {
             "version": FORMAT_VERSION,
             "targets": {k: _state_to_json(v) for k, v in sorted(states.items())},
         }
-        self._write_json(self.state_file, data)
+        # Durable: a binding lost to a power loss would make the next push create a twin agent.
+        self._write_json(self.state_file, data, durable=True)
+        self._states.written(states)
+
+    # ---------------------------------------------------------------- journal data
+    def journal_targets(self) -> dict[str, Any]:
+        """``journal.json``'s entries per target key (a copy of the top level)."""
+        with self._mutex:
+            return dict(self._journal.get(trusted=self._held > 0))
+
+    def write_journal(self, targets: dict[str, Any], *, durable: bool) -> None:
+        """Replace ``journal.json`` (removed when ``targets`` is empty); fsync when ``durable``.
+        Raises :class:`OSError` as the journal always did (a journal write is not retried)."""
+        path = self.path / JOURNAL_FILE
+        with self._mutex:
+            if targets:
+                self._ensure_dir()
+                data = json.dumps({"version": FORMAT_VERSION, "targets": targets})
+                atomic_write(path, data, fsync=durable)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+            self._journal.written(dict(targets))
 
     # ---------------------------------------------------------------- stat cache
-    def load_stat_cache(self, root: Path) -> StatCache:
-        path = self.state_dir / STAT_CACHE_FILE
+    def _read_stat_roots(self, path: Path) -> dict[str, object]:
         try:
             data = self._read_json(path)
         except _Corrupt:
-            return StatCache()  # only costs a re-hash; no warning needed
-        if data is None:
-            return StatCache()
-        roots = data.get("roots")
-        return StatCache.from_json(roots.get(str(root)) if isinstance(roots, dict) else None)
+            return {}  # only costs a re-hash; no warning needed
+        roots = data.get("roots") if data is not None else None
+        return dict(roots) if isinstance(roots, dict) else {}
+
+    def load_stat_cache(self, root: Path) -> StatCache:
+        with self._mutex:
+            roots = self._stat_roots.get(trusted=self._held > 0)
+            return StatCache.from_json(roots.get(str(root)))
 
     def save_stat_cache(self, root: Path, cache: StatCache) -> None:
         """Persist the cache when it changed (other roots' caches are kept)."""
         if not cache.dirty:
             return
-        path = self.state_dir / STAT_CACHE_FILE
-        try:
-            data = self._read_json(path)
-        except _Corrupt:
-            data = None
-        old = data.get("roots") if data is not None else None
-        roots: dict[str, object] = dict(old) if isinstance(old, dict) else {}
-        roots[str(root)] = cache.to_json()
-        # A pure cache (a lost one costs a re-hash): atomic, but not worth an fsync.
-        self._write_json(path, {"version": FORMAT_VERSION, "roots": roots}, durable=False)
+        with self._mutex:
+            roots = dict(self._stat_roots.get(trusted=self._held > 0))
+            roots[str(root)] = cache.to_json()
+            # A pure cache (a lost one costs a re-hash): atomic, but not worth an fsync.
+            path = self.path / STAT_CACHE_FILE
+            self._write_json(path, {"version": FORMAT_VERSION, "roots": roots}, durable=False)
+            self._stat_roots.written(roots)
         cache.dirty = False
 
     # ---------------------------------------------------------------- lock
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """Hold ``.mlarena-sync/lock`` (``flock``); :class:`LockedError` names the holder's PID."""
+        """Hold ``.mlarena-sync/lock`` (``flock``); :class:`LockedError` names the holder's PID.
+        What another process wrote before we took it is read again (once)."""
         self._ensure_dir()
-        path = self.state_dir / LOCK_FILE
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise StateError(f"cannot open {path}: {exc.strerror}") from None
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raw = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
-                pid = int(raw) if raw.isdigit() else None
-                who = f"pid {pid}" if pid is not None else "pid unknown"
-                raise LockedError(
-                    f"another mlarena-sync ({who}) is working on this folder "
-                    f"({self.state_dir.parent}); wait for it to finish or stop it",
-                    pid=pid,
-                ) from None
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        with hold_lock(self.path):
+            with self._mutex:
+                for cached in (self._states, self._journal, self._stat_roots):
+                    cached.refresh()
+                self._held += 1
             try:
                 yield
             finally:
-                with contextlib.suppress(OSError):
-                    os.ftruncate(fd, 0)
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
+                with self._mutex:
+                    self._held -= 1
+
+
+#: The name the engine and the commands still use (one class: :class:`StateDir`).
+StateStore = StateDir
