@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 import structlog
 
-from mlarena_sync.api.client import ArenaClient
+from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import AgentStatus, Competition, RemoteFile
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.config.model import Target
@@ -127,7 +127,7 @@ class _Reads:
     """A bound agent's status and file listing, read in parallel while the folder is scanned
     (reads only: nothing is changed before the local checks are done)."""
 
-    def __init__(self, client: ArenaClient, cid: int, aid: int) -> None:
+    def __init__(self, client: Arena, cid: int, aid: int) -> None:
         self.client = client
         self.cid = cid
         self.aid = aid
@@ -149,7 +149,7 @@ class Reconciler:
     def __init__(
         self,
         target: Target,
-        client: ArenaClient,
+        client: Arena,
         store: StateStore,
         *,
         token: str,
@@ -167,7 +167,7 @@ class Reconciler:
         self._locked = False
         self._competition: Competition | None = None
         self._selector = Selector(target.files, config_path=target.config_path)
-        self.journal = Journal(store.state_dir, self.key)
+        self.journal = Journal(store, self.key)
         self.binder = AgentBinder(target, client, store, self.key, self.journal, self._emit)
 
     # ---------------------------------------------------------------- helpers
