@@ -104,10 +104,16 @@ class RemoteFile:
     language: str | None
     #: ``entry`` | ``report`` | ``other`` (v4.6 lists it; None on v0).
     role: str | None = None
+    #: SHA-256 of the bytes read back from the server (:mod:`mlarena_sync.engine.evidence`), for
+    #: a listing that carries no content (v4.6, or a v0 binary).
+    digest: str | None = None
 
     @property
     def sha256(self) -> str | None:
-        """SHA-256 of the served text (``content.encode()``); None for binary files."""
+        """SHA-256 of the remote file when known: read back (``digest``), else of the served
+        text (``content.encode()``); None when neither is known."""
+        if self.digest is not None:
+            return self.digest
         if self.content is None:
             return None
         return hashlib.sha256(self.content.encode()).hexdigest()

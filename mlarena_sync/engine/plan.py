@@ -170,7 +170,9 @@ def order_uploads(uploads: Iterable[Upload], entry: str | None) -> list[Upload]:
 
 
 def _is_text(r: RemoteLike) -> bool:
-    return not r.is_binary and r.sha256 is not None
+    """The remote file's hash is known: its text was listed (v0), or its bytes were read back
+    (:mod:`~mlarena_sync.engine.evidence`). Otherwise only its size is."""
+    return r.sha256 is not None
 
 
 def _remote_base_sha(b: BaseLike) -> str:

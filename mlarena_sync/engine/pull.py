@@ -1,20 +1,23 @@
-"""Pull (``mlarena-sync pull``): bring remote text files down (e.g. edited in the browser editor).
+"""Pull (``mlarena-sync pull``): bring remote files down (e.g. edited in the browser editor).
 
-Per remote name: a text file whose remote content changed since the last sync, or which was
-never synced here, is written to the local path the base recorded (or the mirrored root for a
-name never synced). A local file edited since the last sync is never overwritten without
-``--force``: pull then writes nothing and exits 3 naming the files; one deleted here since the
-last sync stays deleted (a change for push) without ``--force``. Local files push would refuse
-(secrets, too big) do not block a pull. Binary files cannot be
-downloaded in this API generation: they are reported. The base is updated for what came down.
+Per remote name: a file whose remote bytes changed since the last sync, or which was never
+synced here, is written to the local path the base recorded (or the mirrored root for a name
+never synced). A local file edited since the last sync is never overwritten without ``--force``:
+pull then writes nothing and exits 3 naming the files; one deleted here since the last sync
+stays deleted (a change for push) without ``--force``. Local files push would refuse (secrets,
+too big) do not block a pull. On v4.6 every file is read back (binaries too); v0 lists only the
+text of text files, so its binary files are reported, not pulled. The base is updated for what
+came down.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import RemoteFile
 from mlarena_sync.engine.reconcile import Reconciler
 from mlarena_sync.engine.workspace import Workspace
@@ -90,8 +93,14 @@ def pull(ws: Workspace, *, names: list[str] | None = None, force: bool = False) 
             if wanted is not None and (unknown := sorted(wanted - set(remote))):
                 raise ConfigError(f"not on the server: {', '.join(unknown)}")
 
+            considered = {
+                n: rf
+                for n, rf in remote.items()
+                if (wanted is None or n in wanted) and n not in unclear
+            }
+            fetched = _read_back(client, cid, aid, considered)
             todo, kept, binaries, left_deleted = _choose(
-                remote, local, state.files, wanted=wanted, unclear=unclear, force=force
+                considered, fetched, local, state.files, force=force
             )
             if kept:
                 raise ConflictError(
@@ -120,7 +129,7 @@ def pull(ws: Workspace, *, names: list[str] | None = None, force: bool = False) 
         out.warning(
             "not_downloadable",
             name=name,
-            text="binary file: this API generation has no download route; not pulled",
+            text="binary file: this server's API (v0) has no download route; not pulled",
         )
     out.result(
         "pull_done",
@@ -133,13 +142,26 @@ def pull(ws: Workspace, *, names: list[str] | None = None, force: bool = False) 
     return 0
 
 
+def _read_back(
+    client: Arena, cid: int, aid: int, remote: Mapping[str, RemoteFile]
+) -> dict[str, bytes]:
+    """The bytes of each remote file that can be read: the listed text (v0), or a download
+    (v4.6, binaries included). A v0 binary file is absent: only its size is known."""
+    fetched: dict[str, bytes] = {}
+    for name, rf in remote.items():
+        if rf.content is not None:
+            fetched[name] = rf.content.encode("utf-8")
+        elif client.capabilities.download_bytes:
+            fetched[name] = client.download_file(cid, aid, name)
+    return fetched
+
+
 def _choose(
-    remote: dict[str, RemoteFile],
-    local: dict[str, LocalFile],
-    base_files: dict[str, BaseEntry],
+    remote: Mapping[str, RemoteFile],
+    fetched: Mapping[str, bytes],
+    local: Mapping[str, LocalFile],
+    base_files: Mapping[str, BaseEntry],
     *,
-    wanted: set[str] | None,
-    unclear: set[str],
     force: bool,
 ) -> tuple[list[_Pull], list[str], list[str], list[str]]:
     """Per remote name, the three-way verdict: what to write, what is kept (edited here and
@@ -149,20 +171,20 @@ def _choose(
     binaries: list[str] = []
     left_deleted: list[str] = []
     for name in sorted(remote):
-        if (wanted is not None and name not in wanted) or name in unclear:
-            continue
-        rf: RemoteFile = remote[name]
+        rf = remote[name]
         base, lf = base_files.get(name), local.get(name)
-        if rf.content is None or rf.sha256 is None:
+        data = fetched.get(name)
+        if data is None:
             if lf is None or (base is not None and rf.size != base.size):
                 binaries.append(name)
             continue
-        if lf is not None and lf.sha256 == rf.sha256:
+        sha = hashlib.sha256(data).hexdigest()
+        if lf is not None and lf.sha256 == sha:
             continue
         if lf is None and base is not None and not force:
             left_deleted.append(name)  # deleted here since the last sync: for push
             continue
-        remote_changed = base is None or rf.sha256 != (base.remote_sha256 or base.sha256)
+        remote_changed = base is None or sha != (base.remote_sha256 or base.sha256)
         if not remote_changed and lf is not None:
             continue  # only the local copy changed: that is for push
         local_edited = lf is not None and (base is None or lf.sha256 != base.sha256)
@@ -170,5 +192,5 @@ def _choose(
             kept.append(name if lf is None or lf.path == name else f"{name} ({lf.path})")
             continue
         rel = lf.path if lf else (base.path if base else name)
-        todo.append(_Pull(name, rel, rf.content.encode("utf-8")))
+        todo.append(_Pull(name, rel, data))
     return todo, kept, binaries, left_deleted

@@ -35,6 +35,7 @@ from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.config.model import Target
 from mlarena_sync.engine.apply import apply_plan
 from mlarena_sync.engine.binding import AgentBinder
+from mlarena_sync.engine.evidence import prove
 from mlarena_sync.engine.plan import TEMPLATE_REASON, Plan, make_plan, relabel_uploads
 from mlarena_sync.errors import ConfigError, ConflictError, SelectionError
 from mlarena_sync.local.ignore import Selector
@@ -266,6 +267,27 @@ class Reconciler:
             entry=self.target.entry,
         )
 
+    def _proven(
+        self,
+        local: Mapping[str, LocalFile],
+        remote: Mapping[str, RemoteFile],
+        base: Mapping[str, BaseEntry],
+        aid: int,
+        options: ReconcileOptions,
+    ) -> dict[str, RemoteFile]:
+        """``remote`` with the hashes the plan's verdict hangs on read back (v4.6 lists none)."""
+        sync = self.target.sync
+        return prove(
+            self.client,
+            self.cid,
+            aid,
+            local,
+            remote,
+            base,
+            overwrite=options.force or sync.mode == "replica",
+            delete=sync.delete,
+        )
+
     def reconcile(self, options: ReconcileOptions = ReconcileOptions()) -> ReconcileResult:
         if options.dry_run:
             return self._dry_run(options)
@@ -281,7 +303,9 @@ class Reconciler:
                 self.check_limits(local)
             return ReconcileResult(plan, (), (), 0, False, UNBOUND, True, False, None, None, local)
         status = self.binder.check(aid, "bound")
-        plan = self.plan(local, self.client.list_files(self.cid, aid), options.force)
+        base = self.store.load(self.key).files
+        remote = self._proven(local, self.client.list_files(self.cid, aid), base, aid, options)
+        plan = self.plan(local, remote, options.force, base=base)
         if plan.uploads:
             self.check_limits(local)
         ok = status.status != "upload_failed"
@@ -329,6 +353,7 @@ class Reconciler:
         state = self.store.load(self.key)
         if recover_pending(journal, state, remote):
             self.store.save(self.key, state)
+        remote = self._proven(local, remote, state.files, aid, options)
         plan = self.plan(local, remote, options.force, base=state.files)
         if created:  # what the new agent started with came from the template: say so, as plan
             plan = relabel_uploads(plan, remote, TEMPLATE_REASON)

@@ -1,0 +1,70 @@
+"""Proof before overwriting: read a remote file back when its listing cannot tell a change.
+
+The v4.6 file listing carries names and sizes, no content and no hash, so a same-size edit made
+in the browser is invisible in it. Before an upload would overwrite a remote file, or a delete
+remove one, in ``safe`` mode, the file's bytes are read back (one request) and hashed: a remote
+file that no longer equals what was last synced is then a conflict or a remote change, never
+silently replaced. A fresh checkout (no sync record) reads back a remote file beside a local one
+of the same size, so equal files are recognised and not uploaded again.
+
+Nothing is read when the listing already proves the answer (a size that differs from the sync
+record, a v0 listing that carries the text), nor for files nobody writes: in the common case of
+one local edit and no foreign write, one read per overwritten file, and none for a no-op push.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Mapping
+
+from mlarena_sync.api.interface import Arena
+from mlarena_sync.api.models import RemoteFile
+from mlarena_sync.local.scan import LocalFile
+from mlarena_sync.store.state import BaseEntry
+
+__all__ = ["needs_proof", "prove"]
+
+
+def needs_proof(
+    lf: LocalFile | None,
+    rf: RemoteFile,
+    bf: BaseEntry | None,
+    *,
+    overwrite: bool,
+    delete: bool,
+) -> bool:
+    """Whether the plan's verdict on this name hangs on the remote bytes (see the module doc)."""
+    if rf.sha256 is not None or rf.size is None:
+        return False
+    if lf is not None and bf is None:
+        return True  # no sync record: equal (nothing to do) or not (a conflict in safe mode)
+    if overwrite or bf is None or rf.size != bf.size:
+        return False  # replica/--force overwrite anyway; another size already proves a change
+    if lf is not None:
+        return lf.sha256 != bf.sha256  # an upload would overwrite it
+    return delete  # a delete would remove it
+
+
+def prove(
+    arena: Arena,
+    cid: int,
+    aid: int,
+    local: Mapping[str, LocalFile],
+    remote: Mapping[str, RemoteFile],
+    base: Mapping[str, BaseEntry],
+    *,
+    overwrite: bool,
+    delete: bool,
+) -> dict[str, RemoteFile]:
+    """``remote`` with the hash of every file :func:`needs_proof` names, read back from the
+    server (only where the generation can download bytes; elsewhere the listing is all)."""
+    proven = dict(remote)
+    if not arena.capabilities.download_bytes:
+        return proven
+    for name, rf in remote.items():
+        lf, bf = local.get(name), base.get(name)
+        if needs_proof(lf, rf, bf, overwrite=overwrite, delete=delete):
+            data = arena.download_file(cid, aid, name)
+            proven[name] = dataclasses.replace(rf, digest=hashlib.sha256(data).hexdigest())
+    return proven
