@@ -37,16 +37,15 @@ STATE_SOURCE = "bound in .mlarena-sync/"
 
 
 def my_agents_named(client: Arena, cid: int, name: str) -> list[int]:
-    """Ids of the caller's agents named ``name`` on the competition's leaderboard (only agents
-    that were deployed show there); empty when the leaderboard cannot be read."""
+    """Ids of the caller's agents named ``name`` in the competition: every one of them on v4.6
+    (``/submissions/mine``), only the deployed ones (on the leaderboard) on v0; empty when the
+    list cannot be read."""
     try:
-        rows = client.leaderboard(cid)
+        mine = client.my_submissions(cid)
     except ApiError as exc:
-        log.debug("leaderboard_unreadable", competition=cid, reason=exc.message)
+        log.debug("submissions_unreadable", competition=cid, reason=exc.message)
         return []
-    return sorted(
-        {r.agent_id for r in rows if r.is_mine and r.agent_id is not None and r.agent_name == name}
-    )
+    return sorted({s.id for s in mine if s.name == name and s.competition_id in (None, cid)})
 
 
 def pin_hint(aid: int) -> str:
@@ -171,10 +170,17 @@ class AgentBinder:
             ) from None
         if status.status == "deleted":
             raise NotFoundError(f"agent {aid} ({source}) was deleted on the server", hint=gone)
+        if status.viewer_role is not None and not status.owned:
+            raise AuthError(
+                f"agent {aid} ({source}) is not yours to change: you see it as "
+                f"{status.viewer_role!r} (a teammate's submission is read-only; only its owner "
+                "uploads or deploys)",
+                hint=f"set agent.id in mlarena.yaml to a submission of your own, or run {new}",
+            )
         return status
 
     def check_no_twin(self) -> None:
-        """:class:`ConfigError` when the leaderboard shows an agent of ours named ``agent.name``
+        """:class:`ConfigError` when an agent of ours is named ``agent.name`` already
         (creating one more would make a twin: a lost ``.mlarena-sync/``, a fresh clone)."""
         name = self.target.agent.name
         twins = my_agents_named(self.client, self.cid, name) if name else []

@@ -37,7 +37,7 @@ from mlarena_sync.engine.apply import apply_plan
 from mlarena_sync.engine.binding import AgentBinder
 from mlarena_sync.engine.evidence import prove
 from mlarena_sync.engine.plan import TEMPLATE_REASON, Plan, make_plan, relabel_uploads
-from mlarena_sync.errors import ConfigError, ConflictError, SelectionError
+from mlarena_sync.errors import ConfigError, ConflictError, SelectionError, UploadsHeldError
 from mlarena_sync.local.ignore import Selector
 from mlarena_sync.local.names import check_names
 from mlarena_sync.local.scan import LocalFile, StatCache, scan
@@ -379,17 +379,26 @@ class Reconciler:
 
         if plan.changes and options.mark_deploy_pending:
             journal.set_deploy_pending(True, at=self.clock.now())
-        report = apply_plan(
-            self.client,
-            self.cid,
-            aid,
-            plan,
-            state,
-            lambda s: self.store.save(self.key, s),
-            entry=self.target.entry,
-            on_event=self._emit,
-            journal=journal,
-        )
+        try:
+            report = apply_plan(
+                self.client,
+                self.cid,
+                aid,
+                plan,
+                state,
+                lambda s: self.store.save(self.key, s),
+                entry=self.target.entry,
+                on_event=self._emit,
+                journal=journal,
+            )
+        except UploadsHeldError:
+            # A deploy started between the status read and a file PUT, and the server refuses
+            # uploads until it settles (v4.6): what went up is in the base; the rest is held.
+            held = self.client.status(self.cid, aid)
+            log.debug("held", agent_id=aid, held=plan.changes, status=held.status)
+            return ReconcileResult(
+                plan, (), (), plan.changes, False, held, True, created, aid, None, local, skipped
+            )
         applied = bool(report.uploaded or report.deleted)
         status = before if before is not None and not applied else self.client.status(self.cid, aid)
         last = report.last_result

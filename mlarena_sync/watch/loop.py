@@ -45,7 +45,14 @@ from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.config.model import Target
 from mlarena_sync.engine.deploy import CheckResult, run_check
 from mlarena_sync.engine.reconcile import ReconcileOptions, Reconciler, ReconcileResult
-from mlarena_sync.errors import ApiError, ConfigError, ServerError, TransportError
+from mlarena_sync.errors import (
+    ApiError,
+    ClientError,
+    ConfigError,
+    MaintenanceError,
+    ServerError,
+    TransportError,
+)
 from mlarena_sync.watch.debounce import Backoff, Debouncer, stat_probe
 from mlarena_sync.watch.options import WatchOptions
 from mlarena_sync.watch.scheduler import DeployScheduler
@@ -244,7 +251,16 @@ class Watcher:
 
     # ---------------------------------------------------------------- outages
     def _lost(self, exc: ApiError) -> None:
-        if not self._offline:
+        if not self._offline and isinstance(exc, MaintenanceError):
+            self._offline = True
+            self.sink.warning(
+                "maintenance",
+                server=self.target.server,
+                reason=exc.admin_message or exc.message,
+                text=f"{self.target.server} is in maintenance ({exc.admin_message or exc.message})"
+                "; waiting it out, edits are kept and synced when it is back",
+            )
+        elif not self._offline:
             self._offline = True
             self.sink.warning(
                 "connection_lost",
@@ -292,9 +308,7 @@ class Watcher:
             # applied; say it once and wait for the next edit.
             self.warn_once(f"blocked:{exc}", "sync_blocked", message=str(exc))
             return
-        except ApiError as exc:
-            if type(exc) is not ApiError:
-                raise
+        except ClientError as exc:  # the server refused a request as sent: say it, go on
             self.warn_once(f"api:{exc}", "sync_failed", message=str(exc))
             return
         self._warned = {k for k in self._warned if not k.startswith(("blocked:", "api:"))}
