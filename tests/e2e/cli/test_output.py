@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers.cli import Cli, in_project
+from helpers.project import Project
 
 import mlarena_sync
 from mlarena_sync.arena import FakeArena
@@ -23,9 +25,8 @@ from mlarena_sync.errors import (
     QuotaError,
     SelectionError,
     ServerError,
+    WaitTimeoutError,
 )
-
-from .conftest import Cli, Project, in_project
 
 REPO = Path(mlarena_sync.__file__).resolve().parent.parent
 
@@ -80,6 +81,7 @@ def test_token_in_a_file_name_of_an_error_is_redacted(
         (ConflictError("x"), 3),
         (QuotaError("x"), 5),
         (DeployFailedError("x", status="deploy_failed"), 6),
+        (WaitTimeoutError("x"), 7),
         (NotFoundError("x"), 1),
         (ServerError("x"), 1),
         (KeyboardInterrupt(), 130),
@@ -87,7 +89,7 @@ def test_token_in_a_file_name_of_an_error_is_redacted(
 )
 def test_exit_code_table(exc: BaseException, code: int) -> None:
     assert exit_code_for(exc) == code
-    assert set(EXIT_CODES.values()) == {1, 2, 3, 4, 5, 6, 130}
+    assert set(EXIT_CODES.values()) == {1, 2, 3, 4, 5, 6, 7, 130}
 
 
 def test_missing_token_is_exit_2_in_one_line(
