@@ -34,7 +34,14 @@ from mlarena_sync.api.multipart import UploadBody
 from mlarena_sync.api.responses import json_body, raise_for_status, server_message, transport_error
 from mlarena_sync.api.retry import make_retry, send_with_retries
 from mlarena_sync.api.transport import Bearer, NoAuth, close_session, new_session, segment
-from mlarena_sync.errors import ApiError, AuthError, ClientError, MlarenaSyncError, ServerError
+from mlarena_sync.errors import (
+    ApiError,
+    AuthError,
+    ClientError,
+    MlarenaSyncError,
+    NotFoundError,
+    ServerError,
+)
 from mlarena_sync.tokens import TokenParts, check_url, parse_token, redact
 
 log = structlog.get_logger("mlarena_sync.api")
@@ -75,6 +82,8 @@ class Call:
     data: Mapping[str, str] | None = None
     body: BodyFactory | None = None
     params: Mapping[str, str | int] | None = None
+    #: A 404 goes through the adapter's :meth:`HttpCore._explain_404` (False for its probes).
+    explain_404: bool = True
 
 
 class HttpCore:
@@ -146,7 +155,45 @@ class HttpCore:
             response = self._send(call)
         except requests.RequestException as exc:
             raise transport_error(exc, what=call.what, token=self._token) from None
-        return self._checked(response, call.what, file_name=file_name)
+        return self._verdict(response, call, file_name=file_name)
+
+    def _verdict(
+        self,
+        response: requests.Response,
+        call: Call,
+        *,
+        deploy_route: bool = False,
+        file_name: str | None = None,
+    ) -> requests.Response:
+        """:meth:`_checked`, with a 404 explained by the adapter first (see ``explain_404``)."""
+        try:
+            return self._checked(
+                response, call.what, deploy_route=deploy_route, file_name=file_name
+            )
+        except NotFoundError as exc:
+            if not call.explain_404:
+                raise
+            explained = self._explain_404(exc, call.segments)
+            if explained is exc:
+                raise
+            raise explained from None
+
+    def _explain_404(self, exc: NotFoundError, segments: Mapping[str, int | str]) -> ApiError:
+        """What a 404 means: ``exc`` itself ("not found or not yours"), unless the adapter can
+        tell that the route itself is gone (:class:`GenerationChangedError`)."""
+        return exc
+
+    def _probe(self, route: str, segments: Mapping[str, int | str]) -> int | None:
+        """The status code ``GET route`` answers (None when no answer came): a 404 means the
+        route, or the thing, is missing. Never explained, never raised."""
+        what = f"probe of {route}"
+        call = Call("GET", route, segments, what, self.timeouts.read, True, False)
+        try:
+            response = self._send(call)
+        except requests.RequestException:
+            return None
+        response.close()
+        return response.status_code
 
     def _checked(
         self,

@@ -50,7 +50,14 @@ from mlarena_sync.api.models import (
 from mlarena_sync.api.multipart import Progress, upload_body
 from mlarena_sync.api.responses import transport_error
 from mlarena_sync.api.transport import maybe_sent
-from mlarena_sync.errors import ApiError, ServerError, TransportError, UnsupportedOperationError
+from mlarena_sync.errors import (
+    ApiError,
+    GenerationChangedError,
+    NotFoundError,
+    ServerError,
+    TransportError,
+    UnsupportedOperationError,
+)
 
 __all__ = ["DEPLOY_CLOCK_SKEW", "ArenaClient", "Timeouts"]
 
@@ -65,6 +72,25 @@ class ArenaClient(HttpCore):
     @property
     def capabilities(self) -> Capabilities:
         return V0_CAPABILITIES
+
+    def _explain_404(self, exc: NotFoundError, segments: Mapping[str, int | str]) -> ApiError:
+        """A 404 under a competition that is gone while ``/api/challenges/{cid}`` answers is
+        today's server (every v0 route 404s there since SDK 2.0), not a missing agent.
+
+        One probe (the competition) in the common case of a missing agent; a second one
+        (the challenge) only when the competition 404s too.
+        """
+        cid = segments.get("cid")
+        if not isinstance(cid, int) or self._probe("/api/competitions/{cid}", {"cid": cid}) != 404:
+            return exc
+        if self._probe("/api/challenges/{cid}", {"cid": cid}) not in (200, 401, 403):
+            return exc  # the competition is just missing (or hidden)
+        return GenerationChangedError(
+            "the server no longer speaks the v0 API: the v0 routes of competition "
+            f"{cid} answer 404 while it exists as a challenge of today's API",
+            status_code=404,
+            hint="set `api:` in mlarena.yaml to `auto` (or `v4.6`); the agent binding is kept",
+        )
 
     # ---- competitions ----------------------------------------------------------------------
 
@@ -238,24 +264,23 @@ class ArenaClient(HttpCore):
         what = f"deploy of agent {aid} in competition {cid}"
         route = _AGENTS + "/competition/{cid}/{aid}/deploy"
         started = datetime.now(timezone.utc)
+        call = Call(
+            "PUT",
+            route,
+            {"cid": cid, "aid": aid},
+            what=what,
+            read_timeout=self.timeouts.deploy,
+            retried=False,
+        )
         try:
-            response = self._send(
-                Call(
-                    "PUT",
-                    route,
-                    {"cid": cid, "aid": aid},
-                    what=what,
-                    read_timeout=self.timeouts.deploy,
-                    retried=False,
-                )
-            )
+            response = self._send(call)
         except requests.RequestException as exc:
             lost = transport_error(exc, what=what, token=self._token)
             if not maybe_sent(exc):
                 raise lost from None  # it never left: nothing was spent
             log.warning("deploy_reply_lost", agent_id=aid, reason=lost.message)
             return self._after_lost_deploy(cid, aid, started, lost.message)
-        self._checked(response, what, deploy_route=True)
+        self._verdict(response, call, deploy_route=True)
         return DeployOutcome.from_json(self._json(response, what))
 
     def _after_lost_deploy(self, cid: int, aid: int, started: datetime, lost: str) -> DeployOutcome:

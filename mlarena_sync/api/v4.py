@@ -20,11 +20,11 @@ submission and its ``/deploys`` (a row created after our request means the serve
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
 import structlog
@@ -79,8 +79,6 @@ _SUBMISSION = _SUBS + "/submission/{sid}"
 #: The runs route's largest page (``limit`` 1..100).
 RUNS_PAGE = 100
 
-_T = TypeVar("_T")
-
 
 class V4Arena(HttpCore):
     """The ML Arena API (v4.6 "submissions" routes). Use as a context manager, or :meth:`close`."""
@@ -91,47 +89,37 @@ class V4Arena(HttpCore):
 
     # ---- the request path, with the 404 check ----------------------------------------------
 
-    def _call(
-        self, call: Call, *, cid: int | None, sid: int | None, file: str | None = None
-    ) -> Any:
-        """``call``'s decoded JSON; a 404 goes through :meth:`_explain_404` first."""
-        response = self._checked_404(lambda: self._request(call, file_name=file), cid, sid)
-        return self._json(response, call.what)
+    def _call(self, call: Call, *, file: str | None = None) -> Any:
+        """``call``'s decoded JSON (a 404 is explained by :meth:`_explain_404` on the way)."""
+        return self._json(self._request(call, file_name=file), call.what)
 
     def _read(self, route: str, segs: Mapping[str, int | str], what: str, **kw: Any) -> Any:
-        """A retried GET (token sent when we have one) with the 404 check."""
-        cid, sid = _ids(segs)
-        call = Call("GET", route, segs, what, self.timeouts.read, retried=True, **kw)
-        return self._call(call, cid=cid, sid=sid)
+        """A retried GET (token sent when we have one)."""
+        return self._call(Call("GET", route, segs, what, self.timeouts.read, True, **kw))
 
-    def _checked_404(self, send: Callable[[], _T], cid: int | None, sid: int | None) -> _T:
-        try:
-            return send()
-        except NotFoundError as exc:
-            raise self._explain_404(exc, cid, sid) from None
-
-    def _explain_404(self, exc: NotFoundError, cid: int | None, sid: int | None) -> ApiError:
+    def _explain_404(self, exc: NotFoundError, segments: Mapping[str, int | str]) -> ApiError:
         """Believe a 404 only when ``/api/submissions/mine`` agrees that the thing is missing.
 
         ``/mine`` exists for every signed-in user: its own 404 means the routes are gone. A
         submission it lists (so it exists, and is mine) whose route answered 404 means the same.
         """
+        cid, sid = _ids(segments)
         if self._token is None:
             return exc
+        what = "my submissions (after a 404)"
+        probe = Call("GET", _SUBS + "/mine", {}, what, self.timeouts.read, True, explain_404=False)
         try:
-            mine = as_object(self._get(_SUBS + "/mine", {}, "my submissions"), "my submissions")
+            mine = as_object(self._call(probe), what)
         except NotFoundError:
             return _generation_changed(exc.message)
         except ApiError:
             return exc  # cannot tell: keep the first answer
-        if sid is None:
-            return exc
         rows = mine.get("submissions")
         row = next(
             (r for r in rows or [] if isinstance(r, Mapping) and to_int(r.get("id")) == sid),
             None,
         )
-        if row is None:
+        if sid is None or row is None:
             return exc
         owner_cid = to_int(row.get("challenge_id"))
         if cid is not None and owner_cid is not None and owner_cid != cid:
@@ -172,7 +160,7 @@ class V4Arena(HttpCore):
         call = Call(
             "POST", _SUBS + "/challenge/{cid}", {"cid": cid}, what, self.timeouts.create, False
         )
-        obj = as_object(self._call(_with(call, json=payload), cid=cid, sid=None), what)
+        obj = as_object(self._call(_with(call, json=payload)), what)
         sid = to_int(obj.get("submission_id", obj.get("id")))
         if sid is None or isinstance(obj.get("submission_id"), bool):
             raise ServerError(f"unexpected reply from the server for {what}: no submission id")
@@ -182,7 +170,7 @@ class V4Arena(HttpCore):
         """Soft-delete the submission (files removed, open deploy cancelled); sent once."""
         what = f"submission {aid} of challenge {cid}"
         call = Call("DELETE", _ONE, {"cid": cid, "sid": aid}, what, self.timeouts.delete, False)
-        self._checked_404(lambda: self._request(call), cid, aid)
+        self._request(call).close()
 
     def status(self, cid: int, aid: int) -> AgentStatus:
         what = f"submission {aid} of challenge {cid}"
@@ -206,7 +194,7 @@ class V4Arena(HttpCore):
         route = _SUBS + "/agent_runtime/{sid}"
         call = Call("PUT", route, {"sid": aid}, what, self.timeouts.read, retried=True)
         body = {"docker_image_agent_runtime_id": runtime_id}
-        runtime = Runtime.optional_from_json(self._call(_with(call, json=body), cid=None, sid=aid))
+        runtime = Runtime.optional_from_json(self._call(_with(call, json=body)))
         return runtime or Runtime(runtime_id, None, None, None, None, None)
 
     # ---- files -----------------------------------------------------------------------------
@@ -231,7 +219,7 @@ class V4Arena(HttpCore):
         what = f"download of {name!r} from submission {aid}"
         segs: dict[str, int | str] = {"cid": cid, "sid": aid, "name": name}
         call = Call("GET", _ONE + "/file/{name}", segs, what, self.timeouts.download, True)
-        response = self._checked_404(lambda: self._request(call), cid, aid)
+        response = self._request(call)
         try:
             return response.content
         except requests.RequestException as exc:
@@ -282,7 +270,7 @@ class V4Arena(HttpCore):
     ) -> FileOpResult:
         segs = {"cid": cid, "sid": aid}
         call = Call("PUT", _ONE + "/file", segs, what, timeout, True, data=data, body=body)
-        return file_op_from_v4(self._call(call, cid=cid, sid=aid, file=name), what)
+        return file_op_from_v4(self._call(call, file=name), what)
 
     # ---- deploys ---------------------------------------------------------------------------
 
@@ -326,9 +314,7 @@ class V4Arena(HttpCore):
                 raise lost from None
             log.warning("deploy_reply_lost", agent_id=aid, reason=lost.message)
             return self._after_lost_deploy(cid, aid, started, lost.message)
-        checked = self._checked_404(
-            lambda: self._checked(response, what, deploy_route=True), cid, aid
-        )
+        checked = self._verdict(response, call, deploy_route=True)
         return deploy_outcome_from_v4(self._json(checked, what), what)
 
     def _after_lost_deploy(self, cid: int, aid: int, started: datetime, lost: str) -> DeployOutcome:
@@ -390,8 +376,8 @@ def _with(call: Call, **changes: Any) -> Call:
 
 def _generation_changed(first_answer: str) -> GenerationChangedError:
     return GenerationChangedError(
-        "the server answered 404 on a route that exists in the v4.6 API while the challenge "
-        f"and submission exist ({first_answer}): it speaks another API generation now",
+        "the server no longer speaks the v4.6 submissions API: a route that exists in it "
+        f"answered 404 for a submission (or a list) that exists ({first_answer})",
         status_code=404,
         hint="upgrade mlarena-sync, or set `api:` in mlarena.yaml to the server's generation; "
         "the agent binding is kept",

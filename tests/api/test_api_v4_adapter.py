@@ -259,7 +259,7 @@ def test_a_404_on_a_route_of_my_submission_is_a_generation_change(
     arena4: FakeArena, client: V4Arena, sid: int
 ) -> None:
     arena4.faults.fail_next(1, status=404, route="list_files")
-    with pytest.raises(GenerationChangedError, match="another API generation"):
+    with pytest.raises(GenerationChangedError, match=r"no longer speaks the v4\.6"):
         client.list_files(CODE, sid)
 
 
