@@ -39,6 +39,8 @@ class _Prober(HttpCore):
     """Asks "does this route exist?" (any answer but a 404), nothing more."""
 
     def exists(self, route: str, segments: Mapping[str, int | str]) -> bool:
+        """True unless ``GET route`` answers 404; an error that says nothing about the route
+        (maintenance, 5xx, a redirect, no answer) is raised, since guessing would be worse."""
         what = f"API generation probe ({route})"
         call = Call("GET", route, segments, what, self.timeouts.read, retried=True, auth=False)
         try:

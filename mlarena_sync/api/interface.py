@@ -164,7 +164,11 @@ class Arena(Protocol):
         name: str,
         source: Path | bytes,
         progress: Progress | None = None,
-    ) -> FileOpResult: ...
+    ) -> FileOpResult:
+        """Upload or overwrite; 200 even when validation rejects (read ``result.agent_status``
+        or ``status()``). While a deploy is in flight: see the two upload capabilities."""
+        ...
+
     def delete_file(self, cid: int, aid: int, name: str) -> FileOpResult: ...
 
     # ---- deploys

@@ -132,51 +132,10 @@ def raise_for_status(
         )
     body = _body(response)
     message = _message(response, body, token)
-    if code in (401, 403):
-        refused = (
-            f"the server refused the API token (401: {message})"
-            if code == 401
-            else f"permission refused for {what} (403: {message})"
-        )
-        raise AuthError(refused, status_code=code, hint=_TOKEN_HINT, body=body)
-    if code == 404:
-        raise NotFoundError(
-            f"{what}: not found or not yours (404: {message})",
-            status_code=code,
-            hint="check `competition:` and `agent:` in mlarena.yaml and that the token is yours",
-            body=body,
-        )
-    if code == 409 and deploy_route:
-        limits = DeployLimits.from_reply(body)
-        raise QuotaError(
-            f"deploy refused for {what}: {message}",
-            status_code=code,
-            body=body,
-            next_available_at=limits.next_available_at if limits else None,
-        )
-    if file_name is not None and code == 409:
-        raise UploadsHeldError(
-            f"the server holds uploads while a deploy is in flight: {file_name!r} was not "
-            f"written (409: {message})",
-            status_code=code,
-            hint="the edit is kept locally and synced once the deploy has settled",
-            body=body,
-        )
-    if file_name is not None and code in (400, 413, 422):
-        raise RefusedFileError(
-            f"the server refused file {file_name!r} ({code}: {message})",
-            file_name=file_name,
-            hint="rename, shrink or exclude the file in mlarena.yaml, then run again",
-        )
-    if code == 429:
-        raise ServerError(
-            f"the server is rate limiting requests for {what} (429: {message})",
-            status_code=code,
-            hint="wait a minute and run again",
-            body=body,
-        )
     if 400 <= code < 500:
-        raise ClientError(f"{what} failed ({code}: {message})", status_code=code, body=body)
+        raise _refusal(
+            code, message, body, what=what, deploy_route=deploy_route, file_name=file_name
+        )
     if code == 503 and isinstance(body, Mapping) and body.get("maintenance_mode") is True:
         raise MaintenanceError(
             f"ML Arena is under maintenance: {message}",
@@ -191,6 +150,62 @@ def raise_for_status(
         hint="the platform may be having trouble; try again later",
         body=body,
     )
+
+
+def _refusal(
+    code: int,
+    message: str,
+    body: Any,
+    *,
+    what: str,
+    deploy_route: bool,
+    file_name: str | None,
+) -> MlarenaSyncError:
+    """The error for a 4xx (see the table in the module docstring)."""
+    if code in (401, 403):
+        refused = (
+            f"the server refused the API token (401: {message})"
+            if code == 401
+            else f"permission refused for {what} (403: {message})"
+        )
+        return AuthError(refused, status_code=code, hint=_TOKEN_HINT, body=body)
+    if code == 404:
+        return NotFoundError(
+            f"{what}: not found or not yours (404: {message})",
+            status_code=code,
+            hint="check `competition:` and `agent:` in mlarena.yaml and that the token is yours",
+            body=body,
+        )
+    if code == 409 and deploy_route:
+        limits = DeployLimits.from_reply(body)
+        return QuotaError(
+            f"deploy refused for {what}: {message}",
+            status_code=code,
+            body=body,
+            next_available_at=limits.next_available_at if limits else None,
+        )
+    if file_name is not None and code == 409:
+        return UploadsHeldError(
+            f"the server holds uploads while a deploy is in flight: {file_name!r} was not "
+            f"written (409: {message})",
+            status_code=code,
+            hint="the edit is kept locally and synced once the deploy has settled",
+            body=body,
+        )
+    if file_name is not None and code in (400, 413, 422):
+        return RefusedFileError(
+            f"the server refused file {file_name!r} ({code}: {message})",
+            file_name=file_name,
+            hint="rename, shrink or exclude the file in mlarena.yaml, then run again",
+        )
+    if code == 429:
+        return ServerError(
+            f"the server is rate limiting requests for {what} (429: {message})",
+            status_code=code,
+            hint="wait a minute and run again",
+            body=body,
+        )
+    return ClientError(f"{what} failed ({code}: {message})", status_code=code, body=body)
 
 
 def transport_error(

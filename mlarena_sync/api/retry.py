@@ -87,6 +87,14 @@ def is_maintenance(response: requests.Response) -> bool:
     return isinstance(body, dict) and body.get("maintenance_mode") is True
 
 
+def _final(retry: Retry, method: str, response: requests.Response) -> bool:
+    """No other attempt for this answer (an admin's maintenance lasts minutes: say so now)."""
+    has_retry_after = "Retry-After" in response.headers
+    if not retry.is_retry(method, response.status_code, has_retry_after):
+        return True
+    return is_maintenance(response)
+
+
 def _retry_after(retry: Retry, response: requests.Response) -> float | None:
     header = response.headers.get("Retry-After")
     if header is None:
@@ -134,11 +142,8 @@ def send_with_retries(
                 delay_s=round(delay, 3),
             )
         else:
-            has_retry_after = "Retry-After" in response.headers
-            if retry is None or not retry.is_retry(method, response.status_code, has_retry_after):
+            if retry is None or _final(retry, method, response):
                 return response
-            if is_maintenance(response):
-                return response  # an admin's maintenance lasts minutes: say so at once
             raw = response.raw if isinstance(response.raw, BaseHTTPResponse) else None
             try:
                 retry = retry.increment(method=method, url=route, response=raw)

@@ -173,6 +173,8 @@ class V4Arena(HttpCore):
         self._request(call).close()
 
     def status(self, cid: int, aid: int) -> AgentStatus:
+        """The submission with the server's flags; one of another challenge is "not found"
+        here, as v0's status route under the wrong competition is."""
         what = f"submission {aid} of challenge {cid}"
         status = status_from_v4(self._read(_SUBMISSION, {"sid": aid}, what), what)
         if status.competition_id is not None and status.competition_id != cid:
