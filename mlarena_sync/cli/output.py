@@ -25,6 +25,7 @@ from typing import Any, TextIO
 
 import structlog
 
+from mlarena_sync.events import Level
 from mlarena_sync.tokens import Redactor
 
 __all__ = ["Output", "Redactor", "configure", "level_for"]
@@ -91,7 +92,8 @@ def _dumps(obj: Any, **kw: Any) -> str:
 
 
 class Output:
-    """The command-facing side: events (through structlog) and human-only text."""
+    """The command-facing side: events (through structlog) and human-only text. An
+    :class:`~mlarena_sync.events.EventSink` (:meth:`emit`): the core reports to it."""
 
     def __init__(
         self,
@@ -115,6 +117,14 @@ class Output:
 
     def add_secret(self, secret: str | None) -> None:
         self.redactor.add(secret)
+
+    def emit(self, event: str, /, *, level: Level = "info", **fields: Any) -> None:
+        """One event at its level; a ``result`` is :meth:`result` (its ``text`` for a person)."""
+        if level == "result":
+            text = fields.pop("text", None)
+            self.result(event, text if isinstance(text, str) else event, **fields)
+        else:
+            getattr(self.log, level)(event, **fields)
 
     def event(self, event: str, **fields: Any) -> None:
         """An info event: JSON line with ``--json``, a console line otherwise."""

@@ -36,14 +36,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import structlog
-
 from mlarena_sync.api.models import RemoteFile
 from mlarena_sync.store.state import JOURNAL_FILE, BaseEntry, StateDir, TargetState
 
 __all__ = ["Journal", "recover_pending"]
-
-log = structlog.get_logger("mlarena_sync.store.journal")
 
 
 def _entry_json(e: BaseEntry | None) -> list[object] | None:
@@ -78,6 +74,7 @@ class Journal:
         self._dir = state_dir if isinstance(state_dir, StateDir) else StateDir(Path(state_dir))
         self.path = self._dir.path / self.FILE
         self.key = target_key
+        self.sink = self._dir.sink  # where recover_pending reports
 
     def _read_all(self) -> dict[str, Any]:
         return self._dir.journal_targets()
@@ -186,7 +183,7 @@ def recover_pending(journal: Journal, state: TargetState, remote: Mapping[str, R
         if name not in remote and name in state.files and name not in rows:
             del state.files[name]
             changed = True
-            log.info("pending_delete_recovered", name=name)
+            journal.sink.emit("pending_delete_recovered", name=name)
     for name, (old, new) in rows.items():
         rf = remote.get(name)
         if rf is None or state.files.get(name) == new:
@@ -198,6 +195,6 @@ def recover_pending(journal: Journal, state: TargetState, remote: Mapping[str, R
         if landed and new.sha256:
             state.files[name] = new
             changed = True
-            log.info("pending_upload_recovered", name=name)
+            journal.sink.emit("pending_upload_recovered", name=name)
     journal.clear()
     return changed

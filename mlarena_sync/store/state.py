@@ -36,10 +36,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import structlog
-
 from mlarena_sync.config.model import Target
 from mlarena_sync.errors import StateError
+from mlarena_sync.events import EventSink, LogSink
 from mlarena_sync.local.scan import StatCache
 from mlarena_sync.store.atomic import atomic_write
 from mlarena_sync.store.cached import Cached
@@ -62,8 +61,6 @@ STATE_FILE = "state.json"
 STAT_CACHE_FILE = "stat-cache.json"
 JOURNAL_FILE = "journal.json"
 FORMAT_VERSION = 1
-
-log = structlog.get_logger("mlarena_sync.store.state")
 
 
 @dataclass(frozen=True)
@@ -182,8 +179,10 @@ class StateDir:
     every write goes to disk at once, atomically (:func:`~.atomic.atomic_write`), with the
     ``fsync`` policy of the module docstring. The folder is made on first write. Thread-safe."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, *, sink: EventSink | None = None) -> None:
+        """``sink``: where its warnings go (``state_reset``, recovered journal entries)."""
         self.path = Path(state_dir)
+        self.sink: EventSink = sink if sink is not None else LogSink()
         self.was_reset = False  # a corrupted state file was met and treated as empty
         self.reset_reason: str | None = None
         self._mutex = threading.RLock()
@@ -193,8 +192,8 @@ class StateDir:
         self._stat_roots = Cached(self.path / STAT_CACHE_FILE, self._read_stat_roots)
 
     @classmethod
-    def for_config(cls, config_path: Path) -> StateDir:
-        return cls(Path(config_path).parent / STATE_DIR_NAME)
+    def for_config(cls, config_path: Path, *, sink: EventSink | None = None) -> StateDir:
+        return cls(Path(config_path).parent / STATE_DIR_NAME, sink=sink)
 
     @property
     def state_dir(self) -> Path:
@@ -256,8 +255,9 @@ class StateDir:
     def _reset(self, path: Path, reason: str) -> None:
         self.was_reset = True
         self.reset_reason = reason
-        log.warning(
+        self.sink.emit(
             "state_reset",
+            level="warning",
             file=str(path),
             reason=reason,
             hint="treated as empty; safe to delete, the next push re-learns what the server holds",
