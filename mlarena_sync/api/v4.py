@@ -102,10 +102,17 @@ class V4Arena(HttpCore):
 
         ``/mine`` exists for every signed-in user: its own 404 means the routes are gone. A
         submission it lists (so it exists, and is mine) whose route answered 404 means the same.
+        A file route's 404 is first checked against the file list (a file deleted meanwhile is
+        just missing); a runtime PIN's 404 is never explained (the runtime id may be unknown).
         """
         cid, sid = _ids(segments)
         if self._token is None:
             return exc
+        if (
+            "name" in segments
+            and self._probe(_ONE + "/file", {"cid": cid or 0, "sid": sid or 0}) == 200
+        ):
+            return exc  # the submission's files are listed: that one file is missing
         what = "my submissions (after a 404)"
         probe = Call("GET", _SUBS + "/mine", {}, what, self.timeouts.read, True, explain_404=False)
         try:
@@ -194,7 +201,7 @@ class V4Arena(HttpCore):
         """Pin a runtime (an idempotent PUT, so retried)."""
         what = f"runtime of submission {aid}"
         route = _SUBS + "/agent_runtime/{sid}"
-        call = Call("PUT", route, {"sid": aid}, what, self.timeouts.read, retried=True)
+        call = Call("PUT", route, {"sid": aid}, what, self.timeouts.read, True, explain_404=False)
         body = {"docker_image_agent_runtime_id": runtime_id}
         runtime = Runtime.optional_from_json(self._call(_with(call, json=body)))
         return runtime or Runtime(runtime_id, None, None, None, None, None)

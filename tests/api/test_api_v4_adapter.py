@@ -16,6 +16,7 @@ from mlarena_sync.api.v4 import V4Arena
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.arena.seed import TEAM_AGENT_ID
 from mlarena_sync.errors import (
+    ApiError,
     AuthError,
     GenerationChangedError,
     MaintenanceError,
@@ -276,3 +277,16 @@ def test_writes_need_a_token(arena4: FakeArena) -> None:
         assert anon.competition(CODE).id == CODE
         with pytest.raises(AuthError):
             anon.create_agent(CODE, "x")
+
+
+def test_a_missing_file_or_runtime_is_not_a_generation_change(client: V4Arena, sid: int) -> None:
+    for read in (
+        lambda: client.file_content(CODE, sid, "gone.py"),
+        lambda: client.download_file(CODE, sid, "gone.py"),
+    ):
+        with pytest.raises(NotFoundError) as info:
+            read()
+        assert not isinstance(info.value, GenerationChangedError)
+    with pytest.raises(ApiError) as refused:
+        client.set_agent_runtime(sid, 987654)
+    assert not isinstance(refused.value, GenerationChangedError)
