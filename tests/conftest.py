@@ -1,4 +1,10 @@
-"""Shared fixtures: hermetic environment and the fake arena (one server per session)."""
+"""Shared fixtures: a hermetic environment, the fake arena (one server per session, reset per
+test) and the one in-process CLI runner. Helpers live in ``tests/helpers`` (``import helpers``:
+this rootdir conftest puts ``tests/`` on ``sys.path``).
+
+Sockets (pytest-socket): loopback only (127.0.0.1, ::1) for every test, through ``addopts`` in
+pyproject.toml; none at all in ``tests/unit`` (its conftest).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 import structlog
+from helpers.arena import fresh, running_arena
+from helpers.cli import Cli, Result, run_cli
 
 from mlarena_sync.arena import FakeArena
 
@@ -42,20 +50,15 @@ def _reset_structlog() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def arena_server() -> Iterator[FakeArena]:
     """One fake arena for the whole session, on 127.0.0.1 and a free port."""
-    server = FakeArena()
-    server.start("127.0.0.1", 0)
-    try:
+    with running_arena("127.0.0.1") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
 def arena(arena_server: FakeArena) -> Iterator[FakeArena]:
     """The session's fake arena, reset: fresh seeded store, no faults, counters at zero."""
-    arena_server.reset()
-    yield arena_server
-    arena_server.faults.clear()
+    with fresh(arena_server) as server:
+        yield server
 
 
 @pytest.fixture
@@ -63,3 +66,14 @@ def token(arena: FakeArena, monkeypatch: pytest.MonkeyPatch) -> str:
     """Alice's token, exported as MLARENA_API_KEY for in-process CLI runs."""
     monkeypatch.setenv("MLARENA_API_KEY", arena.user_token)
     return arena.user_token
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
+    """The CLI in-process: ``cli("-C", str(project.dir), "push")`` → :class:`Result` (exit
+    code, captured stdout and stderr). The token is whatever the environment holds."""
+
+    def run(*args: str) -> Result:
+        return run_cli(capsys, *args)
+
+    return run

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 import requests
-from _support import API
+from helpers.arena import API
 
 SETTLED = {"created", "upload_failed", "upload_validated", "deploy_failed", "active", "deleted"}
 GOOD_AGENT = b"class Agent:\n    def predict(self, observation):\n        return 0\n"

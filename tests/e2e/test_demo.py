@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-from _processes import stop_group, wait_group_gone
+from helpers.processes import stop_group, wait_group_gone
+from helpers.wait import wait_until
 
 from mlarena_sync.cli.main import main
 from mlarena_sync.commands import demo
@@ -94,10 +95,7 @@ def test_demo_into_a_new_dir_keeps_a_working_copy(tmp_path: Path) -> None:
     assert re.search(r"^server: http://127\.0\.0\.1:\d+", config, re.M)
     assert (folder / ".mlarena-sync").is_dir()
     # The embedded arena and everything it ran are stopped.
-    deadline = time.monotonic() + 5
-    while set(threading.enumerate()) - threads_before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert set(threading.enumerate()) - threads_before == set()
+    wait_until(lambda: not set(threading.enumerate()) - threads_before, 5, "its threads to end")
 
 
 def test_example_is_found_in_a_checkout_and_in_an_installed_wheel(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from _processes import stop_group, wait_group_gone
+from helpers.processes import stop_group, wait_group_gone
 
 from mlarena_sync.cli.main import COMMANDS as CLI_COMMANDS
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from _clock import FakeClock
+from helpers.clock import FakeClock
 
 from mlarena_sync.api.models import AgentStatus, QueueInfo, RunResult
 from mlarena_sync.engine.deploy import follow

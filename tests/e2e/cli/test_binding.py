@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.project import Project
 
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.arena import FakeArena
@@ -15,8 +16,6 @@ from mlarena_sync.engine.binding import AgentBinder, resolve_runtime
 from mlarena_sync.errors import ConfigError
 from mlarena_sync.store.journal import Journal
 from mlarena_sync.store.state import StateStore, target_key
-
-from .conftest import Project
 
 
 def _binder(target: Target, client: ArenaClient, store: StateStore) -> AgentBinder:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from helpers.arena import CREATE_ROUTE, hits, remote_text
+from helpers.cli import Cli, in_project, push_ok
+from helpers.project import Project
+
 import mlarena_sync
 from mlarena_sync.arena import FakeArena
-
-from .conftest import CREATE_ROUTE, Cli, Project, hits, in_project, push_ok, remote_text
 
 REPO = Path(mlarena_sync.__file__).resolve().parent.parent
 
@@ -65,7 +67,7 @@ def test_agent_id_in_a_fresh_checkout_replica_mode_uploads_and_deploys(
     res = cli(*in_project(project, "push", "--wait"))
     assert res.code == 0, res.text
     assert hits(arena.counters, CREATE_ROUTE) == 0
-    assert remote_text(arena, token, aid)["helper.py"] == "SIDE = 0\n"
+    assert remote_text(arena.url, token, aid)["helper.py"] == "SIDE = 0\n"
     assert "deployed: active" in res.out
 
 

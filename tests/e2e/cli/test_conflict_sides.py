@@ -7,10 +7,11 @@ import hashlib
 import re
 from pathlib import Path
 
+from helpers.cli import Cli, in_project, push_ok
+from helpers.project import Project
+
 import mlarena_sync
 from mlarena_sync.arena import FakeArena
-
-from .conftest import Cli, Project, in_project, push_ok
 
 README = Path(mlarena_sync.__file__).resolve().parent.parent / "README.md"
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from mlarena_sync.arena import FakeArena
+from helpers.arena import FILE_ROUTE, hits, mutations, remote_text
+from helpers.cli import Cli, in_project, push_ok
+from helpers.project import Project
 
-from .conftest import FILE_ROUTE, Cli, Project, hits, in_project, mutating, push_ok, remote_text
+from mlarena_sync.arena import FakeArena
 
 
 def _edited_on_both_sides(arena: FakeArena, cli: Cli, project: Project) -> int:
@@ -25,8 +27,8 @@ def test_browser_and_local_edit_of_one_file_is_a_conflict(
     assert res.code == 3, res.text
     assert "helper.py" in res.err and "--force" in res.err
     assert "Traceback" not in res.text
-    assert mutating(arena.counters) == {}, "nothing is applied when a conflict is found"
-    assert remote_text(arena, token, aid)["helper.py"] == "SIDE = 7  # browser\n"
+    assert mutations(arena.counters) == {}, "nothing is applied when a conflict is found"
+    assert remote_text(arena.url, token, aid)["helper.py"] == "SIDE = 7  # browser\n"
     assert (project.root / "lib/helper.py").read_text() == "SIDE = 0  # local\n"
 
     plan = cli(*in_project(project, "plan"))
@@ -49,18 +51,18 @@ def test_browser_edit_alone_is_left_in_place_and_pull_brings_it_down(
     assert res.code == 0, res.text
     assert hits(arena.counters, FILE_ROUTE) == 0
     assert "changed on the server" in res.out and "pull" in res.out
-    assert remote_text(arena, token, aid)["helper.py"] == "SIDE = 0  # browser\n"
+    assert remote_text(arena.url, token, aid)["helper.py"] == "SIDE = 0  # browser\n"
 
     pulled = cli(*in_project(project, "pull"))
     assert pulled.code == 0, pulled.text
     assert (project.root / "lib/helper.py").read_text() == "SIDE = 0  # browser\n"
     assert (project.root / "made_in_browser.py").read_text() == "Z = 3\n"
-    assert mutating(arena.counters) == {}
+    assert mutations(arena.counters) == {}
 
     arena.reset_counters()
     again = cli(*in_project(project, "push", "--no-deploy"))
     assert again.code == 0, again.text
-    assert mutating(arena.counters) == {}, "after pull, local and remote agree"
+    assert mutations(arena.counters) == {}, "after pull, local and remote agree"
 
 
 def test_pull_force_takes_the_server_version(
@@ -79,7 +81,7 @@ def test_push_force_keeps_the_local_version(
     aid = _edited_on_both_sides(arena, cli, project)
     res = cli(*in_project(project, "push", "--no-deploy", "--force"))
     assert res.code == 0, res.text
-    assert remote_text(arena, token, aid)["helper.py"] == "SIDE = 0  # local\n"
+    assert remote_text(arena.url, token, aid)["helper.py"] == "SIDE = 0  # local\n"
 
 
 def test_pull_reports_binary_files_as_not_downloadable(

@@ -5,15 +5,16 @@ pending: the next push deploys it once, plan and status say so, only an accepted
 from __future__ import annotations
 
 import pytest
+from helpers.arena import DEPLOY_ROUTE, hits
+from helpers.cli import Cli, in_project, push_ok
+from helpers.project import Project, write_config
 
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.cli.main import exit_code_for
 from mlarena_sync.errors import DeployRefusedError
 
-from .conftest import DEPLOY_ROUTE, Cli, Project, hits, in_project, push_ok, write_config
-
-FAILING_CHECK = '  check: "python -c \\"import sys; sys.exit(1)\\""\n'
-PASSING_CHECK = '  check: "python -m py_compile agent.py"\n'
+FAILING_CHECK = '"python -c \\"import sys; sys.exit(1)\\""'
+PASSING_CHECK = '"python -m py_compile agent.py"'
 
 
 def _deploys_once_then_rests(arena: FakeArena, cli: Cli, project: Project) -> None:
@@ -45,13 +46,13 @@ def _says_pending(cli: Cli, project: Project) -> None:
 def test_failed_check_then_fixed_deploys_on_the_next_push(
     arena: FakeArena, cli: Cli, project: Project
 ) -> None:
-    write_config(project.dir, arena.url, deploy=FAILING_CHECK)
+    write_config(project.dir, arena.url, check=FAILING_CHECK)
     res = cli(*in_project(project, "push"))
     assert res.code == 5, res.text
     assert "the local check failed" in res.err and "the deploy stays pending" in res.err
     assert hits(arena.counters, DEPLOY_ROUTE) == 0
     _says_pending(cli, project)
-    write_config(project.dir, arena.url, deploy=PASSING_CHECK)
+    write_config(project.dir, arena.url, check=PASSING_CHECK)
     _deploys_once_then_rests(arena, cli, project)
 
 

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from mlarena_sync.arena import FakeArena
+from helpers.arena import DEPLOY_ROUTE, hits, remote_text
+from helpers.cli import Cli, in_project, push_ok
+from helpers.project import Project, write_config
 
-from .conftest import (
-    DEPLOY_ROUTE,
-    Cli,
-    Project,
-    hits,
-    in_project,
-    push_ok,
-    remote_text,
-    write_config,
-)
+from mlarena_sync.arena import FakeArena
 
 BROKEN_AGENT = """\
 import helper_that_does_not_exist
@@ -35,7 +28,7 @@ def test_quota_used_up_syncs_files_but_does_not_deploy(
     res = cli(*in_project(project, "push", "--wait"))
     assert res.code == 5, res.text
     assert hits(arena.counters, DEPLOY_ROUTE) == 0, "quota read first: no request to refuse"
-    assert remote_text(arena, token, aid)["helper.py"] == "SIDE = 0\n", "files were synced"
+    assert remote_text(arena.url, token, aid)["helper.py"] == "SIDE = 0\n", "files were synced"
     assert "quota" in res.err and "next slot at" in res.err
     assert "files were synced" in res.err
     assert arena.deploy_count(aid) == 1
@@ -43,7 +36,7 @@ def test_quota_used_up_syncs_files_but_does_not_deploy(
 
 def test_reserve_is_not_kept_from_push(arena: FakeArena, cli: Cli, project: Project) -> None:
     arena.set_deploy_limit(1)
-    write_config(project.dir, arena.url, deploy="  reserve: 1\n")
+    write_config(project.dir, arena.url, reserve=1)
     res = cli(*in_project(project, "push"))
     assert res.code == 0, res.text
     assert hits(arena.counters, DEPLOY_ROUTE) == 1
@@ -55,7 +48,7 @@ def test_failing_check_means_no_deploy(
     write_config(
         project.dir,
         arena.url,
-        deploy='  check: "python -c \\"import sys; print(\'lint says no\'); sys.exit(3)\\""\n',
+        check='"python -c \\"import sys; print(\'lint says no\'); sys.exit(3)\\""',
     )
     res = cli(*in_project(project, "push", "--wait"))
     assert res.code == 5, res.text
@@ -63,7 +56,7 @@ def test_failing_check_means_no_deploy(
     assert "lint says no" in res.out
     assert hits(arena.counters, DEPLOY_ROUTE) == 0
     aid = project.agent_id()
-    assert set(remote_text(arena, token, aid)) == {"agent.py", "helper.py", "notes.txt"}
+    assert set(remote_text(arena.url, token, aid)) == {"agent.py", "helper.py", "notes.txt"}
 
 
 def test_broken_agent_with_wait_exits_6_and_shows_the_traceback(

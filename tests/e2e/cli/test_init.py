@@ -5,21 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers.cli import run_cli
 
 from mlarena_sync.cli.main import main
 from mlarena_sync.config.model import load_config
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_init_with_flags_asks_nothing_and_writes_a_loadable_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run(
+    code, out, err = run_cli(
         capsys,
         "-C",
         str(tmp_path),
@@ -50,7 +45,7 @@ def test_init_with_flags_asks_nothing_and_writes_a_loadable_file(
 def test_init_never_overwrites(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "mlarena.yaml"
     path.write_text("# mine, hand written\n")
-    code, _, err = run(capsys, "-C", str(tmp_path), "init", "--competition", "3")
+    code, _, err = run_cli(capsys, "-C", str(tmp_path), "init", "--competition", "3")
     assert code == 2
     assert "already exists" in err and "never overwrites" in err
     assert path.read_text() == "# mine, hand written\n"
@@ -60,7 +55,7 @@ def test_init_without_competition_off_a_tty_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("sys.stdin.isatty", lambda: False)
-    code, _, err = run(capsys, "-C", str(tmp_path), "init")
+    code, _, err = run_cli(capsys, "-C", str(tmp_path), "init")
     assert code == 2
     assert "--competition" in err
     assert not (tmp_path / "mlarena.yaml").exists()
@@ -71,7 +66,7 @@ def test_init_default_agent_name_is_the_folder_name(
 ) -> None:
     folder = tmp_path / "Cart Pole!"
     folder.mkdir()
-    code, _, err = run(capsys, "-C", str(folder), "init", "--competition", "1")
+    code, _, err = run_cli(capsys, "-C", str(folder), "init", "--competition", "1")
     assert code == 0, err
     assert load_config(folder / "mlarena.yaml").target().agent.name == "Cart-Pole"
 
@@ -88,7 +83,7 @@ def test_init_prompts_on_a_tty(
 
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     monkeypatch.setattr("builtins.input", fake_input)
-    code, _, err = run(capsys, "-C", str(tmp_path), "init")
+    code, _, err = run_cli(capsys, "-C", str(tmp_path), "init")
     assert code == 0, err
     target = load_config(tmp_path / "mlarena.yaml").target()
     assert target.competition == 2
@@ -101,7 +96,7 @@ def test_init_writes_the_default_server_even_with_mlarena_server_exported(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MLARENA_SERVER", "http://127.0.0.1:41859")
-    code, _, err = run(capsys, "-C", str(tmp_path), "init", "--competition", "1")
+    code, _, err = run_cli(capsys, "-C", str(tmp_path), "init", "--competition", "1")
     assert code == 0, err
     text = (tmp_path / "mlarena.yaml").read_text()
     assert "127.0.0.1:41859" not in text
@@ -125,7 +120,7 @@ def test_ctrl_d_at_a_prompt_is_a_usage_error_without_a_crash_log(
 
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     monkeypatch.setattr("builtins.input", fake_input)
-    code, out, err = run(capsys, "-C", str(tmp_path), "init")
+    code, out, err = run_cli(capsys, "-C", str(tmp_path), "init")
     assert code == 2
     assert "'x1': the competition id must be a number" in out
     assert "init needs answers: pass --competition/--agent-name" in err
@@ -143,7 +138,7 @@ def test_init_says_what_to_do_next(
 ) -> None:
     if token_set:
         monkeypatch.setenv("MLARENA_API_KEY", "mlk_user_alice01_fake_alice_0123456789abcdef")
-    code, out, err = run(capsys, "-C", str(tmp_path), "init", "--competition", "1")
+    code, out, err = run_cli(capsys, "-C", str(tmp_path), "init", "--competition", "1")
     assert code == 0, err
     if token_set:
         assert "run `mlarena-sync plan`, then `mlarena-sync push`" in out

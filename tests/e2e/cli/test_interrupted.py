@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from helpers.arena import CREATE_ROUTE, DEPLOY_ROUTE, hits, mutations
+from helpers.cli import Cli, in_project
+from helpers.project import Project
 
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.errors import TransportError
-
-from .conftest import CREATE_ROUTE, DEPLOY_ROUTE, Cli, Project, hits, in_project, mutating
 
 
 def _push_killed_before_its_deploy(
@@ -37,7 +38,7 @@ def test_push_dying_between_uploads_and_deploy_is_deployed_by_the_next(
     arena.reset_counters()
     again = cli(*in_project(project, "push"))
     assert again.code == 0, again.text
-    assert mutating(arena.counters) == {}, "deployed once, not on every push after"
+    assert mutations(arena.counters) == {}, "deployed once, not on every push after"
 
 
 def test_plan_and_status_show_the_deploy_an_interrupted_push_left_pending(
@@ -55,7 +56,7 @@ def test_plan_and_status_show_the_deploy_an_interrupted_push_left_pending(
     assert "deploy: pending (synced files not deployed yet (pending since 20" in status.out
     (event,) = cli(*in_project(project, "--json", "status")).json_lines()
     assert event["deploy_pending"] is True and event["in_sync"] is True
-    assert mutating(arena.counters) == {}, "plan and status change nothing"
+    assert mutations(arena.counters) == {}, "plan and status change nothing"
 
     assert cli(*in_project(project, "push", "--wait")).code == 0
     assert "deploy: no (nothing changed" in cli(*in_project(project, "plan")).out
@@ -79,7 +80,7 @@ def test_lost_create_reply_never_makes_a_silent_twin(
     res = cli(*in_project(project, "push"))
     assert res.code == 2, res.text
     assert "agent.id" in res.err and "--force" in res.err
-    assert mutating(arena.counters) == {}
+    assert mutations(arena.counters) == {}
     forced = cli(*in_project(project, "push", "--force", "--no-deploy"))
     assert forced.code == 0, forced.text
     assert hits(arena.counters, CREATE_ROUTE) == 1

@@ -13,13 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _processes import stop_group, wait_group_gone
+from helpers.cli import Cli, in_project, push_ok
+from helpers.processes import stop_group, wait_group_gone
+from helpers.project import Project
 
 import mlarena_sync
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.cli.main import BROKEN_PIPE, main
-
-from .conftest import Cli, Project, in_project, push_ok
 
 REPO = Path(mlarena_sync.__file__).resolve().parent.parent
 

@@ -3,9 +3,11 @@ the new agent's template file the same way (n5)."""
 
 from __future__ import annotations
 
-from mlarena_sync.arena import FakeArena
+from helpers.arena import mutations
+from helpers.cli import Cli, in_project
+from helpers.project import Project, write_config
 
-from .conftest import Cli, Project, in_project, mutating, write_config
+from mlarena_sync.arena import FakeArena
 
 
 def test_plan_refuses_an_unknown_runtime_as_push_does(
@@ -15,7 +17,7 @@ def test_plan_refuses_an_unknown_runtime_as_push_does(
     plan = cli(*in_project(project, "plan"))
     assert plan.code == 2, plan.text
     assert "runtime python / nope is not offered by competition 1; it offers: id " in plan.err
-    assert mutating(arena.counters) == {}
+    assert mutations(arena.counters) == {}
     push = cli(*in_project(project, "push", "--no-deploy"))
     assert push.code == 2, push.text
     assert push.err == plan.err

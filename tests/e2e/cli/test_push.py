@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import pytest
 import requests
-
-from mlarena_sync.arena import FakeArena
-
-from .conftest import (
+from helpers.arena import (
     API,
     CREATE_ROUTE,
     DEPLOY_ROUTE,
     FILE_ROUTE,
     RUNTIME_ROUTE,
-    Cli,
-    Project,
     hits,
-    in_project,
-    mutating,
-    push_ok,
+    mutations,
     remote_text,
-    write_config,
 )
+from helpers.cli import Cli, in_project, push_ok
+from helpers.project import Project, write_config
+
+from mlarena_sync.arena import FakeArena
 
 RUNTIME = "runtime:\n  language: python\n  framework: gymnasium\n"
 
@@ -38,7 +34,7 @@ def test_first_push_creates_binds_pins_uploads_and_deploys_once(
     assert hits(counters, RUNTIME_ROUTE) == 1
     assert hits(counters, DEPLOY_ROUTE) == 1
     assert hits(counters, FILE_ROUTE) == 3  # helper.py, notes.txt, then agent.py
-    remote = remote_text(arena, token, aid)
+    remote = remote_text(arena.url, token, aid)
     assert remote == {
         "agent.py": (project.root / "agent.py").read_text(),
         "helper.py": (project.root / "lib/helper.py").read_text(),
@@ -62,7 +58,7 @@ def test_second_push_with_nothing_changed_sends_nothing(
     arena.reset_counters()
     res = cli(*in_project(project, "push"))
     assert res.code == 0, res.text
-    assert mutating(arena.counters) == {}
+    assert mutations(arena.counters) == {}
     assert "no deploy" in res.out
 
 
@@ -76,7 +72,7 @@ def test_editing_one_file_sends_exactly_one_upload(
     assert res.code == 0, res.text
     assert hits(arena.counters, FILE_ROUTE) == 1
     assert hits(arena.counters, DEPLOY_ROUTE) == 1
-    assert remote_text(arena, token, aid)["helper.py"] == "SIDE = 0\n"
+    assert remote_text(arena.url, token, aid)["helper.py"] == "SIDE = 0\n"
 
 
 def test_deleting_one_file_sends_one_delete(
@@ -87,17 +83,17 @@ def test_deleting_one_file_sends_one_delete(
     arena.reset_counters()
     res = cli(*in_project(project, "push", "--no-deploy"))
     assert res.code == 0, res.text
-    assert mutating(arena.counters) == {FILE_ROUTE: 1}
-    assert "notes.txt" not in remote_text(arena, token, aid)
+    assert mutations(arena.counters) == {FILE_ROUTE: 1}
+    assert "notes.txt" not in remote_text(arena.url, token, aid)
 
 
 def test_max_delete_stops_a_bigger_deletion(
     arena: FakeArena, token: str, cli: Cli, project: Project
 ) -> None:
-    write_config(project.dir, arena.url, sync="  mode: safe\n  max_delete: 1\n")
+    write_config(project.dir, arena.url, max_delete=1)
     project.write("extra.py", "X = 1\n")
     aid = push_ok(cli, project)
-    before = remote_text(arena, token, aid)
+    before = remote_text(arena.url, token, aid)
     (project.root / "notes.txt").unlink()
     (project.root / "extra.py").unlink()
     arena.reset_counters()
@@ -105,11 +101,11 @@ def test_max_delete_stops_a_bigger_deletion(
     assert res.code == 3, res.text
     assert "max_delete" in res.err and "--force" in res.err
     assert "Traceback" not in res.text
-    assert mutating(arena.counters) == {}
-    assert remote_text(arena, token, aid) == before
+    assert mutations(arena.counters) == {}
+    assert remote_text(arena.url, token, aid) == before
     forced = cli(*in_project(project, "push", "--no-deploy", "--force"))
     assert forced.code == 0, forced.text
-    assert set(remote_text(arena, token, aid)) == {"agent.py", "helper.py"}
+    assert set(remote_text(arena.url, token, aid)) == {"agent.py", "helper.py"}
 
 
 def test_entry_file_is_uploaded_last(arena: FakeArena, cli: Cli, project: Project) -> None:
@@ -128,11 +124,11 @@ def test_replica_mode_makes_the_remote_equal_the_folder(
     arena.browser_edit(aid, "helper.py", "SIDE = 5\n")
     # safe mode leaves both alone
     assert cli(*in_project(project, "push", "--no-deploy")).code == 0
-    assert remote_text(arena, token, aid)["made_in_browser.py"] == "Y = 2\n"
-    write_config(project.dir, arena.url, sync="  mode: replica\n  max_delete: 5\n")
+    assert remote_text(arena.url, token, aid)["made_in_browser.py"] == "Y = 2\n"
+    write_config(project.dir, arena.url, mode="replica")
     res = cli(*in_project(project, "push", "--no-deploy"))
     assert res.code == 0, res.text
-    assert remote_text(arena, token, aid) == {
+    assert remote_text(arena.url, token, aid) == {
         "agent.py": (project.root / "agent.py").read_text(),
         "helper.py": "SIDE = 1\n",
         "notes.txt": "keep calm\n",
@@ -142,7 +138,7 @@ def test_replica_mode_makes_the_remote_equal_the_folder(
 def test_push_dry_run_changes_nothing(arena: FakeArena, cli: Cli, project: Project) -> None:
     res = cli(*in_project(project, "push", "--dry-run"))
     assert res.code == 0, res.text
-    assert mutating(arena.counters) == {}
+    assert mutations(arena.counters) == {}
     assert "agent: none yet" in res.out
     assert "3 to upload" in res.out
     assert not (project.dir / ".mlarena-sync" / "state.json").exists()
@@ -158,7 +154,7 @@ def test_push_waits_for_a_deploy_in_flight(
     res = cli(*in_project(project, "push", "--wait"))
     assert res.code == 0, res.text
     assert arena.deploy_count(aid) == 2
-    assert remote_text(arena, token, aid)["helper.py"] == "SIDE = 0\n"
+    assert remote_text(arena.url, token, aid)["helper.py"] == "SIDE = 0\n"
     assert arena.agent_status(aid) == "active"
 
 
@@ -179,7 +175,7 @@ def test_big_files_stream_with_progress_and_are_remembered(
     arena.reset_counters()
     again = cli(*in_project(project, "push", "--no-deploy"))
     assert again.code == 0, again.text
-    assert mutating(arena.counters) == {}, "the streamed file is proven equal by the base"
+    assert mutations(arena.counters) == {}, "the streamed file is proven equal by the base"
 
 
 def test_common_flags_after_the_command(arena: FakeArena, cli: Cli, project: Project) -> None:

@@ -7,13 +7,13 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from _support import API
+from helpers.arena import API, mutations
+from helpers.cli import Cli, in_project, push_ok
+from helpers.project import Project
 
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.api.models import Competition
 from mlarena_sync.arena import FakeArena
-
-from .conftest import Cli, Project, in_project, mutating, push_ok
 
 LISTING = f"GET {API}/competition/{{cid}}/{{aid}}/file"
 STATUS = f"GET {API}/competition/{{cid}}/{{aid}}/status"
@@ -53,11 +53,11 @@ def test_limits_stop_an_upload_before_any_change_and_come_with_name_problems(
     res = cli(*in_project(project, "push", "--no-deploy"))
     assert res.code == 2, res.text
     assert "at most 3" in res.err
-    assert mutating(arena.counters) == {}
+    assert mutations(arena.counters) == {}
 
     project.write("lib/bad name.py", "X = 1\n")
     arena.reset_counters()
     res = cli(*in_project(project, "push", "--no-deploy"))
     assert res.code == 2, res.text
     assert "at most 3" in res.err and "bad name.py" in res.err, "all problems in one error"
-    assert mutating(arena.counters) == {}
+    assert mutations(arena.counters) == {}

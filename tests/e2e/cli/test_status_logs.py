@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from helpers.arena import mutations
+from helpers.cli import Cli, in_project
+from helpers.project import Project
 
 from mlarena_sync.arena import FakeArena
-
-from .conftest import Cli, Project, in_project, mutating
 
 
 def test_status_before_and_after_a_push(arena: FakeArena, cli: Cli, project: Project) -> None:
@@ -21,7 +22,7 @@ def test_status_before_and_after_a_push(arena: FakeArena, cli: Cli, project: Pro
     assert "1 of 5 used, 4 left" in after.out
     assert "last deploy: #" in after.out
     assert "files: in sync (3 files)" in after.out
-    assert mutating(arena.counters) == {}
+    assert mutations(arena.counters) == {}
     project.write("notes.txt", "edited\n")
     (event,) = cli(*in_project(project, "--json", "status")).json_lines()
     assert event["in_sync"] is False

@@ -6,12 +6,13 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from helpers.arena import API, CREATE_ROUTE, auth, hits
+from helpers.cli import Cli, in_project, push_ok
+from helpers.project import Project, write_config
 
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.arena.seed import BOB
 from mlarena_sync.store.state import server_key
-
-from .conftest import CREATE_ROUTE, Cli, Project, hits, in_project, push_ok, write_config
 
 
 def test_a_created_agent_comes_with_a_hint_to_pin_it(cli: Cli, project: Project) -> None:
@@ -99,12 +100,11 @@ def test_a_missing_agent_id_in_the_config_points_at_agent_id(cli: Cli, project: 
 def test_push_force_replaces_a_state_binding_whose_agent_was_deleted(
     arena: FakeArena, token: str, cli: Cli, project: Project
 ) -> None:
-    import _support
     import requests
 
     aid = push_ok(cli, project)
     requests.delete(
-        f"{arena.url}{_support.API}/competition/1/{aid}", headers=_support.auth(token), timeout=10
+        f"{arena.url}{API}/competition/1/{aid}", headers=auth(token), timeout=10
     ).raise_for_status()
     res = cli(*in_project(project, "push", "--no-deploy"))
     assert res.code == 1, res.text

@@ -9,27 +9,20 @@ from pathlib import Path
 
 import pytest
 import requests
-from _support import API, auth, remote_files
-
-from mlarena_sync.arena import FakeArena
-
-from ._kit import (
+from helpers.arena import API, auth, mutations, remote_files
+from helpers.checks import (
     CODE_COMPETITION,
     FILE_COMPETITION,
     UNPRIVILEGED,
     assert_clear_error,
     bound_agent_id,
     can_drop_read_override,
-    cli_env,
-    local_selection,
-    make_project,
-    mutations,
-    push,
-    push_args,
-    run_cli,
-    small_tree,
 )
-from .conftest import Cli
+from helpers.cli import Cli, push, push_args
+from helpers.processes import cli_env, run_process
+from helpers.project import local_selection, make_project, small_tree
+
+from mlarena_sync.arena import FakeArena
 
 CONFIG_ERROR = 2
 CONFLICT = 3
@@ -97,7 +90,7 @@ def test_bad_config_is_one_line_exit_2(
     edit: Callable[[str], str],
     needles: list[str],
 ) -> None:
-    project = make_project(tmp_path, arena.url)
+    project = make_project(tmp_path, arena.url, "faults")
     text = edit(project.config.read_text())
     project.config.write_text(text)
     res = push(cli, project)
@@ -108,7 +101,7 @@ def test_bad_config_is_one_line_exit_2(
 def test_token_in_config_is_refused_without_echoing_it(
     arena: FakeArena, token: str, cli: Cli, tmp_path: Path
 ) -> None:
-    project = make_project(tmp_path, arena.url)
+    project = make_project(tmp_path, arena.url, "faults")
     project.config.write_text(project.config.read_text() + f"api_key: {token}\n")
     res = push(cli, project)
     assert_clear_error(res, CONFIG_ERROR, "api_key", "MLARENA_API_KEY")
@@ -123,7 +116,7 @@ def test_token_in_config_is_refused_without_echoing_it(
 def test_missing_token(
     arena: FakeArena, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    project = make_project(tmp_path, arena.url)
+    project = make_project(tmp_path, arena.url, "faults")
     monkeypatch.delenv("MLARENA_API_KEY", raising=False)
     res = push(cli, project)
     assert_clear_error(res, CONFIG_ERROR, "MLARENA_API_KEY")
@@ -133,7 +126,7 @@ def test_missing_token(
 def test_missing_token_named_by_api_key_env(
     arena: FakeArena, token: str, cli: Cli, tmp_path: Path
 ) -> None:
-    project = make_project(tmp_path, arena.url, extra="api_key_env: TEAM_ARENA_KEY\n")
+    project = make_project(tmp_path, arena.url, "faults", extra="api_key_env: TEAM_ARENA_KEY\n")
     res = push(cli, project)
     assert_clear_error(res, CONFIG_ERROR, "TEAM_ARENA_KEY")
     assert_untouched(arena)
@@ -156,7 +149,7 @@ def test_malformed_token_exit_4_not_echoed(
     bad: str,
     needle: str,
 ) -> None:
-    project = make_project(tmp_path, arena.url)
+    project = make_project(tmp_path, arena.url, "faults")
     monkeypatch.setenv("MLARENA_API_KEY", bad)
     res = push(cli, project)
     assert_clear_error(res, AUTH_ERROR, needle)
@@ -168,7 +161,7 @@ def test_malformed_token_exit_4_not_echoed(
 def test_wrong_scope_token_exit_4(
     arena: FakeArena, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    project = make_project(tmp_path, arena.url)
+    project = make_project(tmp_path, arena.url, "faults")
     monkeypatch.setenv("MLARENA_API_KEY", arena.creator_token)
     res = push(cli, project)
     assert_clear_error(res, AUTH_ERROR, "scope")
@@ -179,7 +172,7 @@ def test_wrong_scope_token_exit_4(
 def test_revoked_token_exit_4(
     arena: FakeArena, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    project = make_project(tmp_path, arena.url)
+    project = make_project(tmp_path, arena.url, "faults")
     revoked = "mlk_user_alice01_revoked_0123456789abcdef"
     monkeypatch.setenv("MLARENA_API_KEY", revoked)
     res = push(cli, project)
@@ -194,14 +187,14 @@ def test_revoked_token_exit_4(
 
 
 def test_unknown_competition(arena: FakeArena, token: str, cli: Cli, tmp_path: Path) -> None:
-    project = make_project(tmp_path, arena.url, competition=999)
+    project = make_project(tmp_path, arena.url, "faults", competition=999)
     res = push(cli, project)
     assert_clear_error(res, FAILED, "competition", "999")
     assert_untouched(arena)
 
 
 def test_hidden_competition(arena: FakeArena, token: str, cli: Cli, tmp_path: Path) -> None:
-    project = make_project(tmp_path, arena.url, competition=3)
+    project = make_project(tmp_path, arena.url, "faults", competition=3)
     res = push(cli, project)
     assert res.code in (FAILED, AUTH_ERROR), res.text
     assert_clear_error(res, res.code, "competition")
@@ -221,14 +214,14 @@ def test_hidden_competition(arena: FakeArena, token: str, cli: Cli, tmp_path: Pa
 def test_unknown_runtime_creates_nothing(
     arena: FakeArena, token: str, cli: Cli, tmp_path: Path, runtime: str
 ) -> None:
-    project = make_project(tmp_path, arena.url, extra=runtime)
+    project = make_project(tmp_path, arena.url, "faults", extra=runtime)
     res = push(cli, project)
     assert_clear_error(res, CONFIG_ERROR, "runtime")
     assert_untouched(arena)
 
 
 def test_agent_deleted_remotely(arena: FakeArena, token: str, cli: Cli, tmp_path: Path) -> None:
-    project = make_project(tmp_path, arena.url)
+    project = make_project(tmp_path, arena.url, "faults")
     assert push(cli, project).code == 0
     aid = bound_agent_id(project)
     resp = requests.delete(
@@ -248,7 +241,7 @@ def test_bound_agent_id_of_someone_else(
     arena: FakeArena, token: str, cli: Cli, tmp_path: Path
 ) -> None:
     # agent 1 is bob's: the server answers 404 ("not found or not yours").
-    project = make_project(tmp_path, arena.url, agent_name=None, agent_id=1)
+    project = make_project(tmp_path, arena.url, "faults", name=None, agent_id=1)
     res = push(cli, project)
     assert_clear_error(res, FAILED, "agent", "1")
     assert_untouched(arena)
@@ -261,6 +254,7 @@ def test_oversize_file(arena: FakeArena, token: str, cli: Cli, tmp_path: Path) -
     project = make_project(
         tmp_path,
         arena.url,
+        "faults",
         competition=FILE_COMPETITION,
         files={"submission.csv": "id,prediction\n1,1\n"},
     )
@@ -274,7 +268,7 @@ def test_oversize_file(arena: FakeArena, token: str, cli: Cli, tmp_path: Path) -
 def test_too_many_files(arena: FakeArena, token: str, cli: Cli, tmp_path: Path) -> None:
     files = {"submission.csv": "id,prediction\n1,1\n"}
     files.update({f"extra{i}.txt": f"{i}\n" for i in range(5)})  # 6 files, the limit is 5
-    project = make_project(tmp_path, arena.url, competition=FILE_COMPETITION, files=files)
+    project = make_project(tmp_path, arena.url, "faults", competition=FILE_COMPETITION, files=files)
     res = push(cli, project)
     assert_clear_error(res, CONFIG_ERROR, "6", "5", lines=2)
     assert_untouched(arena)
@@ -283,14 +277,14 @@ def test_too_many_files(arena: FakeArena, token: str, cli: Cli, tmp_path: Path) 
 def test_unsafe_names_all_reported(arena: FakeArena, token: str, cli: Cli, tmp_path: Path) -> None:
     tree: dict[str, bytes | str] = dict(small_tree(2))
     tree.update({"my file.py": "x = 1\n", "naïve.py": "x = 2\n", "a+b.py": "x = 3\n"})
-    project = make_project(tmp_path, arena.url, files=tree)
+    project = make_project(tmp_path, arena.url, "faults", files=tree)
     res = push(cli, project)
     assert_clear_error(res, CONFIG_ERROR, "my file.py", "naïve.py", "a+b.py", lines=4)
     assert_untouched(arena)
 
 
 def test_non_utf8_file_name(arena: FakeArena, token: str, cli: Cli, tmp_path: Path) -> None:
-    project = make_project(tmp_path, arena.url)
+    project = make_project(tmp_path, arena.url, "faults")
     bad = os.fsencode(str(project.root)) + b"/caf\xe9.py"
     with open(bad, "wb") as out:
         out.write(b"x = 1\n")
@@ -302,7 +296,7 @@ def test_non_utf8_file_name(arena: FakeArena, token: str, cli: Cli, tmp_path: Pa
 def test_name_collision(arena: FakeArena, token: str, cli: Cli, tmp_path: Path) -> None:
     tree: dict[str, bytes | str] = dict(small_tree(2))
     tree.update({"a/util.py": "A = 1\n", "b/util.py": "B = 1\n"})
-    project = make_project(tmp_path, arena.url, files=tree)
+    project = make_project(tmp_path, arena.url, "faults", files=tree)
     res = push(cli, project)
     assert_clear_error(res, CONFIG_ERROR, "a/util.py", "b/util.py", "util.py", lines=2)
     assert_untouched(arena)
@@ -312,7 +306,7 @@ def test_symlink_outside_the_folder(arena: FakeArena, token: str, cli: Cli, tmp_
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "stolen.py").write_text("SECRET = 'do not upload'\n")
-    project = make_project(tmp_path, arena.url)
+    project = make_project(tmp_path, arena.url, "faults")
     (project.root / "stolen.py").symlink_to(outside / "stolen.py")
     res = push(cli, project)
     assert_clear_error(res, CONFIG_ERROR, "stolen.py", lines=2)
@@ -323,7 +317,7 @@ def test_symlinked_folder_outside(arena: FakeArena, token: str, cli: Cli, tmp_pa
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "creds.py").write_text("KEY = 1\n")
-    project = make_project(tmp_path, arena.url)
+    project = make_project(tmp_path, arena.url, "faults")
     (project.root / "linked").symlink_to(outside, target_is_directory=True)
     res = push(cli, project)
     assert_clear_error(res, CONFIG_ERROR, "linked", lines=2)
@@ -333,7 +327,7 @@ def test_symlinked_folder_outside(arena: FakeArena, token: str, cli: Cli, tmp_pa
 def test_unreadable_file(arena: FakeArena, tmp_path: Path) -> None:
     """chmod 000 stops reads only without CAP_DAC_OVERRIDE: as root (CI), the CLI runs under
     ``setpriv`` with that capability dropped, so the file really is unreadable to it."""
-    project = make_project(tmp_path, arena.url)
+    project = make_project(tmp_path, arena.url, "faults")
     locked = project.root / "locked.py"
     locked.write_text("X = 1\n")
     locked.chmod(0)
@@ -342,7 +336,7 @@ def test_unreadable_file(arena: FakeArena, tmp_path: Path) -> None:
         assert can_drop_read_override(), "running as root without setpriv: cannot test this"
         prefix = UNPRIVILEGED
     try:
-        res = run_cli(push_args(project), cli_env(arena.user_token), prefix=prefix)
+        res = run_process(push_args(project), cli_env(arena.user_token), prefix=prefix)
     finally:
         locked.chmod(0o644)
     assert_clear_error(res, CONFIG_ERROR, "locked.py", lines=2)
@@ -355,7 +349,7 @@ def test_root_reads_chmod_000_file_and_syncs_it(
     """The root behaviour, stated honestly: chmod 000 does not stop root, so the file syncs."""
     if os.geteuid() != 0:
         pytest.skip("only meaningful as root (non-root: test_unreadable_file covers it)")
-    project = make_project(tmp_path, arena.url)
+    project = make_project(tmp_path, arena.url, "faults")
     locked = project.root / "locked.py"
     locked.write_text("X = 1\n")
     locked.chmod(0)
@@ -375,7 +369,7 @@ def test_non_utf8_content_syncs_as_binary(
     tree["notes.txt"] = "café latin-1\n".encode("latin-1")
     tree["weights.bin"] = bytes(range(256)) * 8
     tree["nul.py"] = b"X = 1\x00\n"
-    project = make_project(tmp_path, arena.url, files=tree)
+    project = make_project(tmp_path, arena.url, "faults", files=tree)
     res = push(cli, project)
     assert res.code == 0, res.text
     assert "Traceback" not in res.text
@@ -394,7 +388,7 @@ def test_non_utf8_content_syncs_as_binary(
 
 
 def test_empty_folder(arena: FakeArena, token: str, cli: Cli, tmp_path: Path) -> None:
-    project = make_project(tmp_path, arena.url, files={})
+    project = make_project(tmp_path, arena.url, "faults", files={})
     res = push(cli, project)
     assert_clear_error(res, CONFIG_ERROR, "no files", "files.root")
     assert_untouched(arena)
@@ -403,7 +397,7 @@ def test_empty_folder(arena: FakeArena, token: str, cli: Cli, tmp_path: Path) ->
 def test_emptied_bound_folder_hits_the_delete_cap(
     arena: FakeArena, token: str, cli: Cli, tmp_path: Path
 ) -> None:
-    project = make_project(tmp_path, arena.url, files=small_tree(9), max_delete=3)
+    project = make_project(tmp_path, arena.url, "faults", files=small_tree(9), max_delete=3)
     assert push(cli, project).code == 0
     for path in list(project.root.rglob("*")):
         if path.is_file():

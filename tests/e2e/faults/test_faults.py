@@ -11,30 +11,22 @@ import time
 from pathlib import Path
 
 import pytest
-from _support import remote_files
-
-from mlarena_sync.api.client import ArenaClient, Timeouts
-from mlarena_sync.arena import FakeArena
-
-from ._kit import (
-    AGENT_PY,
+from helpers.arena import count, mutations, remote_files
+from helpers.checks import (
     CODE_COMPETITION,
     assert_clear_error,
     assert_converged,
     assert_recovered,
     assert_stable,
     bound_agent_id,
-    count,
-    make_project,
-    mutations,
-    push,
     pushed_project,
     rewrite_tree,
-    small_tree,
-    state_files,
-    write_config,
 )
-from .conftest import Cli
+from helpers.cli import Cli, push
+from helpers.project import agent_py, make_project, small_tree, state_files, write_config
+
+from mlarena_sync.api.client import ArenaClient, Timeouts
+from mlarena_sync.arena import FakeArena
 
 FAILED = 1
 
@@ -43,7 +35,7 @@ FAILED = 1
 
 
 def test_503_burst_is_retried(arena: FakeArena, token: str, cli: Cli, tmp_path: Path) -> None:
-    project = make_project(tmp_path, arena.url, files=small_tree(6, binaries=1))
+    project = make_project(tmp_path, arena.url, "faults", files=small_tree(6, binaries=1))
     arena.faults.fail_next(3, 503)
     res = push(cli, project)
     assert_recovered(res, cli, arena, project, bound_agent_id(project), token=token)
@@ -125,7 +117,7 @@ def _validated_agent(arena: FakeArena, token: str) -> int:
     """A fresh agent of alice's holding a valid agent.py (made through the client)."""
     with ArenaClient(arena.url, token) as client:
         aid = client.create_agent(CODE_COMPETITION, "deploy-faults")
-        client.upload_file(CODE_COMPETITION, aid, "agent.py", AGENT_PY.encode())
+        client.upload_file(CODE_COMPETITION, aid, "agent.py", agent_py("helper_00").encode())
     assert arena.agent_status(aid) == "upload_validated"
     return aid
 
@@ -147,7 +139,7 @@ def test_deploy_hanging_past_client_timeout_is_sent_once(arena: FakeArena, token
 def test_deploy_answering_503_is_not_retried(
     arena: FakeArena, token: str, cli: Cli, tmp_path: Path
 ) -> None:
-    project = make_project(tmp_path, arena.url)
+    project = make_project(tmp_path, arena.url, "faults")
     assert push(cli, project).code == 0
     (project.root / "agent.py").write_text(
         "from helper_00 import VALUE\n\n\nclass Agent:\n"
@@ -155,7 +147,7 @@ def test_deploy_answering_503_is_not_retried(
     )
     arena.reset_counters()
     arena.faults.fail_next(3, 503, route="deploy")
-    res = cli(["-C", str(project.dir), "push"])
+    res = cli("-C", str(project.dir), "push")
     assert_clear_error(res, FAILED, "deploy")
     assert count(arena.counters, "PUT", "/deploy") == 1
 
@@ -176,10 +168,10 @@ def test_deploy_connection_dropped_is_not_retried(arena: FakeArena, token: str) 
 def test_push_with_deploy_under_faults_deploys_once(
     arena: FakeArena, token: str, cli: Cli, tmp_path: Path
 ) -> None:
-    project = make_project(tmp_path, arena.url, files=small_tree(4))
+    project = make_project(tmp_path, arena.url, "faults", files=small_tree(4))
     arena.faults.fail_next(2, 503, route="put_file")
     arena.faults.drop_next(1, route="status")
-    res = cli(["-C", str(project.dir), "push", "--wait"])
+    res = cli("-C", str(project.dir), "push", "--wait")
     assert res.code == 0, res.text
     aid = bound_agent_id(project)
     assert arena.deploy_count(aid) == 1
@@ -196,7 +188,9 @@ def test_deleted_state_folder_relearns_and_destroys_nothing(
     project, aid = pushed_project(cli, tmp_path, arena.url, small_tree(6, binaries=1))
     arena.browser_edit(aid, "made_in_browser.py", "X = 'keep me'\n")
     shutil.rmtree(project.state_dir)
-    write_config(project.dir, arena.url, agent_id=aid)  # the binding: now from mlarena.yaml
+    write_config(
+        project.dir, arena.url, "faults", agent_id=aid
+    )  # the binding: now from mlarena.yaml
     arena.reset_counters()
     res = push(cli, project)
     assert res.code == 0, res.text
@@ -217,7 +211,7 @@ def test_deleted_state_then_local_edit_is_a_safe_conflict(
     project, aid = pushed_project(cli, tmp_path, arena.url, small_tree(6))
     arena.browser_edit(aid, "made_in_browser.py", "X = 'keep me'\n")
     shutil.rmtree(project.state_dir)
-    write_config(project.dir, arena.url, agent_id=aid)
+    write_config(project.dir, arena.url, "faults", agent_id=aid)
     (project.root / "pkg1" / "helper_01.py").write_text("VALUE = 101\n")
     arena.reset_counters()
     res = push(cli, project)
@@ -232,7 +226,7 @@ def test_deleted_state_then_local_edit_is_a_safe_conflict(
 def test_state_of_a_newer_version_is_refused_not_clobbered(
     arena: FakeArena, token: str, cli: Cli, tmp_path: Path
 ) -> None:
-    project = make_project(tmp_path, arena.url, files=small_tree(3))
+    project = make_project(tmp_path, arena.url, "faults", files=small_tree(3))
     assert push(cli, project).code == 0
     for path in state_files(project):
         if path.suffix == ".json":
@@ -254,10 +248,10 @@ def test_state_of_a_newer_version_is_refused_not_clobbered(
 def test_corrupted_state_relearns_and_destroys_nothing(
     arena: FakeArena, token: str, cli: Cli, tmp_path: Path, garbage: bytes
 ) -> None:
-    project = make_project(tmp_path, arena.url, agent_id=None, files=small_tree(6))
+    project = make_project(tmp_path, arena.url, "faults", agent_id=None, files=small_tree(6))
     assert push(cli, project).code == 0
     aid = bound_agent_id(project)
-    write_config(project.dir, arena.url, agent_id=aid)
+    write_config(project.dir, arena.url, "faults", agent_id=aid)
     arena.browser_edit(aid, "made_in_browser.py", "X = 'keep me'\n")
     corrupted = [p for p in state_files(project) if p.suffix == ".json"]
     assert corrupted, f"no JSON state files in {project.state_dir}"
@@ -278,7 +272,7 @@ def test_deleted_state_with_name_only_binding_destroys_nothing(
 ) -> None:
     """Without agent.id the binding lives only in the state: losing it may bind a new agent,
     but the old agent's files must stay as they were."""
-    project = make_project(tmp_path, arena.url, files=small_tree(4))
+    project = make_project(tmp_path, arena.url, "faults", files=small_tree(4))
     assert push(cli, project).code == 0
     old = bound_agent_id(project)
     before = remote_files(arena.url, token, old)
@@ -313,7 +307,7 @@ def test_file_changing_while_uploaded_ends_consistent(
                     for _ in range(5):
                         out.write(line * 8_000)
                         out.flush()
-                time.sleep(0.002)
+                time.sleep(0.002)  # the writer's pace: the file keeps changing (under test)
 
         thread = threading.Thread(target=writer, daemon=True)
         thread.start()

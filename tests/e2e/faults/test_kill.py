@@ -10,29 +10,23 @@ when FAULTS_FIGURES names a file, written there as JSON.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
+import signal
 import subprocess
 import time
 from pathlib import Path
 
-from mlarena_sync.arena import FakeArena
+from helpers.arena import count, mutations
+from helpers.checks import assert_clear_error, assert_converged, bound_agent_id
+from helpers.cli import Cli, push_args
+from helpers.processes import children_running, cli_env, spawn_cli
+from helpers.project import Project, make_project, small_tree
+from helpers.wait import wait_until
 
-from ._kit import (
-    Project,
-    assert_clear_error,
-    assert_converged,
-    bound_agent_id,
-    cli_env,
-    count,
-    make_project,
-    mutations,
-    push_args,
-    small_tree,
-    spawn_cli,
-)
-from .conftest import Cli
+from mlarena_sync.arena import FakeArena
 
 SEED = 7
 RUNS = 50
@@ -68,9 +62,14 @@ def _mutate(project: Project, rng: random.Random, run: int) -> int:
 
 
 def _wait_first_request(arena: FakeArena, proc: subprocess.Popen[bytes], limit: float) -> float:
+    """Seconds until the push's first request reaches the arena (or the push ends)."""
     started = time.monotonic()
-    while not arena.counters and proc.poll() is None and time.monotonic() - started < limit:
-        time.sleep(0.005)
+    wait_until(
+        lambda: arena.counters or proc.poll() is not None,
+        limit,
+        "the push's first request",
+        interval=0.005,
+    )
     return time.monotonic() - started
 
 
@@ -79,9 +78,9 @@ def test_kill9_push_at_random_points_loses_nothing(
 ) -> None:
     rng = random.Random(SEED)
     project = make_project(
-        tmp_path, arena.url, files=small_tree(HELPERS, binaries=BINARIES), max_delete=5
+        tmp_path, arena.url, "faults", files=small_tree(HELPERS, binaries=BINARIES), max_delete=5
     )
-    first = cli(push_args(project))
+    first = cli(*push_args(project))
     assert first.code == 0, first.text
     aid = bound_agent_id(project)
     env = cli_env(token)
@@ -125,7 +124,7 @@ def test_kill9_push_at_random_points_loses_nothing(
                 figures["killed_mid_batch"] += 1
         arena.faults.latency = 0.0
 
-        res = cli(push_args(project))
+        res = cli(*push_args(project))
         assert res.code == 0, f"run {run}: the push after the kill failed\n{res.text}"
         try:
             figures["files_checked"] += assert_converged(arena, project, aid, token=token)
@@ -133,7 +132,7 @@ def test_kill9_push_at_random_points_loses_nothing(
             lost.append(f"run {run}: {exc}")
             figures["files_lost"] += 1
         arena.reset_counters()
-        again = cli(push_args(project))
+        again = cli(*push_args(project))
         assert again.code == 0, again.text
         assert not mutations(arena.counters), f"run {run}: base disagrees: {arena.counters}"
         assert arena.deploy_count(aid) == 0
@@ -155,8 +154,8 @@ def test_kill9_between_uploads_and_deploy_next_push_deploys_once(
 ) -> None:
     """The push is killed while its deploy check runs: files synced, deploy not sent yet.
     The next push finishes the interrupted push, so it deploys, once."""
-    project = make_project(tmp_path, arena.url, files=small_tree(3))
-    assert cli(push_args(project)).code == 0
+    project = make_project(tmp_path, arena.url, "faults", files=small_tree(3))
+    assert cli(*push_args(project)).code == 0
     aid = bound_agent_id(project)
     (project.root / "pkg0" / "helper_00.py").write_text("VALUE = 3\n")
     slow_check = "deploy:\n  check: \"python -c 'import time; time.sleep(30)'\"\n"
@@ -165,19 +164,22 @@ def test_kill9_between_uploads_and_deploy_next_push_deploys_once(
     marker = project.root / "pkg0" / "helper_00.py"
     arena.reset_counters()
     proc = spawn_cli("-C", str(project.dir), "push", env=cli_env(token))
+    checks: list[int] = []
     try:
-        deadline = time.monotonic() + 30
-        while count(arena.counters, "PUT", "/file") < 1 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(0.5)  # the check (sleep 30) is running now; no deploy can be in flight
+        wait_until(lambda: count(arena.counters, "PUT", "/file") >= 1, 30, "the upload")
+        # The check (sleep 30) is running now: no deploy can be in flight.
+        checks = wait_until(lambda: children_running(proc.pid, "sleep(30)"), 30, "the check")
     finally:
         proc.kill()
         proc.wait(10)
+        for pid in checks:  # the killed push's check, orphaned
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
     assert count(arena.counters, "PUT", "/file") == 1, arena.counters
     assert arena.deploy_count(aid) == 0
     project.config.write_text(text)  # check: null again
     assert marker.read_text() == "VALUE = 3\n"
-    res = cli(["-C", str(project.dir), "push", "--wait"])
+    res = cli("-C", str(project.dir), "push", "--wait")
     assert res.code == 0, res.text
     assert arena.deploy_count(aid) == 1, "the interrupted push's deploy was lost"
 
@@ -188,25 +190,20 @@ def test_kill9_during_agent_creation_binds_one_agent(
     """Killed after the create-agent POST reached the arena, before the reply: the next push
     must not silently create a second agent of the same name (it may refuse, saying how to
     bind the existing one)."""
-    project = make_project(tmp_path, arena.url, files=small_tree(3))
+    project = make_project(tmp_path, arena.url, "faults", files=small_tree(3))
     arena.faults.latency = 1.0  # the POST is handled, then the client dies waiting
     proc = spawn_cli(*push_args(project), env=cli_env(token))
     try:
-        deadline = time.monotonic() + 30
-        while not count(arena.counters, "POST", "/competition/{cid}") and (
-            time.monotonic() < deadline
-        ):
-            time.sleep(0.01)
-        time.sleep(0.2)
+        # The POST is in: the arena holds it for the latency (1 s) before creating the agent.
+        wait_until(lambda: count(arena.counters, "POST", "/competition/{cid}"), 30, "the POST")
     finally:
         proc.kill()
         proc.wait(10)
     arena.faults.latency = 0.0
-    deadline = time.monotonic() + 5
-    while len(arena.store.agents) < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)  # the arena finishes handling the orphaned POST
+    # The arena finishes handling the orphaned POST.
+    wait_until(lambda: len(arena.store.agents) >= 2, 5, "the orphaned POST's agent")
     assert len(arena.store.agents) == 2, "the killed push's POST did not create the agent"
-    res = cli(push_args(project))
+    res = cli(*push_args(project))
     mine = [a for a in arena.store.agents.values() if a.name == "faults-agent"]
     if res.code == 0:
         assert len(mine) == 1, f"a second agent named faults-agent was created: {mine}"

@@ -14,24 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.arena import mutations
+from helpers.checks import assert_clear_error, bound_agent_id
+from helpers.cli import Cli, Result
+from helpers.processes import cli_env, spawn_cli, stop_process
+from helpers.project import Project, make_project, small_tree
+from helpers.wait import wait_until
 
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.arena import FakeArena
-
-from ._kit import (
-    Project,
-    Result,
-    assert_clear_error,
-    bound_agent_id,
-    cli_env,
-    make_project,
-    mutations,
-    small_tree,
-    spawn_cli,
-    stop_process,
-    wait_until,
-)
-from .conftest import Cli
 
 MODES = [[], ["-v"], ["--json"]]
 COMMANDS = [
@@ -82,15 +73,15 @@ def _run_all(cli: Cli, project: Project) -> list[tuple[list[str], Result]]:
     for mode in MODES:
         for command in COMMANDS:
             args = ["-C", str(project.dir), *mode, *command]
-            runs.append((args, cli(args)))
+            runs.append((args, cli(*args)))
     return runs
 
 
 def test_token_absent_from_every_command_and_mode(
     arena: FakeArena, token: str, cli: Cli, tmp_path: Path, home: Path
 ) -> None:
-    project = make_project(tmp_path, arena.url, files=small_tree(3))
-    first = cli(["-C", str(project.dir), "-v", "push", "--wait"])  # a deploy: games to show
+    project = make_project(tmp_path, arena.url, "faults", files=small_tree(3))
+    first = cli("-C", str(project.dir), "-v", "push", "--wait")  # a deploy: games to show
     assert first.code == 0, first.text
     assert not leaks(first.text, token)
     for args, res in _run_all(cli, project):
@@ -102,17 +93,17 @@ def test_token_absent_from_every_command_and_mode(
 def test_token_absent_on_error_paths(
     arena: FakeArena, token: str, cli: Cli, tmp_path: Path, home: Path
 ) -> None:
-    project = make_project(tmp_path, arena.url, files=small_tree(3))
-    assert cli(["-C", str(project.dir), "push", "--no-deploy"]).code == 0
+    project = make_project(tmp_path, arena.url, "faults", files=small_tree(3))
+    assert cli("-C", str(project.dir), "push", "--no-deploy").code == 0
     (project.root / "pkg0" / "helper_00.py").write_text("VALUE = 2\n")
     for mode in MODES:
         arena.faults.fail_next(1000, 503, retry_after=0)
-        res = cli(["-C", str(project.dir), *mode, "push", "--no-deploy"])
+        res = cli("-C", str(project.dir), *mode, "push", "--no-deploy")
         arena.faults.clear()
         assert res.code == 1, res.text
         assert not leaks(res.text, token), res.text
         arena.faults.drop_next(1000)
-        res = cli(["-C", str(project.dir), *mode, "status"])
+        res = cli("-C", str(project.dir), *mode, "status")
         arena.faults.clear()
         assert res.code == 1, res.text
         assert not leaks(res.text, token), res.text
@@ -122,11 +113,11 @@ def test_token_absent_on_error_paths(
 def test_wrong_token_not_echoed_in_any_mode(
     arena: FakeArena, cli: Cli, tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    project = make_project(tmp_path, arena.url)
+    project = make_project(tmp_path, arena.url, "faults")
     wrong = "mlk_user_alice01_wrong_secret_0123456789"
     monkeypatch.setenv("MLARENA_API_KEY", wrong)
     for mode in MODES:
-        res = cli(["-C", str(project.dir), *mode, "push"])
+        res = cli("-C", str(project.dir), *mode, "push")
         assert res.code == 4, res.text
         assert not leaks(res.text, wrong), res.text
     assert files_leaking(tmp_path, wrong) == []
@@ -140,14 +131,14 @@ def test_forced_crash_writes_a_crash_log_without_the_token(
     home: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    project = make_project(tmp_path, arena.url)
+    project = make_project(tmp_path, arena.url, "faults")
 
     def boom(self: Any, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError(f"unexpected bug while holding Bearer {token}")
 
     monkeypatch.setattr(ArenaClient, "list_files", boom)
     for mode in MODES:
-        res = cli(["-C", str(project.dir), *mode, "push", "--no-deploy"])
+        res = cli("-C", str(project.dir), *mode, "push", "--no-deploy")
         assert res.code == 1, res.text
         assert not leaks(res.text, token), f"token in crash output ({mode}):\n{res.text}"
         assert "crash" in res.text.lower(), f"no crash log path printed:\n{res.text}"
@@ -162,8 +153,8 @@ def test_file_holding_the_token_is_never_uploaded(
 ) -> None:
     tree: dict[str, bytes | str] = dict(small_tree(2))
     tree["settings.py"] = f"API_KEY = '{token}'\n"
-    project = make_project(tmp_path, arena.url, files=tree)
-    res = cli(["-C", str(project.dir), "push", "--no-deploy"])
+    project = make_project(tmp_path, arena.url, "faults", files=tree)
+    res = cli("-C", str(project.dir), "push", "--no-deploy")
     assert_clear_error(res, 2, "settings.py", lines=2)
     assert not leaks(res.text, token)
     assert not mutations(arena.counters)
@@ -172,7 +163,7 @@ def test_file_holding_the_token_is_never_uploaded(
 def test_watch_output_has_no_token(
     arena: FakeArena, token: str, tmp_path: Path, home: Path
 ) -> None:
-    project = make_project(tmp_path, arena.url, files=small_tree(3))
+    project = make_project(tmp_path, arena.url, "faults", files=small_tree(3))
     log = tmp_path / "watch.log"
     env = cli_env(token, HOME=str(home), TMPDIR=str(home / "tmp"))
     with log.open("wb") as out:
@@ -205,13 +196,13 @@ def test_plain_http_to_another_host_is_refused(
     how: str,
 ) -> None:
     remote = "http://arena.example.invalid"  # .invalid never resolves: no packet can leave
-    project = make_project(tmp_path, remote if how == "config" else arena.url)
+    project = make_project(tmp_path, remote if how == "config" else arena.url, "faults")
     args = ["-C", str(project.dir)]
     if how == "flag":
         args += ["--server", remote]
     if how == "env":
         monkeypatch.setenv("MLARENA_SERVER", remote)
-    res = cli([*args, "push"])
+    res = cli(*args, "push")
     assert_clear_error(res, 2, "http", "arena.example.invalid")
     assert not arena.counters
 
@@ -269,8 +260,8 @@ def test_redirects_are_not_followed(
 ) -> None:
     elsewhere = tiny_server(lambda h: (200, {"Content-Type": "application/json"}, b"{}"))
     redirector = tiny_server(lambda h: (302, {"Location": f"{elsewhere.url}{h.path}"}, b""))
-    project = make_project(tmp_path, redirector.url)
-    res = cli(["-C", str(project.dir), "push"])
+    project = make_project(tmp_path, redirector.url, "faults")
+    res = cli("-C", str(project.dir), "push")
     assert res.code in (1, 2), res.text  # a server error, or a config one (the server URL)
     assert_clear_error(res, res.code, "redirect", "server")
     assert not leaks(res.text, token)
@@ -311,9 +302,9 @@ def test_logs_games_sends_no_token_to_signed_urls(
     own.app = recorder  # type: ignore[assignment]
     own.start("127.0.0.1", 0)
     try:
-        project = make_project(tmp_path, own.url, files=small_tree(2))
-        assert cli(["-C", str(project.dir), "push", "--wait"]).code == 0
-        res = cli(["-C", str(project.dir), "logs", "--games"])
+        project = make_project(tmp_path, own.url, "faults", files=small_tree(2))
+        assert cli("-C", str(project.dir), "push", "--wait").code == 0
+        res = cli("-C", str(project.dir), "logs", "--games")
         assert res.code == 0, res.text
     finally:
         own.stop()

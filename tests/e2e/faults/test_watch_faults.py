@@ -13,22 +13,13 @@ from pathlib import Path
 from typing import IO
 
 import pytest
-from _support import remote_files
+from helpers.arena import remote_files
+from helpers.checks import bound_agent_id
+from helpers.processes import cli_env, free_port, spawn_cli, stop_process
+from helpers.project import Project, local_selection, make_project, small_tree
+from helpers.wait import wait_until
 
 from mlarena_sync.arena import FakeArena
-
-from ._kit import (
-    Project,
-    bound_agent_id,
-    cli_env,
-    free_port,
-    local_selection,
-    make_project,
-    small_tree,
-    spawn_cli,
-    stop_process,
-    wait_until,
-)
 
 INTERRUPTED = 130
 
@@ -143,7 +134,7 @@ def test_arena_restart_during_watch(
 ) -> None:
     token = FakeArena.user_token
     arena_process.start()
-    project = make_project(tmp_path, arena_process.url, files=small_tree(5, binaries=1))
+    project = make_project(tmp_path, arena_process.url, "faults", files=small_tree(5, binaries=1))
     watch = Watch(project, token, tmp_path / "watch.log")
     watches.append(watch)
     aid: list[int] = []
@@ -183,7 +174,7 @@ def test_rm_rf_under_watch_respects_max_delete(
 ) -> None:
     max_delete = 3
     project = make_project(
-        tmp_path, arena.url, files=small_tree(9), max_delete=max_delete, root=root
+        tmp_path, arena.url, "faults", files=small_tree(9), max_delete=max_delete, root=root
     )
     watch = Watch(project, token, tmp_path / "watch.log")
     watches.append(watch)

@@ -3,10 +3,12 @@ pausing those deletes (one warning) while every other change keeps syncing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers.project import make_project
+from helpers.wait import wait_until
+from helpers.watch import COMPETITION, StartWatch
 
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.arena import FakeArena
@@ -15,16 +17,13 @@ from mlarena_sync.engine.reconcile import ReconcileOptions, Reconciler
 from mlarena_sync.errors import ConflictError
 from mlarena_sync.store.state import StateStore
 
-from ._harness import COMPETITION, WatchRun, make_project, wait_until
-
-Start = Callable[..., WatchRun]
 FILES = {"a.py": "A = 1\n", "b.py": "B = 1\n", "c.py": "C = 1\n", "helper.py": "VALUE = 0\n"}
 
 
 def test_skip_deletes_over_the_cap_applies_everything_else(
     arena: FakeArena, tmp_path: Path
 ) -> None:
-    project = make_project(tmp_path, arena.url, files=FILES, max_delete=2)
+    project = make_project(tmp_path, arena.url, "watch", files=FILES, max_delete=2)
     target = load_config(project.config).target(None)
     store = StateStore.for_config(project.config)
     with ArenaClient(arena.url, arena.user_token) as client:
@@ -53,9 +52,9 @@ def test_skip_deletes_over_the_cap_applies_everything_else(
 
 
 def test_watch_pauses_deletes_over_the_cap_with_one_warning(
-    arena: FakeArena, tmp_path: Path, start_watch: Start
+    arena: FakeArena, tmp_path: Path, start_watch: StartWatch
 ) -> None:
-    project = make_project(tmp_path, arena.url, files=FILES, max_delete=2)
+    project = make_project(tmp_path, arena.url, "watch", files=FILES, max_delete=2)
     run = start_watch(project, arena)
     run.wait_bound()
     run.wait_remote("c.py", "C = 1\n")

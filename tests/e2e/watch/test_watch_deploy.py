@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import itertools
 import re
-import time
-from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from helpers.clock import ShiftedClock
+from helpers.project import make_project
+from helpers.wait import wait_until
+from helpers.watch import StartWatch
 
 from mlarena_sync.arena import FakeArena
-
-from ._harness import WatchRun, make_project, wait_until
-
-Start = Callable[..., WatchRun]
 
 
 @pytest.fixture
@@ -29,19 +28,19 @@ def slow_queue(arena: FakeArena) -> Iterator[FakeArena]:
 
 
 def test_edits_during_a_deploy_are_held_then_synced_with_one_redeploy(
-    slow_queue: FakeArena, tmp_path: Path, start_watch: Start
+    slow_queue: FakeArena, tmp_path: Path, start_watch: StartWatch
 ) -> None:
     arena = slow_queue
-    project = make_project(tmp_path, arena.url, auto="true")
+    project = make_project(tmp_path, arena.url, "watch", auto="true")
     run = start_watch(project, arena)
     aid = run.wait_bound()
     wait_until(lambda: arena.deploy_count(aid) == 1, 10, "the first deploy")
-    wait_until(lambda: run.out.named("queue") != [], 5, "the queue position line")
+    run.out.expect("queue", 5)
 
     for i in range(3):  # edits while the deploy is queued: held, never uploaded
         project.write("helper.py", f"VALUE = {i + 1}\n")
         project.write(f"extra_{i}.py", "X = 1\n")
-        wait_until(lambda n=i: len(run.out.named("held")) > n, 5, f"held edits ({i + 1})")
+        run.out.expect("held", 5, count=i + 1)
     assert run.remote().get("helper.py") == "VALUE = 0\n"
     assert arena.agent_status(aid) in ("deploy_queue", "deploy_run")
     held = run.out.named("held")
@@ -61,47 +60,27 @@ def test_edits_during_a_deploy_are_held_then_synced_with_one_redeploy(
 
 
 def test_reserve_keeps_the_last_deploy(
-    arena: FakeArena, tmp_path: Path, start_watch: Start
+    arena: FakeArena, tmp_path: Path, start_watch: StartWatch
 ) -> None:
     arena.set_deploy_limit(1)
-    project = make_project(tmp_path, arena.url, auto="true", reserve=1)
+    project = make_project(tmp_path, arena.url, "watch", auto="true", reserve=1)
     run = start_watch(project, arena)
     aid = run.wait_bound()
-    wait_until(lambda: run.out.named("deploy_waiting") != [], 10, "the reserve to hold")
-    assert run.out.named("deploy_waiting")[0]["blocker"] == "reserve"
+    assert run.out.expect("deploy_waiting", 10)["blocker"] == "reserve"
     project.write("helper.py", "VALUE = 1\n")
     run.wait_remote("helper.py", "VALUE = 1\n")
-    deadline = time.monotonic() + 0.6  # two settle windows: a deploy would have been sent
-    while time.monotonic() < deadline:
-        run.check_alive()
-        time.sleep(0.05)
+    run.hold(0.6)  # the claim is "no deploy": two settle windows, in which one would be sent
     assert arena.deploy_count(aid) == 0
     assert len(run.out.named("deploy_waiting")) == 1  # said once
     assert run.finish() == 0
 
 
-class ShiftedClock:
-    """The real clock, with a wall-clock offset a test can move (monotonic is untouched)."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def now(self) -> datetime:
-        return datetime.now(timezone.utc) + self.offset
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
-
-
 def test_used_up_quota_waits_for_the_next_slot_then_deploys_once(
-    arena: FakeArena, tmp_path: Path, start_watch: Start
+    arena: FakeArena, tmp_path: Path, start_watch: StartWatch
 ) -> None:
     arena.set_deploy_limit(1)
     clock = ShiftedClock()
-    project = make_project(tmp_path, arena.url, auto="true")
+    project = make_project(tmp_path, arena.url, "watch", auto="true")
     run = start_watch(project, arena, clock=clock)
     aid = run.wait_bound()
     wait_until(lambda: arena.deploy_count(aid) == 1, 10, "the first deploy")
@@ -109,8 +88,7 @@ def test_used_up_quota_waits_for_the_next_slot_then_deploys_once(
     for i in range(3):
         project.write("helper.py", f"VALUE = {i + 1}\n")
         run.wait_remote("helper.py", f"VALUE = {i + 1}\n")
-    wait_until(lambda: run.out.named("deploy_waiting") != [], 10, "the quota wait")
-    assert run.out.named("deploy_waiting")[0]["blocker"] == "quota"
+    assert run.out.expect("deploy_waiting", 10)["blocker"] == "quota"
     assert arena.deploy_count(aid) == 1
 
     day = 24 * 3600
@@ -124,38 +102,36 @@ def test_used_up_quota_waits_for_the_next_slot_then_deploys_once(
 
 
 def test_failing_check_gates_the_deploy(
-    arena: FakeArena, tmp_path: Path, start_watch: Start
+    arena: FakeArena, tmp_path: Path, start_watch: StartWatch
 ) -> None:
     project = make_project(
-        tmp_path, arena.url, auto="true", check="\"python -c 'raise SystemExit(3)'\""
+        tmp_path, arena.url, "watch", auto="true", check="\"python -c 'raise SystemExit(3)'\""
     )
     run = start_watch(project, arena)
     aid = run.wait_bound()
-    wait_until(lambda: run.out.named("check_failed") != [], 10, "the check to fail")
-    assert run.out.named("check_failed")[0]["returncode"] == 3
+    assert run.out.expect("check_failed", 10)["returncode"] == 3
     assert arena.deploy_count(aid) == 0
     assert run.finish() == 0
 
 
-def test_auto_false_never_deploys(arena: FakeArena, tmp_path: Path, start_watch: Start) -> None:
-    project = make_project(tmp_path, arena.url, auto="false")
+def test_auto_false_never_deploys(
+    arena: FakeArena, tmp_path: Path, start_watch: StartWatch
+) -> None:
+    project = make_project(tmp_path, arena.url, "watch", auto="false")
     run = start_watch(project, arena)
     aid = run.wait_bound()
     project.write("helper.py", "VALUE = 1\n")
     run.wait_remote("helper.py", "VALUE = 1\n")
-    deadline = time.monotonic() + 0.6  # past the settle window
-    while time.monotonic() < deadline:
-        run.check_alive()
-        time.sleep(0.05)
+    run.hold(0.6)  # the claim is "no deploy": past the settle window, in which one would be sent
     assert arena.deploy_count(aid) == 0
     assert run.out.named("deploy_off")
     assert run.finish() == 0
 
 
 def test_min_interval_holding_a_deploy_says_so_once(
-    arena: FakeArena, tmp_path: Path, start_watch: Start
+    arena: FakeArena, tmp_path: Path, start_watch: StartWatch
 ) -> None:
-    project = make_project(tmp_path, arena.url, auto="true", min_interval=60)
+    project = make_project(tmp_path, arena.url, "watch", auto="true", min_interval=60)
     run = start_watch(project, arena)
     aid = run.wait_bound()
     wait_until(lambda: arena.deploy_count(aid) == 1, 10, "the first deploy")
@@ -163,7 +139,7 @@ def test_min_interval_holding_a_deploy_says_so_once(
     for i in range(2):
         project.write("helper.py", f"VALUE = {i + 1}\n")
         run.wait_remote("helper.py", f"VALUE = {i + 1}\n")
-        wait_until(lambda: run.out.named("deploy_waiting") != [], 10, "the interval line")
+        run.out.expect("deploy_waiting", 10)
     (line,) = run.out.named("deploy_waiting")  # once per hold, not once per edit
     assert line["blocker"] == "interval"
     assert re.fullmatch(
@@ -174,16 +150,15 @@ def test_min_interval_holding_a_deploy_says_so_once(
 
 
 def test_stopping_with_held_edits_says_they_were_not_synced(
-    slow_queue: FakeArena, tmp_path: Path, start_watch: Start
+    slow_queue: FakeArena, tmp_path: Path, start_watch: StartWatch
 ) -> None:
     arena = slow_queue
-    project = make_project(tmp_path, arena.url, auto="true")
+    project = make_project(tmp_path, arena.url, "watch", auto="true")
     run = start_watch(project, arena)
     aid = run.wait_bound()
     wait_until(lambda: arena.deploy_count(aid) == 1, 10, "the first deploy")
     project.write("helper.py", "VALUE = 1\n")
-    wait_until(lambda: run.out.named("held") != [], 5, "the held edit")
-    assert run.out.named("held")[0]["text"] == "1 edit held while deploy runs"
+    assert run.out.expect("held", 5)["text"] == "1 edit held while deploy runs"
     assert arena.agent_status(aid) in ("deploy_queue", "deploy_run")
     assert run.finish() == 0
     (stopped,) = run.out.named("watch_stopped")

@@ -5,18 +5,17 @@ request wakes the blocked loop at once."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers.project import make_project
+from helpers.wait import wait_until
+from helpers.watch import StartWatch
 from structlog.testing import capture_logs
 
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.watch.source import QueueChangeSource
-
-from ._harness import WatchRun, make_project, wait_until
-
-Start = Callable[..., WatchRun]
 
 
 @pytest.fixture
@@ -30,9 +29,9 @@ def _local_rescans(logs: list[dict[str, object]]) -> int:
 
 
 def test_rescan_of_an_unchanged_folder_sends_nothing_and_a_change_is_still_found(
-    arena: FakeArena, tmp_path: Path, start_watch: Start, logs: list[dict[str, object]]
+    arena: FakeArena, tmp_path: Path, start_watch: StartWatch, logs: list[dict[str, object]]
 ) -> None:
-    project = make_project(tmp_path, arena.url, rescan=0.1)
+    project = make_project(tmp_path, arena.url, "watch", rescan=0.1)
     run = start_watch(project, arena, source=QueueChangeSource())  # no events, ever
     run.wait_bound()
     run.wait_remote("helper.py", "VALUE = 0\n")
@@ -51,21 +50,21 @@ def test_rescan_of_an_unchanged_folder_sends_nothing_and_a_change_is_still_found
 
 
 def test_the_server_is_still_asked_every_remote_every_seconds(
-    arena: FakeArena, tmp_path: Path, start_watch: Start
+    arena: FakeArena, tmp_path: Path, start_watch: StartWatch
 ) -> None:
-    project = make_project(tmp_path, arena.url, rescan=0.1)
+    project = make_project(tmp_path, arena.url, "watch", rescan=0.1)
     run = start_watch(project, arena, source=QueueChangeSource(), remote_every=0.3)
     aid = run.wait_bound()
     run.wait_remote("helper.py", "VALUE = 0\n")
     arena.browser_edit(aid, "helper.py", "VALUE = 7  # browser\n")
-    wait_until(lambda: run.out.named("remote_changed") != [], 10, "the remote change")
+    run.out.expect("remote_changed", 10)
     assert run.finish() == 0
 
 
 def test_a_stop_wakes_an_idle_watch_at_once(
-    arena: FakeArena, tmp_path: Path, start_watch: Start
+    arena: FakeArena, tmp_path: Path, start_watch: StartWatch
 ) -> None:
-    project = make_project(tmp_path, arena.url)  # rescan off: nothing due for an hour
+    project = make_project(tmp_path, arena.url, "watch")  # rescan off: nothing due for an hour
     run = start_watch(project, arena, source=QueueChangeSource())
     run.wait_bound()
     run.wait_remote("helper.py", "VALUE = 0\n")

@@ -8,10 +8,13 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers.project import make_project
+from helpers.wait import wait_until
+from helpers.watch import COMPETITION, StartWatch
 
 import mlarena_sync
 from mlarena_sync.api.client import ArenaClient
@@ -19,9 +22,6 @@ from mlarena_sync.arena import FakeArena
 from mlarena_sync.errors import AuthError, LockedError
 from mlarena_sync.watch.source import QueueChangeSource
 
-from ._harness import COMPETITION, WatchRun, make_project, wait_until
-
-Start = Callable[..., WatchRun]
 REPO = Path(mlarena_sync.__file__).resolve().parent.parent
 
 
@@ -41,13 +41,15 @@ def _free_port() -> int:
 
 
 def test_outage_says_lost_and_back_once_and_syncs_the_edits(
-    own_arena: list[FakeArena], tmp_path: Path, start_watch: Start
+    own_arena: list[FakeArena], tmp_path: Path, start_watch: StartWatch
 ) -> None:
     data = tmp_path / "arena-data"
     port = _free_port()  # an explicit port: cheroot sets SO_REUSEADDR, the restart can rebind
     first = FakeArena(data).start(port=port)
     own_arena.append(first)
-    project = make_project(tmp_path, first.url, files={"a.py": "A = 0\n", "b.py": "B = 0\n"})
+    project = make_project(
+        tmp_path, first.url, "watch", files={"a.py": "A = 0\n", "b.py": "B = 0\n"}
+    )
     run = start_watch(project, first)
     run.wait_bound()
     run.wait_remote("a.py", "A = 0\n")
@@ -56,13 +58,13 @@ def test_outage_says_lost_and_back_once_and_syncs_the_edits(
     project.write("a.py", "A = 'offline'\n")
     (project.root / "b.py").unlink()
     project.write("c.py", "C = 1\n")
-    wait_until(lambda: run.out.named("connection_lost") != [], 15, "the lost line")
+    run.out.expect("connection_lost", 15)
     project.write("a.py", "A = 'offline 2'\n")  # more edits while down
 
     second = FakeArena(data).start(port=port)
     own_arena.append(second)
     run.arena = second
-    wait_until(lambda: run.out.named("connection_restored") != [], 15, "the back line")
+    run.out.expect("connection_restored", 15)
     run.wait_remote("a.py", "A = 'offline 2'\n")
     run.wait_remote("c.py", "C = 1\n")
     run.wait_remote("b.py", "<absent>")
@@ -74,9 +76,11 @@ def test_outage_says_lost_and_back_once_and_syncs_the_edits(
 
 
 def test_conflict_pauses_one_file_with_one_warning(
-    arena: FakeArena, tmp_path: Path, start_watch: Start
+    arena: FakeArena, tmp_path: Path, start_watch: StartWatch
 ) -> None:
-    project = make_project(tmp_path, arena.url, files={"a.py": "A = 0\n", "b.py": "B = 0\n"})
+    project = make_project(
+        tmp_path, arena.url, "watch", files={"a.py": "A = 0\n", "b.py": "B = 0\n"}
+    )
     run = start_watch(project, arena)
     aid = run.wait_bound()
     run.wait_remote("a.py", "A = 0\n")
@@ -92,9 +96,9 @@ def test_conflict_pauses_one_file_with_one_warning(
 
 
 def test_second_watcher_in_process_is_locked_out(
-    arena: FakeArena, tmp_path: Path, start_watch: Start
+    arena: FakeArena, tmp_path: Path, start_watch: StartWatch
 ) -> None:
-    project = make_project(tmp_path, arena.url)
+    project = make_project(tmp_path, arena.url, "watch")
     first = start_watch(project, arena)
     first.wait_bound()
     second = start_watch(project, arena)
@@ -143,7 +147,7 @@ def test_signal_stops_cleanly_and_leaves_a_consistent_state(
     sig: signal.Signals,
     code: int,
 ) -> None:
-    project = make_project(tmp_path, arena.url, files={"a.py": "A = 0\n"})
+    project = make_project(tmp_path, arena.url, "watch", files={"a.py": "A = 0\n"})
     log = tmp_path / "watch.log"
     proc = _spawn(project.dir, arena.user_token, log)
     procs.append(proc)
@@ -186,7 +190,7 @@ def test_signal_stops_cleanly_and_leaves_a_consistent_state(
 def test_second_watcher_process_exits_2_naming_the_pid(
     arena: FakeArena, tmp_path: Path, procs: list[subprocess.Popen[bytes]]
 ) -> None:
-    project = make_project(tmp_path, arena.url)
+    project = make_project(tmp_path, arena.url, "watch")
     first = _spawn(project.dir, arena.user_token, tmp_path / "first.log")
     procs.append(first)
     wait_until(lambda: project.agent_id() is not None, 20, "the first watcher to bind")
@@ -206,9 +210,9 @@ def test_second_watcher_process_exits_2_naming_the_pid(
 
 
 def test_rescan_catches_what_no_event_reported(
-    arena: FakeArena, tmp_path: Path, start_watch: Start
+    arena: FakeArena, tmp_path: Path, start_watch: StartWatch
 ) -> None:
-    project = make_project(tmp_path, arena.url, rescan=0.3)
+    project = make_project(tmp_path, arena.url, "watch", rescan=0.3)
     run = start_watch(project, arena, source=QueueChangeSource())  # reports nothing, ever
     run.wait_bound()
     run.wait_remote("helper.py", "VALUE = 0\n")
@@ -218,9 +222,9 @@ def test_rescan_catches_what_no_event_reported(
 
 
 def test_a_rejected_token_stops_the_watch(
-    arena: FakeArena, tmp_path: Path, start_watch: Start
+    arena: FakeArena, tmp_path: Path, start_watch: StartWatch
 ) -> None:
-    project = make_project(tmp_path, arena.url)
+    project = make_project(tmp_path, arena.url, "watch")
     run = start_watch(project, arena, token="mlk_user_nosuchkey_0000000000000000")
     run.thread.join(15)
     assert not run.thread.is_alive()
@@ -229,9 +233,9 @@ def test_a_rejected_token_stops_the_watch(
 
 
 def test_max_duration_ends_the_watch_by_itself(
-    arena: FakeArena, tmp_path: Path, start_watch: Start
+    arena: FakeArena, tmp_path: Path, start_watch: StartWatch
 ) -> None:
-    project = make_project(tmp_path, arena.url)
+    project = make_project(tmp_path, arena.url, "watch")
     run = start_watch(project, arena, max_duration=1.0)
     run.thread.join(10)
     assert not run.thread.is_alive()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import structlog
+from helpers.wait import wait_until
 
 from mlarena_sync.config.model import FilesSpec
 from mlarena_sync.local.ignore import Selector
@@ -173,10 +174,7 @@ def test_stop_joins_the_threads(tree: Path) -> None:
     w.start()
     assert threading.active_count() > before
     w.stop()
-    deadline = time.monotonic() + 5
-    while threading.active_count() > before:
-        assert time.monotonic() < deadline, threading.enumerate()
-        time.sleep(0.01)
+    wait_until(lambda: threading.active_count() <= before, 5, "the watcher's threads to end")
 
 
 class FailingObserver:

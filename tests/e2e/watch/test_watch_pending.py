@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers.project import Project, make_project
+from helpers.wait import wait_until
+from helpers.watch import StartWatch
 
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.cli.main import main
 from mlarena_sync.config.model import load_config
 from mlarena_sync.store.journal import Journal
 from mlarena_sync.store.state import StateStore, target_key
-
-from ._harness import Project, WatchRun, make_project, wait_until
-
-Start = Callable[..., WatchRun]
 
 
 def _journal(project: Project) -> Journal:
@@ -27,10 +25,10 @@ def test_a_watch_deploy_clears_the_pending_deploy_and_says_deploy_queued(
     arena: FakeArena,
     token: str,
     tmp_path: Path,
-    start_watch: Start,
+    start_watch: StartWatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    project = make_project(tmp_path, arena.url, auto="true")
+    project = make_project(tmp_path, arena.url, "watch", auto="true")
     assert main(["-C", str(project.dir), "push", "--no-deploy"]) == 0
     capsys.readouterr()
     assert _journal(project).deploy_pending()

@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
+
+from helpers.project import make_project
+from helpers.wait import wait_until
+from helpers.watch import StartWatch
 
 from mlarena_sync.arena import FakeArena
 
-from ._harness import WatchRun, make_project, wait_until
-
-Start = Callable[..., WatchRun]
-
 
 def test_one_save_is_uploaded_within_the_quiet_window(
-    arena: FakeArena, tmp_path: Path, start_watch: Start
+    arena: FakeArena, tmp_path: Path, start_watch: StartWatch
 ) -> None:
-    project = make_project(tmp_path, arena.url)
+    project = make_project(tmp_path, arena.url, "watch")
     run = start_watch(project, arena)
     run.wait_bound()
     run.wait_remote("helper.py", "VALUE = 0\n")
-    wait_until(lambda: run.out.named("synced") != [], 5, "the first sync")
+    run.out.expect("synced", 5)
 
     saved = time.monotonic()
     project.write("helper.py", "VALUE = 1\n")
@@ -33,14 +32,14 @@ def test_one_save_is_uploaded_within_the_quiet_window(
 
 
 def test_a_burst_of_200_saves_is_one_or_two_reconciles_and_one_deploy(
-    arena: FakeArena, tmp_path: Path, start_watch: Start
+    arena: FakeArena, tmp_path: Path, start_watch: StartWatch
 ) -> None:
-    project = make_project(tmp_path, arena.url, auto="true", max_wait=5)
+    project = make_project(tmp_path, arena.url, "watch", auto="true", max_wait=5)
     run = start_watch(project, arena)
     aid = run.wait_bound()
-    wait_until(lambda: len(run.out.named("deploy_requested")) == 1, 10, "the first deploy")
+    run.out.expect("deploy_requested", 10)
     wait_until(lambda: arena.agent_status(aid) == "active", 15, "the first deploy to settle")
-    wait_until(lambda: "agent_status" in run.out.names(), 5, "status lines")
+    run.out.expect("agent_status", 5)
     before = len(run.out.named("synced"))
     deploys = arena.deploy_count(aid)
 
@@ -55,8 +54,8 @@ def test_a_burst_of_200_saves_is_one_or_two_reconciles_and_one_deploy(
     assert run.finish() == 0
 
 
-def test_editor_atomic_save(arena: FakeArena, tmp_path: Path, start_watch: Start) -> None:
-    project = make_project(tmp_path, arena.url)
+def test_editor_atomic_save(arena: FakeArena, tmp_path: Path, start_watch: StartWatch) -> None:
+    project = make_project(tmp_path, arena.url, "watch")
     run = start_watch(project, arena)
     run.wait_bound()
     run.wait_remote("helper.py", "VALUE = 0\n")
@@ -74,9 +73,11 @@ def test_editor_atomic_save(arena: FakeArena, tmp_path: Path, start_watch: Start
     assert run.finish() == 0
 
 
-def test_checkout_storm_is_synced(arena: FakeArena, tmp_path: Path, start_watch: Start) -> None:
+def test_checkout_storm_is_synced(
+    arena: FakeArena, tmp_path: Path, start_watch: StartWatch
+) -> None:
     files = {f"pkg{i % 5}/mod_{i:03d}.py": f"V = {i}\n" for i in range(40)}
-    project = make_project(tmp_path, arena.url, files=files, max_delete=100)
+    project = make_project(tmp_path, arena.url, "watch", files=files, max_delete=100)
     run = start_watch(project, arena)
     run.wait_bound()
     run.wait_remote("mod_039.py", "V = 39\n")

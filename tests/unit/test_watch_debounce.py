@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from _clock import FakeClock
+from helpers.clock import FakeClock
 
 from mlarena_sync.watch.debounce import Backoff, Debouncer
 
