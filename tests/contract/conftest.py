@@ -87,7 +87,11 @@ def install_sdk46(cache: Path) -> Path:
             if (cache / COMPLETE).is_file():
                 return cache
             shutil.rmtree(cache)
-        os.rename(staging, cache)
+        try:
+            os.rename(staging, cache)
+        except OSError:  # another run renamed its install into place in between
+            if not (cache / COMPLETE).is_file():
+                raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return cache
