@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 
 import pytest
 
-from mlarena_sync.tokens import TokenParts, parse_token, redact
 from mlarena_sync.api.models import (
     AgentStatus,
     Competition,
@@ -21,6 +20,7 @@ from mlarena_sync.api.models import (
     parse_datetime,
 )
 from mlarena_sync.errors import AuthError, ServerError
+from mlarena_sync.tokens import TokenParts, parse_token, redact
 
 LIMITS = {
     "daily_deploy_limit": 5,
