@@ -35,6 +35,7 @@ from mlarena_sync.errors import (
     MlarenaSyncError,
     QuotaError,
     StateError,
+    WaitTimeoutError,
 )
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ EXIT_CODES: dict[type[BaseException], int] = {
     QuotaError: 5,
     DeployRefusedError: 5,
     DeployFailedError: 6,
+    WaitTimeoutError: 7,
     KeyboardInterrupt: 130,
 }
 USAGE_ERROR = 2

@@ -90,6 +90,14 @@ _COMMON_FLAGS: tuple[tuple[tuple[str, ...], object, dict[str, Any]], ...] = (
     (("-q", "--quiet"), 0, {"action": "count", "help": "less output (warnings and errors)"}),
     (("-v", "--verbose"), 0, {"action": "count", "help": "more output (debug)"}),
     (("--server",), None, {"metavar": "URL", "help": "the ML Arena server URL"}),
+    (
+        ("--api",),
+        None,
+        {
+            "choices": ("auto", "v0", "v4.6"),
+            "help": "the server's API generation (default: auto, detected once per server)",
+        },
+    ),
     (("--target",), None, {"metavar": "NAME", "help": "the target of mlarena.yaml to use"}),
     (
         ("--api-key-file",),
@@ -175,9 +183,9 @@ def _add_command_flags(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("names", nargs="*", metavar="NAME", help="only these remote files")
         p.add_argument("--force", action="store_true", help="overwrite local edits")
     elif name == "fake-arena":
-        from mlarena_sync.arena import cli as arena_cli
+        from mlarena_sync.commands import fake_arena
 
-        arena_cli.add_arguments(p)
+        fake_arena.add_arguments(p)
     elif name in OPTIONAL_COMMANDS:
         module = _optional_module(name)
         add = getattr(module, "add_arguments", None) if module is not None else None

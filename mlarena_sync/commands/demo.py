@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
             code = push(ws, PushOptions(wait=True))
             if code != 0:
                 return code
-            _report(ws)
+            _report(ws, out)
             if args.watch:
                 out.text(f"\nWatching {folder}: edit a file there and save (Ctrl-C stops).\n")
                 return watch(ws)
@@ -156,9 +156,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(ws: Workspace) -> None:
+def _report(ws: Workspace, out: Output) -> None:
     """The agent's status and its line on the leaderboard."""
-    out, target = ws.out, ws.target
+    target = ws.target
     agent_id = ws.store.load(ws.key).agent_id
     if agent_id is None:
         raise MlarenaSyncError(f"push left no agent bound in {ws.config_path.parent}")

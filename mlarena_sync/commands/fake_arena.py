@@ -15,7 +15,12 @@ from mlarena_sync.cli.output import configure
 from mlarena_sync.commands.common import out_of
 from mlarena_sync.errors import ConfigError
 
-__all__ = ["run"]
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The emulator's own flags (``--api``, ``--port``, ``--data-dir``, ...)."""
+    arena_cli.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

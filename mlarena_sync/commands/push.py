@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from mlarena_sync.cli.render_plan import show_plan
-from mlarena_sync.commands.common import open_workspace
+from mlarena_sync.commands.common import open_workspace, out_of
 from mlarena_sync.engine.preview import preview
 from mlarena_sync.engine.push import PushOptions, push
 
@@ -33,6 +33,6 @@ def run(args: argparse.Namespace) -> int:
         result, decision = preview(
             ws, force=bool(args.force), forced_deploy=bool(args.deploy), enabled=not args.no_deploy
         )
-        show_plan(ws.out, result, decision)
+        show_plan(out_of(args), result, decision)
         return 0
     return push(ws, options_from_args(args))

@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 
 from mlarena_sync.api.models import DeployLimits, LatestDeploy
-from mlarena_sync.commands.common import Workspace, open_workspace
+from mlarena_sync.cli.output import Output
+from mlarena_sync.commands.common import Workspace, open_workspace, out_of
 from mlarena_sync.engine.gate import pending_text
 from mlarena_sync.engine.status_report import StatusReport, gather
 
@@ -58,14 +59,14 @@ def _files_text(report: StatusReport) -> str:
     return f"files: not in sync ({plan.summary()}); `mlarena-sync plan` shows the details"
 
 
-def status(ws: Workspace) -> int:
+def status(ws: Workspace, out: Output) -> int:
     report = gather(ws)
     cid = ws.target.competition
     files_text = _files_text(report)
     plan_json = report.plan.to_json() if report.plan is not None else None
     aid, agent, deploy = report.agent_id, report.agent, report.deploy
     if aid is None or agent is None or deploy is None:
-        ws.out.result(
+        out.result(
             "status",
             f"agent: none yet (the first `mlarena-sync push` creates "
             f"{ws.target.agent.name!r} in competition {cid})\n{files_text}",
@@ -90,7 +91,7 @@ def status(ws: Workspace) -> int:
         )
     if agent.queue is not None and agent.queue.position:
         lines.insert(1, f"queue position {agent.queue.position}")
-    ws.out.result(
+    out.result(
         "status",
         "\n".join(lines),
         agent_id=aid,
@@ -111,4 +112,4 @@ def status(ws: Workspace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    return status(open_workspace(args))
+    return status(open_workspace(args), out_of(args))

@@ -19,18 +19,19 @@ def _games(ws: Workspace, client: Arena, aid: int, limit: int) -> None:
     out = ws.out
     runs = client.run_logs(ws.target.competition, aid, limit=max(0, limit))
     if not runs:
-        out.result("games", "no games yet", agent_id=aid, count=0)
+        out.emit("games", level="result", text="no games yet", agent_id=aid, count=0)
         return
     for run in runs:
         head = f"=== game {run.id}: reward {run.score}, outcome {run.outcome or run.status}"
         if run.log_error is not None:
-            out.warning("game_log_unavailable", game_id=run.id, reason=run.log_error)
+            out.emit("game_log_unavailable", level="warning", game_id=run.id, reason=run.log_error)
             continue
         error = f"\n{run.error_type or 'error'}: {run.error_message}" if run.error_message else ""
         body = f"\n{run.log.rstrip()}" if run.log else " (no log available)"
-        out.result(
+        out.emit(
             "game_log",
-            head + body + error,
+            level="result",
+            text=head + body + error,
             game_id=run.id,
             reward=run.score,
             outcome=run.outcome,
@@ -44,9 +45,10 @@ def _deploy_line(ws: Workspace, aid: int, latest: LatestDeploy) -> None:
     text = f"deploy #{latest.id}: {latest.status or 'unknown'}"
     if latest.failure_message:
         text += f" ({latest.failure_message.strip().splitlines()[0]})"
-    ws.out.result(
+    ws.out.emit(
         "deploy",
-        text,
+        level="result",
+        text=text,
         agent_id=aid,
         deployment_id=latest.id,
         status=latest.status,
@@ -92,7 +94,7 @@ def logs(
             first = False
             snap = client.status(cid, aid)
             for event in tracker.update(snap):
-                out.result(event.event, event.text, agent_id=aid, **event.fields)
+                out.emit(event.event, level="result", text=event.text, agent_id=aid, **event.fields)
             if not follow:
                 return 0
             if timeout is not None and ws.clock.monotonic() - start >= timeout:

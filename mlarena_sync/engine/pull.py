@@ -58,8 +58,9 @@ def _local_files(ws: Workspace, rec: Reconciler) -> tuple[dict[str, LocalFile], 
         return rec.scan(save_cache=True), set()
     except SelectionError as exc:
         problems = exc.problems
-    ws.out.warning(
+    ws.out.emit(
         "not_syncable",
+        level="warning",
         problems=problems,
         text=f"{len(problems)} local file problem(s) would stop a push (pull goes on):\n  "
         + "\n  ".join(problems),
@@ -117,23 +118,26 @@ def pull(ws: Workspace, *, names: list[str] | None = None, force: bool = False) 
                     item.rel, hashlib.sha256(item.content).hexdigest(), len(item.content)
                 )
                 ws.store.save(ws.key, state)
-                out.event("pulled", name=item.name, file=item.rel, bytes=len(item.content))
+                out.emit("pulled", name=item.name, file=item.rel, bytes=len(item.content))
     for name in left_deleted:
-        out.warning(
+        out.emit(
             "left_deleted",
+            level="warning",
             name=name,
             text=f"{name}: deleted here since the last sync, so left deleted (`mlarena-sync "
             f"push` deletes it on the server; `mlarena-sync pull --force {name}` brings it back)",
         )
     for name in binaries:
-        out.warning(
+        out.emit(
             "not_downloadable",
+            level="warning",
             name=name,
             text="binary file: this server's API (v0) has no download route; not pulled",
         )
-    out.result(
+    out.emit(
         "pull_done",
-        f"pulled {len(todo)} file(s) from agent {aid}"
+        level="result",
+        text=f"pulled {len(todo)} file(s) from agent {aid}"
         + (f"; {len(binaries)} binary file(s) cannot be downloaded" if binaries else ""),
         agent_id=aid,
         pulled=[p.name for p in todo],

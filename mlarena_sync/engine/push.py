@@ -59,11 +59,11 @@ class StatusSink:
         self.ws = ws
 
     def __call__(self, event: StatusEvent) -> None:
-        self.ws.out.result(event.event, event.text, **event.fields)
+        self.ws.out.emit(event.event, level="result", text=event.text, **event.fields)
 
 
 def _wait_settled(ws: Workspace, client: Arena, aid: int, opts: PushOptions) -> AgentStatus:
-    ws.out.event("waiting_for_deploy", agent_id=aid, text="a deploy is in flight; waiting")
+    ws.out.emit("waiting_for_deploy", agent_id=aid, text="a deploy is in flight; waiting")
     return follow(
         client,
         ws.target.competition,
@@ -105,14 +105,14 @@ def _decide(
 def _run_check(ws: Workspace) -> bool:
     """``deploy.check`` in the mirrored folder; its output and verdict as events."""
     check = ws.target.deploy.check
-    ws.out.event("check_started", command=check)
+    ws.out.emit("check_started", command=check)
     res = run_check(check, ws.target.files.root, ws.target.deploy.check_timeout)
     if res.output.strip():
-        ws.out.event("check_output", output=res.output.rstrip(), returncode=res.returncode)
+        ws.out.emit("check_output", output=res.output.rstrip(), returncode=res.returncode)
     if res.ok:
-        ws.out.event("check_passed", command=check)
+        ws.out.emit("check_passed", command=check)
     else:
-        ws.out.warning("check_failed", command=check, returncode=res.returncode)
+        ws.out.emit("check_failed", level="warning", command=check, returncode=res.returncode)
     return res.ok
 
 
@@ -132,7 +132,7 @@ def push(ws: Workspace, opts: PushOptions) -> int:
             return _not_deployed(ws, result, decision, synced, rec.journal)
         outcome = _request(ws, client, aid, synced)
         rec.journal.set_deploy_pending(False)
-        ws.out.event(
+        ws.out.emit(
             "deploy_requested",
             agent_id=aid,
             deployment_id=outcome.deployment_id,
@@ -140,9 +140,10 @@ def push(ws: Workspace, opts: PushOptions) -> int:
             reason=decision.reason,
         )
         if not opts.wait:
-            ws.out.result(
+            ws.out.emit(
                 "push_done",
-                f"pushed to agent {aid}: {synced}; deploy requested"
+                level="result",
+                text=f"pushed to agent {aid}: {synced}; deploy requested"
                 + (f" (deployment {outcome.deployment_id})" if outcome.deployment_id else ""),
                 agent_id=aid,
                 deployed=True,
@@ -179,7 +180,7 @@ def _reconcile_when_free(
                 "not synced",
                 hint="stop the other mlarena-sync (watch?) or pass --force",
             )
-        ws.out.event(
+        ws.out.emit(
             "held",
             agent_id=result.agent_id,
             held=result.held,
@@ -192,7 +193,7 @@ def _reconcile_when_free(
 
 
 def _report_synced(ws: Workspace, result: ReconcileResult) -> None:
-    ws.out.event(
+    ws.out.emit(
         "synced",
         agent_id=result.agent_id,
         created=result.created_agent,
@@ -202,14 +203,16 @@ def _report_synced(ws: Workspace, result: ReconcileResult) -> None:
         status=result.agent_status.status,
     )
     for name in result.plan.remote_changes:
-        ws.out.warning(
+        ws.out.emit(
             "remote_changed",
+            level="warning",
             name=name,
             text="changed on the server: left in place; `mlarena-sync pull` takes it",
         )
     if not result.validation_ok:
-        ws.out.warning(
+        ws.out.emit(
             "validation_failed",
+            level="warning",
             status=result.agent_status.status,
             message=result.validation_message,
         )
@@ -241,9 +244,10 @@ def _deployed(ws: Workspace, aid: int, synced: str, final: AgentStatus) -> int:
             status=final.status or "",
             detail=final.message,
         )
-    ws.out.result(
+    ws.out.emit(
         "push_done",
-        f"pushed to agent {aid}: {synced}; deployed: {final.status}"
+        level="result",
+        text=f"pushed to agent {aid}: {synced}; deployed: {final.status}"
         + (f" ({final.message})" if final.message else ""),
         agent_id=aid,
         deployed=True,
@@ -288,9 +292,10 @@ def _not_deployed(
         text += (
             f"; {pending_text(journal.deploy_pending_since())}: `mlarena-sync push` deploys them"
         )
-    ws.out.result(
+    ws.out.emit(
         "push_done",
-        text,
+        level="result",
+        text=text,
         agent_id=aid,
         deployed=False,
         reason=d.reason,

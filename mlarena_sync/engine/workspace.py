@@ -12,10 +12,10 @@ from pathlib import Path
 
 from mlarena_sync.api.generation import open_arena
 from mlarena_sync.api.interface import Arena
-from mlarena_sync.cli.output import Output
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.config.model import Config, Target
 from mlarena_sync.engine.reconcile import Reconciler
+from mlarena_sync.events import EventSink, as_callback
 from mlarena_sync.store.generations import remember, remembered
 from mlarena_sync.store.state import StateStore, target_key
 
@@ -28,7 +28,7 @@ class Workspace:
     target: Target
     token: str
     store: StateStore
-    out: Output
+    out: EventSink  # the CLI's Output, a RecordingSink in tests
     clock: Clock = SYSTEM_CLOCK
 
     @property
@@ -64,5 +64,5 @@ class Workspace:
             self.store,
             token=self.token,
             clock=self.clock,
-            on_event=self.out.event,
+            on_event=as_callback(self.out),
         )

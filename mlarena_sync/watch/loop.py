@@ -37,7 +37,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 
@@ -53,12 +53,13 @@ from mlarena_sync.errors import (
     ServerError,
     TransportError,
 )
+from mlarena_sync.events import EventSink
 from mlarena_sync.watch.debounce import Backoff, Debouncer, stat_probe
 from mlarena_sync.watch.options import WatchOptions
 from mlarena_sync.watch.scheduler import DeployScheduler
 from mlarena_sync.watch.source import ChangeSource, LocalSnapshot
 
-__all__ = ["Sink", "WatchOptions", "WatchStats", "Watcher"]
+__all__ = ["WatchOptions", "WatchStats", "Watcher"]
 
 log = structlog.get_logger("mlarena_sync.watch.loop")
 
@@ -70,16 +71,6 @@ WATCH_RECONCILE = ReconcileOptions(
 def edits(n: int) -> str:
     """``1 edit``, ``2 edits``."""
     return f"{n} edit" + ("" if n == 1 else "s")
-
-
-class Sink(Protocol):
-    """Where the loop reports (``mlarena_sync.cli.output.Output`` in the CLI)."""
-
-    def event(self, event: str, **fields: Any) -> None: ...
-
-    def warning(self, event: str, **fields: Any) -> None: ...
-
-    def result(self, event: str, text: str, **fields: Any) -> None: ...
 
 
 @dataclass
@@ -99,7 +90,7 @@ class Watcher:
         reconciler: Reconciler,
         *,
         source: ChangeSource,
-        sink: Sink,
+        sink: EventSink,
         clock: Clock = SYSTEM_CLOCK,
         stop: threading.Event | None = None,
         options: WatchOptions | None = None,
@@ -155,7 +146,7 @@ class Watcher:
         start = self.clock.monotonic()
         limit = self.options.max_duration
         deadline = start + limit if limit is not None else None
-        self.sink.event(
+        self.sink.emit(
             "watching",
             root=str(self.target.files.root),
             text=f"watching {self.target.files.root} (Ctrl-C stops)",
@@ -253,8 +244,9 @@ class Watcher:
     def _lost(self, exc: ApiError) -> None:
         if not self._offline and isinstance(exc, MaintenanceError):
             self._offline = True
-            self.sink.warning(
+            self.sink.emit(
                 "maintenance",
+                level="warning",
                 server=self.target.server,
                 reason=exc.admin_message or exc.message,
                 text=f"{self.target.server} is in maintenance ({exc.admin_message or exc.message})"
@@ -262,8 +254,9 @@ class Watcher:
             )
         elif not self._offline:
             self._offline = True
-            self.sink.warning(
+            self.sink.emit(
                 "connection_lost",
+                level="warning",
                 server=self.target.server,
                 reason=exc.message,
                 text=f"lost the connection to {self.target.server} ({exc.message}); retrying, "
@@ -283,7 +276,7 @@ class Watcher:
         self._offline = False
         self.backoff.reset()
         self.need_sync = True
-        self.sink.event(
+        self.sink.emit(
             "connection_restored",
             server=self.target.server,
             text=f"connection to {self.target.server} is back; syncing the edits made meanwhile",
@@ -293,7 +286,7 @@ class Watcher:
     def warn_once(self, key: str, event: str, **fields: Any) -> None:
         if key not in self._warned:
             self._warned.add(key)
-            self.sink.warning(event, **fields)
+            self.sink.emit(event, level="warning", **fields)
 
     def _sync(self) -> None:
         self.need_sync = False
@@ -322,7 +315,7 @@ class Watcher:
             self.held_pending = True
             if result.held != self._held_shown:
                 self._held_shown = result.held
-                self.sink.event(
+                self.sink.emit(
                     "held",
                     held=result.held,
                     status=result.agent_status.status,
@@ -335,7 +328,7 @@ class Watcher:
         if result.changed:
             self.stats.syncs += 1
             self.last_activity = self.clock.monotonic()
-            self.sink.event(
+            self.sink.emit(
                 "synced",
                 agent_id=result.agent_id,
                 uploaded=len(result.uploaded),
@@ -344,8 +337,9 @@ class Watcher:
                 text=f"synced: {len(result.uploaded)} uploaded, {len(result.deleted)} deleted",
             )
             if not result.validation_ok:
-                self.sink.warning(
+                self.sink.emit(
                     "validation_failed",
+                    level="warning",
                     status=result.agent_status.status,
                     message=result.validation_message,
                 )
@@ -356,8 +350,9 @@ class Watcher:
     def _report_plan(self, result: ReconcileResult) -> None:
         conflicts = {(c.name, c.reason) for c in result.plan.conflicts}
         for name, reason in sorted(conflicts - self._conflicts):
-            self.sink.warning(
+            self.sink.emit(
                 "conflict_paused",
+                level="warning",
                 name=name,
                 reason=reason,
                 text=f"{name}: {reason}; paused (the rest keeps syncing). Keep the server's: "
@@ -366,8 +361,9 @@ class Watcher:
         self._conflicts = conflicts
         remote = set(result.plan.remote_changes)
         for name in sorted(remote - self._remote_changes):
-            self.sink.warning(
+            self.sink.emit(
                 "remote_changed",
+                level="warning",
                 name=name,
                 text=f"{name} changed on the server: left in place; `mlarena-sync pull` takes it",
             )
@@ -375,8 +371,9 @@ class Watcher:
         skipped = result.deletes_skipped
         if skipped and skipped != self._deletes_paused:
             limit = self.target.sync.max_delete
-            self.sink.warning(
+            self.sink.emit(
                 "deletes_paused",
+                level="warning",
                 files=list(skipped),
                 max_delete=limit,
                 text=f"{len(skipped)} remote file(s) deleted locally, over sync.max_delete = "

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from mlarena_sync.api.models import AgentStatus
 from mlarena_sync.clock import Clock
@@ -31,15 +31,10 @@ from mlarena_sync.engine.gate import DeployContext, DeployDecision, evaluate
 from mlarena_sync.engine.reconcile import Reconciler, ReconcileResult
 from mlarena_sync.engine.status_lines import FAILED_STATUSES, StatusTracker
 from mlarena_sync.errors import MlarenaSyncError, QuotaError, ServerError, TransportError
+from mlarena_sync.events import EventSink
 from mlarena_sync.watch.options import WatchOptions
 
 __all__ = ["DeployScheduler"]
-
-
-class _Sink(Protocol):
-    def event(self, event: str, **fields: Any) -> None: ...
-    def warning(self, event: str, **fields: Any) -> None: ...
-    def result(self, event: str, text: str, **fields: Any) -> None: ...
 
 
 class DeployScheduler:
@@ -48,7 +43,7 @@ class DeployScheduler:
         target: Target,
         rec: Reconciler,
         *,
-        sink: _Sink,
+        sink: EventSink,
         clock: Clock,
         options: WatchOptions,
         check: Callable[[str | None, Any, float], CheckResult],
@@ -74,7 +69,7 @@ class DeployScheduler:
         self._last_block: tuple[str | None, datetime | None] | None = None
         self.last_auto_deploy_at: datetime | None = rec.store.load(rec.key).last_deploy_at
         if not spec.auto:
-            sink.event(
+            sink.emit(
                 "deploy_off", text="deploy.auto is false: watch syncs files and never deploys"
             )
 
@@ -93,7 +88,7 @@ class DeployScheduler:
 
     def _show(self, status: AgentStatus) -> None:
         for event in self._tracker.update(status):
-            self.sink.result(event.event, event.text, **event.fields)
+            self.sink.emit(event.event, level="result", text=event.text, **event.fields)
 
     def _start_flight(self, *, seen: bool) -> None:
         self._tracker = StatusTracker()  # each deploy's lines from its start, each once
@@ -134,8 +129,9 @@ class DeployScheduler:
         if snap.settled and (self._seen_flight or grace_over):
             self.in_flight = False
             if snap.status in FAILED_STATUSES:
-                self.sink.warning(
+                self.sink.emit(
                     "deploy_failed",
+                    level="warning",
                     status=snap.status,
                     text=f"the deploy ended {snap.status}; fix and save to try again",
                 )
@@ -169,7 +165,7 @@ class DeployScheduler:
             raise
         except MlarenaSyncError as exc:  # the reply was lost and no deploy can be seen
             self.wanted = False
-            self.sink.warning("deploy_unknown", message=str(exc))
+            self.sink.emit("deploy_unknown", level="warning", message=str(exc))
             return False
         now = self.clock.now()
         self.last_auto_deploy_at = now
@@ -178,7 +174,7 @@ class DeployScheduler:
         self.not_before_wall = None
         record_deploy(self.rec.store, self.rec.key, now)
         self.rec.journal.set_deploy_pending(False)  # a push's undeployed sync is deployed now
-        self.sink.event(
+        self.sink.emit(
             "deploy_requested",
             agent_id=aid,
             deployment_id=outcome.deployment_id,
@@ -195,8 +191,9 @@ class DeployScheduler:
     def _run_check(self) -> bool:
         res = self._check(self.spec.check, self.target.files.root, self.spec.check_timeout)
         if not res.ok:
-            self.sink.warning(
+            self.sink.emit(
                 "check_failed",
+                level="warning",
                 command=self.spec.check,
                 returncode=res.returncode,
                 output=res.output.rstrip()[-2000:],
@@ -230,7 +227,7 @@ class DeployScheduler:
             key = (d.blocker, d.wait_until)
             if key != self._last_block and d.blocker == "interval":
                 at = d.wait_until.astimezone().strftime("%H:%M:%S") if d.wait_until else "later"
-                self.sink.event(
+                self.sink.emit(
                     "deploy_waiting",
                     blocker=d.blocker,
                     until=d.wait_until,
@@ -238,8 +235,12 @@ class DeployScheduler:
                     f"(deploy.min_interval {self.spec.min_interval:g} s)",
                 )
             elif key != self._last_block:
-                self.sink.warning(
-                    "deploy_waiting", blocker=d.blocker, until=d.wait_until, text=d.reason
+                self.sink.emit(
+                    "deploy_waiting",
+                    level="warning",
+                    blocker=d.blocker,
+                    until=d.wait_until,
+                    text=d.reason,
                 )
             self._last_block = key
             return
@@ -248,13 +249,16 @@ class DeployScheduler:
             return
         self.wanted = False  # disabled, validation, check, unchanged: until the next change
         if d.blocker == "validation":  # a failed check was already reported
-            self.sink.warning("deploy_skipped", blocker=d.blocker, text=f"no deploy: {d.reason}")
+            self.sink.emit(
+                "deploy_skipped", level="warning", blocker=d.blocker, text=f"no deploy: {d.reason}"
+            )
 
     def _refused(self, exc: QuotaError, agent_id: int) -> None:
         if exc.next_available_at is not None:
             self._wait_until(exc.next_available_at)
-            self.sink.warning(
+            self.sink.emit(
                 "deploy_waiting",
+                level="warning",
                 blocker="quota",
                 until=exc.next_available_at,
                 text=f"deploy refused ({exc.message}); the latest state deploys at "
@@ -266,4 +270,6 @@ class DeployScheduler:
             self.in_flight_seen(snap)
             return
         self.wanted = False
-        self.sink.warning("deploy_refused", message=exc.message, text=f"deploy refused: {exc}")
+        self.sink.emit(
+            "deploy_refused", level="warning", message=exc.message, text=f"deploy refused: {exc}"
+        )

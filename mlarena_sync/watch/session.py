@@ -89,7 +89,7 @@ def watch(
             if held:
                 noun = "edit" if held == 1 else "edits"
                 text += f"; {held} held {noun} not synced: run `mlarena-sync push`"
-            ws.out.event(
+            ws.out.emit(
                 "watch_stopped",
                 reason=reason,
                 reconciles=watcher.stats.reconciles,
