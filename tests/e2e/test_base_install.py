@@ -13,11 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import REPO
 
-import mlarena_sync
 from mlarena_sync.arena import FakeArena
 
-REPO = Path(mlarena_sync.__file__).resolve().parent.parent
 MISSING = "the fake arena needs the `arena` extra: pip install 'mlarena-sync[arena]'"
 
 SITECUSTOMIZE = '''

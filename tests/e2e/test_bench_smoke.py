@@ -8,20 +8,18 @@ writes the documented JSON (figures beside baselines, a verdict per target).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
+from helpers import REPO
+from helpers.processes import cli_env
 
 
 def run_bench(tmp_path: Path, *args: str) -> dict[str, object]:
     out = tmp_path / "result.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLARENA_")}
-    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if "PYTHONPATH" in env else "")
+    env = cli_env(None)
     proc = subprocess.run(
         [sys.executable, "-m", "bench", *args, "--json", str(out)],
         cwd=REPO,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import queue
 import re
 import signal
@@ -15,21 +14,17 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers.processes import stop_group, wait_group_gone
+from helpers import REPO
+from helpers.processes import cli_env, stop_group, wait_group_gone
 from helpers.wait import wait_until
 
 from mlarena_sync.cli.main import main
 from mlarena_sync.commands import demo
 from mlarena_sync.errors import MlarenaSyncError
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 def demo_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLARENA_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
+    return cli_env(None, PYTHONUNBUFFERED="1")
 
 
 def start_demo(*args: str, cwd: Path) -> subprocess.Popen[str]:

@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import REPO
 
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.cli.main import main
 from mlarena_sync.config.model import load_config
 
-REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "cartpole-agent"
 WORKFLOW = REPO / "examples" / "ci" / "github-actions.yml"
 COMPETITION = 1

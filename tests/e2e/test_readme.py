@@ -15,11 +15,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import REPO
 from helpers.processes import stop_group, wait_group_gone
 
 from mlarena_sync.cli.main import COMMANDS as CLI_COMMANDS
 
-REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
 PRODUCT = REPO.parent / "shared" / "docs" / "product.md"
 

@@ -1,5 +1,6 @@
-"""An event recorder: the ``Output`` a command reports to, recording each event; a test waits on
-``expect(event, timeout)`` instead of sleeping until output shows up."""
+"""An event recorder: the ``Output`` (and EventSink) a command reports to, recording each event;
+a test waits on ``expect(event, timeout)`` instead of sleeping until output shows up. (Code that
+takes a plain EventSink can get :class:`mlarena_sync.events.RecordingSink` and its ``wait_for``.)"""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from mlarena_sync.cli.output import Output, Redactor
+from mlarena_sync.cli.output import Output
+from mlarena_sync.events import Level
+from mlarena_sync.tokens import Redactor
 
 Fields = dict[str, Any]
 
@@ -30,6 +33,16 @@ class EventRecorder(Output):
         with self._changed:
             self.events.append((event, fields))
             self._changed.notify_all()
+
+    def emit(self, event: str, /, *, level: Level = "info", **fields: Any) -> None:
+        """The EventSink side: every event but ``debug`` (one per HTTP request) is recorded."""
+        if level == "result":
+            text = fields.pop("text", None)
+            self.result(event, text if isinstance(text, str) else event, **fields)
+        elif level == "warning":
+            self.warning(event, **fields)
+        elif level != "debug":
+            self._add(event, fields if level == "info" else {**fields, "level": level})
 
     def event(self, event: str, **fields: Any) -> None:
         self._add(event, fields)

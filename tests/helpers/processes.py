@@ -24,7 +24,7 @@ def cli_env(token: str | None, **extra: str) -> dict[str, str]:
     """A child's environment: no MLARENA_* from outside, the repo importable, ``token`` as
     MLARENA_API_KEY (if given), then ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLARENA_")}
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     if token is not None:
         env["MLARENA_API_KEY"] = token

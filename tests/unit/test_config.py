@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import REPO
 from yaml.nodes import MappingNode, Node
 
 from mlarena_sync.config.model import (
@@ -25,7 +26,6 @@ from mlarena_sync.config.model import (
 )
 from mlarena_sync.errors import AuthError, ConfigError
 
-REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "mlarena.yaml.example"
 TOKEN = "mlk_user_ab12cd_s3cr3t_with_underscores"
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
+from helpers import REPO
 
 import mlarena_sync
 from mlarena_sync.cli.main import COMMANDS as CLI_COMMANDS
@@ -48,7 +48,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert run_main(["--version"]) == 0
     captured = capsys.readouterr()
     assert mlarena_sync.__version__ in captured.out
-    changelog = (Path(__file__).resolve().parents[2] / "CHANGELOG.md").read_text()
+    changelog = (REPO / "CHANGELOG.md").read_text()
     assert f"## [{mlarena_sync.__version__}]" in changelog
 
 

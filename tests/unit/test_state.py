@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from helpers import REPO
 from structlog.testing import capture_logs
 
 from mlarena_sync.config.model import load_config
@@ -155,7 +156,7 @@ def test_lock_writes_the_pid_and_refuses_a_second_holder(tmp_path: Path) -> None
 
 
 def test_lock_held_by_another_process(tmp_path: Path) -> None:
-    repo = Path(__file__).resolve().parents[2]
+    repo = REPO
     child_code = textwrap.dedent(
         f"""
         import sys

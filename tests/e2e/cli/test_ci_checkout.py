@@ -7,16 +7,13 @@ users rests on these facts; the last test keeps the docs saying them.
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
+from helpers import REPO
 from helpers.arena import CREATE_ROUTE, hits, remote_text
 from helpers.cli import Cli, in_project, push_ok
 from helpers.project import Project
 
-import mlarena_sync
 from mlarena_sync.arena import FakeArena
-
-REPO = Path(mlarena_sync.__file__).resolve().parent.parent
 
 
 def _fresh_checkout(project: Project) -> None:

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from pathlib import Path
 
+from helpers import REPO
 from helpers.cli import Cli, in_project, push_ok
 from helpers.project import Project
 
-import mlarena_sync
 from mlarena_sync.arena import FakeArena
 
-README = Path(mlarena_sync.__file__).resolve().parent.parent / "README.md"
+README = REPO / "README.md"
 
 
 def _sha12(text: str) -> str:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from helpers.cli import Cli, in_project
+from helpers.processes import cli_env
 from helpers.project import Project
 
 import mlarena_sync
@@ -27,8 +27,6 @@ from mlarena_sync.errors import (
     ServerError,
     WaitTimeoutError,
 )
-
-REPO = Path(mlarena_sync.__file__).resolve().parent.parent
 
 
 def test_json_output_parses_line_by_line_and_never_holds_the_token(
@@ -153,9 +151,7 @@ def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_a_real_subprocess_push(arena: FakeArena, project: Project) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLARENA_")}
-    env["MLARENA_API_KEY"] = arena.user_token
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env = cli_env(arena.user_token)
     proc = subprocess.run(
         [sys.executable, "-m", "mlarena_sync", "-C", str(project.dir), "--json", "push", "--wait"],
         env=env,

@@ -14,23 +14,15 @@ from pathlib import Path
 
 import pytest
 from helpers.cli import Cli, in_project, push_ok
-from helpers.processes import stop_group, wait_group_gone
+from helpers.processes import cli_env, stop_group, wait_group_gone
 from helpers.project import Project
 
-import mlarena_sync
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.cli.main import BROKEN_PIPE, main
 
-REPO = Path(mlarena_sync.__file__).resolve().parent.parent
-
 
 def _env(tmp_path: Path, token: str | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLARENA_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    env["TMPDIR"] = str(tmp_path)  # where a crash log would go
-    if token is not None:
-        env["MLARENA_API_KEY"] = token
-    return env
+    return cli_env(token, TMPDIR=str(tmp_path))  # TMPDIR: where a crash log would go
 
 
 @pytest.fixture

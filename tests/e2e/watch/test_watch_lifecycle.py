@@ -12,17 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers.processes import cli_env
 from helpers.project import make_project
 from helpers.wait import wait_until
 from helpers.watch import COMPETITION, StartWatch
 
-import mlarena_sync
 from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.errors import AuthError, LockedError
 from mlarena_sync.watch.source import QueueChangeSource
-
-REPO = Path(mlarena_sync.__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -112,10 +110,7 @@ def test_second_watcher_in_process_is_locked_out(
 
 
 def _env(token: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLARENA_")}
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    env["MLARENA_API_KEY"] = token
-    return env
+    return cli_env(token)
 
 
 def _spawn(project_dir: Path, token: str, log: Path) -> subprocess.Popen[bytes]:
