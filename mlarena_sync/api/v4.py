@@ -103,7 +103,7 @@ class V4Arena(HttpCore):
         ``/mine`` exists for every signed-in user: its own 404 means the routes are gone. A
         submission it lists (so it exists, and is mine) whose route answered 404 means the same.
         A file route's 404 is first checked against the file list (a file deleted meanwhile is
-        just missing); a runtime PIN's 404 is never explained (the runtime id may be unknown).
+        just missing); a runtime pin's 404 is never explained (the runtime id may be unknown).
         """
         cid, sid = _ids(segments)
         if self._token is None:
