@@ -75,7 +75,7 @@ def preview(
     ws: Workspace, *, force: bool = False, forced_deploy: bool = False, enabled: bool = True
 ) -> tuple[ReconcileResult, DeployDecision]:
     """The plan of a push and its deploy decision, from a dry-run reconcile (no lock taken)."""
-    with ws.client() as client:
+    with ws.client(read_only=True) as client:
         rec = ws.reconciler(client)
         result = rec.reconcile(ReconcileOptions(dry_run=True, force=force))
         if ws.target.runtime is not None:  # refused as push would refuse it (exit 2)

@@ -37,7 +37,7 @@ class StatusReport:
 
 def gather(ws: Workspace) -> StatusReport:
     cid = ws.target.competition
-    with ws.client() as client:
+    with ws.client(read_only=True) as client:
         rec = ws.reconciler(client)
         problems: list[str] = []
         try:

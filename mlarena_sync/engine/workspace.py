@@ -39,9 +39,10 @@ class Workspace:
     def config_path(self) -> Path:
         return self.config.path
 
-    def client(self) -> Arena:
+    def client(self, *, read_only: bool = False) -> Arena:
         """The arena connection, in the generation ``api:`` names; ``auto`` (the default) uses
-        the one remembered for this server in ``.mlarena-sync/``, else detects and remembers it."""
+        the one remembered for this server in ``.mlarena-sync/``, else detects it and (unless
+        ``read_only``: ``plan``, ``status`` write nothing) remembers it."""
         folder = self.store.state_dir
         known = remembered(folder, self.target.server) if self.target.api == "auto" else None
         arena = open_arena(
@@ -53,8 +54,8 @@ class Workspace:
             sid=self.target.agent.id,
         )
         spoken = arena.capabilities.generation
-        if self.target.api == "auto" and spoken != known:
-            remember(folder, self.target.server, spoken)
+        if self.target.api == "auto" and spoken != known and not read_only:
+            remember(self.store, self.target.server, spoken)
         return arena
 
     def reconciler(self, client: Arena) -> Reconciler:

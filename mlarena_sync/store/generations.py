@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from mlarena_sync.store.atomic import atomic_write
-from mlarena_sync.store.state import server_key
+from mlarena_sync.store.state import StateDir, server_key
 
 __all__ = ["FILE_NAME", "remember", "remembered"]
 
@@ -31,13 +31,12 @@ def remembered(state_dir: Path, server: str) -> str | None:
     return _read(state_dir).get(server_key(server))
 
 
-def remember(state_dir: Path, server: str, generation: str) -> None:
-    """Keep ``generation`` for ``server`` (only when the state folder exists: a read-only command
-    run in a folder that was never pushed creates nothing)."""
-    if not state_dir.is_dir():
-        return
-    known = _read(state_dir)
+def remember(store: StateDir, server: str, generation: str) -> None:
+    """Keep ``generation`` for ``server`` (creating ``.mlarena-sync/`` if needed: only commands
+    that write state call this; ``plan`` and ``status`` create nothing)."""
+    known = _read(store.state_dir)
     if known.get(server_key(server)) == generation:
         return
     known[server_key(server)] = generation
-    atomic_write(state_dir / FILE_NAME, json.dumps(known, indent=1) + "\n", fsync=False)
+    store.ensure_dir()
+    atomic_write(store.state_dir / FILE_NAME, json.dumps(known, indent=1) + "\n", fsync=False)

@@ -210,6 +210,10 @@ class StateDir:
         return Journal(self, target_key)
 
     # ---------------------------------------------------------------- files
+    def ensure_dir(self) -> None:
+        """Create the folder (with its ``.gitignore``: it never lands in git) if missing."""
+        self._ensure_dir()
+
     def _ensure_dir(self) -> None:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
