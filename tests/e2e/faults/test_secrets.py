@@ -297,7 +297,7 @@ class _AuthRecorder:
 def test_logs_games_sends_no_token_to_signed_urls(
     token: str, cli: Cli, tmp_path: Path, home: Path
 ) -> None:
-    own = FakeArena(tmp_path / "arena-data", queue_seconds=0.05)
+    own = FakeArena(tmp_path / "arena-data", api="v0", queue_seconds=0.05)
     recorder = _AuthRecorder(own.app)
     own.app = recorder  # type: ignore[assignment]
     own.start("127.0.0.1", 0)

@@ -93,6 +93,8 @@ class ArenaProcess:
                     sys.executable,
                     "-m",
                     "mlarena_sync.arena",
+                    "--api",
+                    "v0",  # as the session arena (helpers.arena), until the suite runs on both
                     "--port",
                     str(self.port),
                     "--data-dir",

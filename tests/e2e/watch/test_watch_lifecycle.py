@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers.processes import cli_env
+from helpers.processes import cli_env, spawn_cli
 from helpers.project import make_project
 from helpers.wait import wait_until
 from helpers.watch import COMPETITION, StartWatch
@@ -43,7 +43,7 @@ def test_outage_says_lost_and_back_once_and_syncs_the_edits(
 ) -> None:
     data = tmp_path / "arena-data"
     port = _free_port()  # an explicit port: cheroot sets SO_REUSEADDR, the restart can rebind
-    first = FakeArena(data).start(port=port)
+    first = FakeArena(data, api="v0").start(port=port)
     own_arena.append(first)
     project = make_project(
         tmp_path, first.url, "watch", files={"a.py": "A = 0\n", "b.py": "B = 0\n"}
@@ -59,7 +59,7 @@ def test_outage_says_lost_and_back_once_and_syncs_the_edits(
     run.out.expect("connection_lost", 15)
     project.write("a.py", "A = 'offline 2'\n")  # more edits while down
 
-    second = FakeArena(data).start(port=port)
+    second = FakeArena(data, api="v0").start(port=port)
     own_arena.append(second)
     run.arena = second
     run.out.expect("connection_restored", 15)
@@ -109,16 +109,14 @@ def test_second_watcher_in_process_is_locked_out(
 # ---------------------------------------------------------------- real processes
 
 
-def _env(token: str) -> dict[str, str]:
-    return cli_env(token)
-
-
 def _spawn(project_dir: Path, token: str, log: Path) -> subprocess.Popen[bytes]:
+    """``mlarena-sync watch`` in the background, its output in ``log``."""
     with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "mlarena_sync", "-C", str(project_dir), "watch"],
-            env=_env(token),
-            stdin=subprocess.DEVNULL,
+        return spawn_cli(
+            "-C",
+            str(project_dir),
+            "watch",
+            env=cli_env(token),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -191,7 +189,7 @@ def test_second_watcher_process_exits_2_naming_the_pid(
     wait_until(lambda: project.agent_id() is not None, 20, "the first watcher to bind")
     second = subprocess.run(
         [sys.executable, "-m", "mlarena_sync", "-C", str(project.dir), "watch"],
-        env=_env(arena.user_token),
+        env=cli_env(arena.user_token),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,

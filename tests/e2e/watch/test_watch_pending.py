@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
+from helpers.cli import Cli, push_args
 from helpers.project import Project, make_project
 from helpers.wait import wait_until
 from helpers.watch import StartWatch
 
 from mlarena_sync.arena import FakeArena
-from mlarena_sync.cli.main import main
 from mlarena_sync.config.model import load_config
 from mlarena_sync.store.journal import Journal
 from mlarena_sync.store.state import StateStore, target_key
@@ -26,11 +25,10 @@ def test_a_watch_deploy_clears_the_pending_deploy_and_says_deploy_queued(
     token: str,
     tmp_path: Path,
     start_watch: StartWatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     project = make_project(tmp_path, arena.url, "watch", auto="true")
-    assert main(["-C", str(project.dir), "push", "--no-deploy"]) == 0
-    capsys.readouterr()
+    assert cli(*push_args(project)).code == 0
     assert _journal(project).deploy_pending()
     before = arena.simulator.queue_seconds
     arena.simulator.queue_seconds = 1.0  # the queued state lasts long enough to be seen
