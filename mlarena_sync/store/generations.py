@@ -18,24 +18,29 @@ __all__ = ["FILE_NAME", "remember", "remembered"]
 FILE_NAME = "api.json"
 
 
-def _read(state_dir: Path) -> dict[str, str]:
+def _read(state_dir: Path) -> dict[str, str] | None:
+    """The remembered generations (``{}``: none, or a damaged file, rewritten on the next
+    detection); ``None`` when it is a JSON object of another shape (a newer mlarena-sync's
+    format, as ``{"version": 2, ...}``): then it is neither trusted nor overwritten."""
     try:
         data = json.loads((state_dir / FILE_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    return data if all(isinstance(v, str) for v in data.values()) else None
 
 
 def remembered(state_dir: Path, server: str) -> str | None:
     """The generation ``server`` spoke when last detected, or ``None``."""
-    return _read(state_dir).get(server_key(server))
+    return (_read(state_dir) or {}).get(server_key(server))
 
 
 def remember(store: StateDir, server: str, generation: str) -> None:
     """Keep ``generation`` for ``server`` (creating ``.mlarena-sync/`` if needed: only commands
     that write state call this; ``plan`` and ``status`` create nothing)."""
     known = _read(store.state_dir)
-    if known.get(server_key(server)) == generation:
+    if known is None or known.get(server_key(server)) == generation:
         return
     known[server_key(server)] = generation
     store.ensure_dir()

@@ -181,3 +181,16 @@ def test_the_stat_cache_is_read_once(tmp_path: Path, reads: Counter[str]) -> Non
     for _ in range(3):
         store.load_stat_cache(tmp_path)
     assert reads[state.STAT_CACHE_FILE] <= 1
+
+
+def test_the_generation_memory_never_overwrites_a_foreign_file(tmp_path: Path) -> None:
+    from mlarena_sync.store.generations import FILE_NAME, remember, remembered
+
+    store, path = StateDir(tmp_path), tmp_path / FILE_NAME
+    path.write_text('{"version": 999}', encoding="utf-8")
+    remember(store, "https://ml-arena.com", "v4.6")
+    assert path.read_text(encoding="utf-8") == '{"version": 999}'
+    assert remembered(tmp_path, "https://ml-arena.com") is None
+    path.write_text("{damaged", encoding="utf-8")
+    remember(store, "https://ml-arena.com", "v4.6")
+    assert remembered(tmp_path, "https://ml-arena.com") == "v4.6"
