@@ -1,32 +1,56 @@
-"""``mlarena.yaml`` → frozen dataclasses, and the API token lookup.
+"""``mlarena.yaml`` → frozen dataclasses (:mod:`.targets`): the loader.
 
 The file format is the one ``docs/product.md`` shows (``version: 1``). Every problem is reported
 as ``<file>:<line>: <dotted.key>: <what is wrong>`` so the user can jump straight to it; line
 numbers come from the YAML node marks (``yaml.compose``), not from re-parsing text.
 
 Precedence, written once: CLI flag > ``MLARENA_*`` environment > mlarena.yaml > defaults. The
-file gives a :class:`Target`; :func:`apply_overrides` layers flags and environment on top.
+file gives a :class:`Target`; :func:`~.overrides.apply_overrides` layers flags and environment on
+top. The names of :mod:`.targets` and :mod:`.overrides` are importable from here too.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from mlarena_sync.config import yamlnodes as yn
+from mlarena_sync.config.overrides import (
+    apply_overrides,
+    check_token_shape,
+    resolve_token,
+    validate_server,
+)
+from mlarena_sync.config.targets import (
+    API_CHOICES,
+    CONFIG_NAME,
+    DEFAULT_API_KEY_ENV,
+    DEFAULT_ENTRY,
+    DEFAULT_SERVER,
+    DEFAULT_TARGET_NAME,
+    SYNC_MODES,
+    AgentSpec,
+    Config,
+    DeploySpec,
+    FilesSpec,
+    RuntimeSpec,
+    SyncSpec,
+    Target,
+    WatchSpec,
+)
 from mlarena_sync.config.template import render_init_yaml
 from mlarena_sync.errors import ConfigError
-from mlarena_sync.tokens import check_url, parse_token
 
 __all__ = [
+    "API_CHOICES",
     "CONFIG_NAME",
     "DEFAULT_API_KEY_ENV",
+    "DEFAULT_ENTRY",
     "DEFAULT_SERVER",
+    "DEFAULT_TARGET_NAME",
     "KNOWN_KEYS",
+    "SYNC_MODES",
     "AgentSpec",
     "Config",
     "DeploySpec",
@@ -44,106 +68,9 @@ __all__ = [
     "validate_server",
 ]
 
-CONFIG_NAME = "mlarena.yaml"
-DEFAULT_SERVER = "https://ml-arena.com"
-DEFAULT_API_KEY_ENV = "MLARENA_API_KEY"
-DEFAULT_ENTRY = "agent.py"
-DEFAULT_TARGET_NAME = "default"
-SYNC_MODES = ("safe", "replica")
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9-])?\Z")
-
-
-@dataclass(frozen=True)
-class AgentSpec:
-    name: str | None = None
-    id: int | None = None
-
-
-@dataclass(frozen=True)
-class RuntimeSpec:
-    id: int | None = None
-    language: str | None = None
-    framework: str | None = None
-    framework_version: str | None = None
-
-
-@dataclass(frozen=True)
-class FilesSpec:
-    root: Path
-    include: tuple[str, ...] = ("**",)
-    exclude: tuple[str, ...] = (".venv/", "tests/", "*.ipynb")
-    gitignore: bool = True
-    allow: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class SyncSpec:
-    mode: str = "safe"
-    delete: bool = True
-    max_delete: int = 5
-
-
-@dataclass(frozen=True)
-class WatchSpec:
-    quiet: float = 0.3
-    max_wait: float = 5.0
-    rescan: float = 30.0
-
-
-@dataclass(frozen=True)
-class DeploySpec:
-    auto: bool = True
-    settle: float = 10.0
-    min_interval: float = 60.0
-    reserve: int = 1
-    check: str | None = "python -m py_compile agent.py"
-    check_timeout: float = 120.0
-
-
-@dataclass(frozen=True)
-class Target:
-    name: str
-    server: str
-    competition: int
-    agent: AgentSpec
-    runtime: RuntimeSpec | None
-    files: FilesSpec
-    sync: SyncSpec = field(default_factory=SyncSpec)
-    watch: WatchSpec = field(default_factory=WatchSpec)
-    deploy: DeploySpec = field(default_factory=DeploySpec)
-    api_key_env: str = DEFAULT_API_KEY_ENV
-    entry: str = DEFAULT_ENTRY
-    api: str = "auto"  # the API generation: auto (detected once per server), v0 or v4.6
-    config_path: Path | None = None  # the mlarena.yaml it came from (state lives beside it)
-
-
-@dataclass(frozen=True)
-class Config:
-    path: Path
-    version: int
-    targets: tuple[Target, ...]
-
-    @property
-    def target_names(self) -> tuple[str, ...]:
-        return tuple(t.name for t in self.targets)
-
-    def target(self, name: str | None = None) -> Target:
-        """The target called ``name``; ``None`` picks the only one (error if there are several)."""
-        if name is None:
-            if len(self.targets) == 1:
-                return self.targets[0]
-            raise ConfigError(
-                f"{self.path}: several targets ({', '.join(self.target_names)}); "
-                "choose one with --target NAME"
-            )
-        for t in self.targets:
-            if t.name == name:
-                return t
-        raise ConfigError(
-            f"{self.path}: no target named {name!r}; known: {', '.join(self.target_names)}"
-        )
 
 
 # ---------------------------------------------------------------- schema
@@ -179,8 +106,6 @@ _SCALARS: dict[str, str] = {
 }
 #: Today's platform words, read as the words the file format started with (api-v4.md, "Words").
 ALIASES: dict[str, str] = {"challenge": "competition", "submission": "agent"}
-#: ``api:`` values: ``auto`` detects the server's generation once and remembers it.
-API_CHOICES = ("auto", "v0", "v4.6")
 _TOP_ONLY = ("version", "targets")
 
 KNOWN_KEYS: frozenset[str] = frozenset(
@@ -290,18 +215,25 @@ def _section(values: _Values, name: str) -> _Values:
     return got if isinstance(got, dict) else {}
 
 
-def _build(r: yn.Reader, v: _Values, prefix: str, name: str) -> Target:
+_Error = Callable[[str, "_Values | None", str], ConfigError]
+
+
+def _error_at(r: yn.Reader, v: _Values, prefix: str) -> _Error:
+    """``err(key, section, problem)``: a :class:`ConfigError` at the line of ``key``."""
+
     def err(key: str, section: _Values | None, problem: str) -> ConfigError:
         where = section if section and "_line" in section else v
         line = where.get(f"_line_{key.rsplit('.', 1)[-1]}") or where["_line"]
         return ConfigError(f"{r.path}:{line}: {prefix}{key}: {problem}")
 
-    if "competition" not in v:
-        raise err(
-            "challenge",
-            None,
-            "missing: the challenge id (the number in its URL; `competition:` is the same key)",
-        )
+    return err
+
+
+def _plain(values: _Values) -> _Values:
+    return {k: x for k, x in values.items() if not k.startswith("_")}
+
+
+def _agent(v: _Values, err: _Error) -> AgentSpec:
     a = _section(v, "agent")
     agent = AgentSpec(name=a.get("name"), id=a.get("id"))  # type: ignore[arg-type]
     if agent.name is None and agent.id is None:
@@ -311,39 +243,45 @@ def _build(r: yn.Reader, v: _Values, prefix: str, name: str) -> Target:
             "give agent.name (created on first push) or agent.id (`submission:` is "
             "the same section)",
         )
+    return agent
 
-    runtime: RuntimeSpec | None = None
-    if v.get("runtime") is not None:
-        rt = _section(v, "runtime")
-        runtime = RuntimeSpec(**{k: x for k, x in rt.items() if not k.startswith("_")})  # type: ignore[arg-type]
-        others = (runtime.language, runtime.framework, runtime.framework_version)
-        if runtime.id is not None and any(x is not None for x in others):
-            raise err("runtime.id", rt, "give either runtime.id or language/framework, not both")
-        if runtime == RuntimeSpec():
-            runtime = None
 
+def _runtime(v: _Values, err: _Error) -> RuntimeSpec | None:
+    if v.get("runtime") is None:
+        return None
+    rt = _section(v, "runtime")
+    runtime = RuntimeSpec(**_plain(rt))  # type: ignore[arg-type]
+    others = (runtime.language, runtime.framework, runtime.framework_version)
+    if runtime.id is not None and any(x is not None for x in others):
+        raise err("runtime.id", rt, "give either runtime.id or language/framework, not both")
+    return None if runtime == RuntimeSpec() else runtime
+
+
+def _files(r: yn.Reader, v: _Values, err: _Error) -> FilesSpec:
     f = _section(v, "files")
-    base_dir = r.path.parent
-    root = (base_dir / str(f.get("root", "."))).resolve()
+    root = (r.path.parent / str(f.get("root", "."))).resolve()
     if not root.is_dir():
         raise err("files.root", f, f"{root} is not a folder")
-    files = FilesSpec(
-        root=root,
-        **{k: x for k, x in f.items() if not k.startswith("_") and k != "root"},  # type: ignore[arg-type]
-    )
+    return FilesSpec(root=root, **{k: x for k, x in _plain(f).items() if k != "root"})  # type: ignore[arg-type]
 
-    def plain(values: _Values) -> _Values:
-        return {k: x for k, x in values.items() if not k.startswith("_")}
 
-    sync = SyncSpec(**plain(_section(v, "sync")))  # type: ignore[arg-type]
+def _build(r: yn.Reader, v: _Values, prefix: str, name: str) -> Target:
+    err = _error_at(r, v, prefix)
+    if "competition" not in v:
+        raise err(
+            "challenge",
+            None,
+            "missing: the challenge id (the number in its URL; `competition:` is the same key)",
+        )
+    agent, runtime, files = _agent(v, err), _runtime(v, err), _files(r, v, err)
+    sync = SyncSpec(**_plain(_section(v, "sync")))  # type: ignore[arg-type]
     w = _section(v, "watch")
-    watch = WatchSpec(**plain(w))  # type: ignore[arg-type]
+    watch = WatchSpec(**_plain(w))  # type: ignore[arg-type]
     if watch.max_wait < watch.quiet:
         raise err("watch.max_wait", w, f"must be at least watch.quiet ({watch.quiet})")
     entry = str(v.get("entry", DEFAULT_ENTRY))
-    d = plain(_section(v, "deploy"))
+    d = _plain(_section(v, "deploy"))
     d.setdefault("check", f"python -m py_compile {entry}")
-    deploy = DeploySpec(**d)  # type: ignore[arg-type]
     return Target(
         name=name,
         server=str(v.get("server", DEFAULT_SERVER)),
@@ -353,7 +291,7 @@ def _build(r: yn.Reader, v: _Values, prefix: str, name: str) -> Target:
         files=files,
         sync=sync,
         watch=watch,
-        deploy=deploy,
+        deploy=DeploySpec(**d),  # type: ignore[arg-type]
         api_key_env=str(v.get("api_key_env", DEFAULT_API_KEY_ENV)),
         entry=entry,
         api=str(v.get("api", "auto")),
@@ -414,76 +352,3 @@ def find_config(start: Path) -> Path:
         f"no {CONFIG_NAME} in {start} or any parent folder",
         hint="run `mlarena-sync init` to create one, or pass --config FILE",
     )
-
-
-def validate_server(url: str, *, source: str = "server") -> str:
-    """Normalise a server URL: the https-or-loopback rule (:func:`~mlarena_sync.tokens.check_url`),
-    no query or fragment, no trailing slash."""
-    url = check_url(url, what=source)
-    parts = urlsplit(url)
-    if parts.query or parts.fragment:
-        raise ConfigError(f"{source}: {url!r} must not carry a query or fragment")
-    return url.rstrip("/")
-
-
-def apply_overrides(
-    target: Target,
-    server: str | None = None,
-    *,
-    env: Mapping[str, str] | None = None,
-    competition: int | None = None,
-    agent_id: int | None = None,
-    api: str | None = None,
-) -> Target:
-    """Layer CLI flags (arguments) and ``MLARENA_*`` variables (``env``) over the file's values."""
-    env = env or {}
-    changes: dict[str, object] = {}
-    chosen_api, api_source = (
-        (api, "--api") if api else (env.get("MLARENA_API", "").strip(), "MLARENA_API")
-    )
-    if chosen_api:
-        if chosen_api not in API_CHOICES:
-            raise ConfigError(
-                f"{api_source}: must be one of {', '.join(API_CHOICES)} (got {chosen_api!r})"
-            )
-        changes["api"] = chosen_api
-    if server is not None:
-        changes["server"] = validate_server(server, source="--server")
-    elif env.get("MLARENA_SERVER", "").strip():
-        changes["server"] = validate_server(env["MLARENA_SERVER"], source="MLARENA_SERVER")
-    if competition is not None:
-        changes["competition"] = competition
-    if agent_id is not None:
-        changes["agent"] = dataclasses.replace(target.agent, id=agent_id)
-    return dataclasses.replace(target, **changes)  # type: ignore[arg-type]
-
-
-def check_token_shape(token: str, source: str) -> None:
-    """Raise :class:`AuthError` for a token that is not ``mlk_<scope>_<lookup>_<secret>``."""
-    parse_token(token, source=source)
-
-
-def resolve_token(target: Target, env: Mapping[str, str], api_key_file: Path | None) -> str:
-    """The API token: ``--api-key-file`` > the variable ``api_key_env`` names. Never logged."""
-    if api_key_file is not None:
-        source = f"--api-key-file {api_key_file}"
-        try:
-            raw = Path(api_key_file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            raise ConfigError(f"cannot read {source}: {reason}") from None
-        if not raw.strip():
-            raise ConfigError(f"{source} is empty", hint="put your ML Arena API key in it")
-    else:
-        var = target.api_key_env
-        source = var
-        raw = env.get(var, "")
-        if not raw.strip():
-            named = "" if var == DEFAULT_API_KEY_ENV else " (named by api_key_env in mlarena.yaml)"
-            raise ConfigError(
-                f"no API token: set {var}{named} to your ML Arena API key",
-                hint="or pass --api-key-file FILE; the key is on your ML Arena profile page",
-            )
-    token = raw.strip()
-    check_token_shape(token, source)
-    return token

@@ -1,0 +1,93 @@
+"""Flags and ``MLARENA_*`` variables over the file's values, and the API token lookup.
+
+Precedence, written once: CLI flag > ``MLARENA_*`` environment > mlarena.yaml > defaults
+(:func:`apply_overrides`); the token comes from ``--api-key-file`` or the variable
+``api_key_env`` names (:func:`resolve_token`), its grammar and the server URL's
+https-or-loopback rule from :mod:`mlarena_sync.tokens`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from mlarena_sync.config.targets import API_CHOICES, DEFAULT_API_KEY_ENV, Target
+from mlarena_sync.errors import ConfigError
+from mlarena_sync.tokens import check_url, parse_token
+
+__all__ = ["apply_overrides", "check_token_shape", "resolve_token", "validate_server"]
+
+
+def validate_server(url: str, *, source: str = "server") -> str:
+    """Normalise a server URL: the https-or-loopback rule (:func:`~mlarena_sync.tokens.check_url`),
+    no query or fragment, no trailing slash."""
+    url = check_url(url, what=source)
+    parts = urlsplit(url)
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{source}: {url!r} must not carry a query or fragment")
+    return url.rstrip("/")
+
+
+def apply_overrides(
+    target: Target,
+    server: str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    competition: int | None = None,
+    agent_id: int | None = None,
+    api: str | None = None,
+) -> Target:
+    """Layer CLI flags (arguments) and ``MLARENA_*`` variables (``env``) over the file's values."""
+    env = env or {}
+    changes: dict[str, object] = {}
+    chosen_api, api_source = (
+        (api, "--api") if api else (env.get("MLARENA_API", "").strip(), "MLARENA_API")
+    )
+    if chosen_api:
+        if chosen_api not in API_CHOICES:
+            raise ConfigError(
+                f"{api_source}: must be one of {', '.join(API_CHOICES)} (got {chosen_api!r})"
+            )
+        changes["api"] = chosen_api
+    if server is not None:
+        changes["server"] = validate_server(server, source="--server")
+    elif env.get("MLARENA_SERVER", "").strip():
+        changes["server"] = validate_server(env["MLARENA_SERVER"], source="MLARENA_SERVER")
+    if competition is not None:
+        changes["competition"] = competition
+    if agent_id is not None:
+        changes["agent"] = dataclasses.replace(target.agent, id=agent_id)
+    return dataclasses.replace(target, **changes)  # type: ignore[arg-type]
+
+
+def check_token_shape(token: str, source: str) -> None:
+    """Raise :class:`AuthError` for a token that is not ``mlk_<scope>_<lookup>_<secret>``."""
+    parse_token(token, source=source)
+
+
+def resolve_token(target: Target, env: Mapping[str, str], api_key_file: Path | None) -> str:
+    """The API token: ``--api-key-file`` > the variable ``api_key_env`` names. Never logged."""
+    if api_key_file is not None:
+        source = f"--api-key-file {api_key_file}"
+        try:
+            raw = Path(api_key_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise ConfigError(f"cannot read {source}: {reason}") from None
+        if not raw.strip():
+            raise ConfigError(f"{source} is empty", hint="put your ML Arena API key in it")
+    else:
+        var = target.api_key_env
+        source = var
+        raw = env.get(var, "")
+        if not raw.strip():
+            named = "" if var == DEFAULT_API_KEY_ENV else " (named by api_key_env in mlarena.yaml)"
+            raise ConfigError(
+                f"no API token: set {var}{named} to your ML Arena API key",
+                hint="or pass --api-key-file FILE; the key is on your ML Arena profile page",
+            )
+    token = raw.strip()
+    check_token_shape(token, source)
+    return token
