@@ -84,7 +84,7 @@ class FakeArena:
         if api not in APIS:
             raise ValueError(f"unknown api {api!r}: use one of {', '.join(APIS)}")
         self.api = api
-        self.seed = seed
+        self.seed = seed.for_api(api)
         if data_dir is None:
             self._tmp: str | None = tempfile.mkdtemp(prefix="fake-arena-")
             root = Path(self._tmp)
@@ -106,7 +106,7 @@ class FakeArena:
         self.faults = Faults()
         self.request_counters = Counters()
         self.stopping = threading.Event()
-        self.store = ArenaStore(root, persist=data_dir is not None, clock=self.now, seed=seed)
+        self.store = ArenaStore(root, persist=data_dir is not None, clock=self.now, seed=self.seed)
         self.simulator = DeploySimulator(
             self.store, queue_seconds=queue_seconds, timeout=deploy_timeout
         )

@@ -100,8 +100,8 @@ COMPETITIONS: tuple[Competition, ...] = (
 BOB_AGENT_ID = 1
 BOB_AGENT_NAME = "bob-baseline"
 BOB_AGENT_REWARD = 21.0
-# A seeded team on the file competition: bob (its owner) and alice. Bob's submission there is
-# readable by alice in the v4.6 API (viewer_role "teammate"), never writable.
+# A team on the file competition (v4.6 only: v0 has no teams): bob (its owner) and alice. Bob's
+# submission there is readable by alice in the v4.6 API (viewer_role "teammate"), never writable.
 TEAM_AGENT_ID = 2
 TEAM_AGENT_NAME = "bob-team-parity"
 TEAM_ID = 1
@@ -122,6 +122,7 @@ class SeededAgent:
     message: str | None
     reward: float | None
     files: tuple[tuple[str, str], ...]
+    apis: tuple[str, ...] = ("v0", "v4.6")  # the generations whose world holds it
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,14 @@ class Seed:
             out.append((agent, seeded.files))
         return out
 
+    def for_api(self, api: str) -> Seed:
+        """The world one generation starts from: v0 has no teams, so neither the team nor its
+        submission exist there (a v0 store holds bob's one agent, as it always did)."""
+        if api == "v4.6":
+            return self
+        agents = tuple(a for a in self.agents if api in a.apis)
+        return dataclasses.replace(self, agents=agents, teams=())
+
     def with_competition(self, cid: int, **changes: object) -> Seed:
         """This world with competition ``cid``'s fields replaced (e.g. wider limits)."""
         comps = tuple(
@@ -240,6 +249,7 @@ STANDARD = Seed(
             message="Submission validated: 3 rows",
             reward=None,
             files=(("submission.csv", TEAM_SUBMISSION),),
+            apis=("v4.6",),
         ),
     ),
     teams=(Team(TEAM_ID, FILE_COMPETITION_ID, TEAM_NAME, (BOB.id, ALICE.id)),),

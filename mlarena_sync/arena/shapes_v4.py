@@ -94,7 +94,7 @@ def metric_spec(comp: Competition) -> dict[str, Any]:
     return {
         "key": comp.metric_key,
         "label": comp.metric_key.capitalize(),
-        "source": "submission",
+        "source": "score",  # the env's main score (SDK README, "Metrics")
         "agg": "mean",
         "order": "desc",
         "format": "number",

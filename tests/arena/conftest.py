@@ -28,8 +28,8 @@ def arena_server() -> Iterator[FakeArena]:
 
 @pytest.fixture(scope="session")
 def arena_v4_server() -> Iterator[FakeArena]:
-    """One v4.6 fake arena (the default generation) for the v4.6 tests."""
-    server = FakeArena(queue_seconds=0.05)
+    """One v4.6 fake arena for the v4.6 tests."""
+    server = FakeArena(api="v4.6", queue_seconds=0.05)
     server.start("127.0.0.1", 0)
     try:
         yield server

@@ -109,3 +109,10 @@ def test_latency_and_hang_deploy_in_v4(arena_v4: FakeArena, alice4: Api4) -> Non
     assert alice4.deploy(1, sid).status_code == 202
     assert time.monotonic() - started >= 0.3
     assert arena_v4.deploy_count(sid) == 1
+
+
+def test_the_team_and_its_submission_are_seeded_in_v4_only(
+    arena: FakeArena, arena_v4: FakeArena
+) -> None:
+    assert set(arena.store.agents) == {1} and arena.seed.teams == ()
+    assert set(arena_v4.store.agents) == {1, 2} and len(arena_v4.seed.teams) == 1

@@ -57,13 +57,16 @@ def test_cli_refuses_an_unknown_generation() -> None:
 
 
 def test_a_restart_keeps_submissions_files_and_runs(tmp_path: Path) -> None:
-    with FakeArena(tmp_path, queue_seconds=0.05) as first, Api4(first.url, first.user_token) as a:
+    with (
+        FakeArena(tmp_path, api="v4.6", queue_seconds=0.05) as first,
+        Api4(first.url, first.user_token) as a,
+    ):
         sid = a.ready(1, "kept")
         a.request("PATCH", f"{SUBS}/submission/{sid}", json={"is_public": True})
         a.deploy(1, sid)
         before = a.wait_settled(sid)
         assert before["status"] == "active"
-    with FakeArena(tmp_path) as second, Api4(second.url, second.user_token) as a:
+    with FakeArena(tmp_path, api="v4.6") as second, Api4(second.url, second.user_token) as a:
         after = a.submission(sid)
         assert (after["status"], after["is_public"], after["score"]) == (
             "active",
