@@ -135,11 +135,6 @@ def test_a_busy_port_is_a_plain_error_without_a_crash_log(
         pass
 
 
-@pytest.mark.xfail(
-    reason="mlarena_sync/commands/fake_arena.py must map the arena's ArenaSetupError to "
-    "ConfigError (exit 2): the lead's change",
-    strict=False,
-)
 def test_mlarena_sync_fake_arena_on_a_busy_port_exits_2_without_a_crash_log(
     arena_server: FakeArena, capsys: pytest.CaptureFixture[str]
 ) -> None:
