@@ -77,7 +77,7 @@ def put_file(host: ArenaHost, request: Request, cid: int, aid: int) -> Response:
     store = host.store
     store.check_writable(agent)
     if host.put_during_deploy_policy() == "refuse":
-        store.check_uploadable(agent, "agent")
+        store.check_uploadable(agent, "an agent")
     upload = request.files.get("file")
     if upload is None:
         name = request.form.get("delete_file")

@@ -209,12 +209,12 @@ class ArenaStore:
         if agent.status == DELETED:
             raise Conflict("Cannot change files of agent in 'deleted' state")
 
-    def check_uploadable(self, agent: Agent, generation_word: str = "submission") -> None:
+    def check_uploadable(self, agent: Agent, what: str = "a submission") -> None:
         """Refuse a file change while a deploy is in flight (v4.6 by default; see faults)."""
         self.check_writable(agent)
         if agent.status in IN_FLIGHT:
             raise Conflict(
-                f"Cannot change files of a {generation_word} in '{agent.status}' state: "
+                f"Cannot change files of {what} in '{agent.status}' state: "
                 "wait until the deploy settles"
             )
 
