@@ -61,14 +61,17 @@ def render_init_yaml(
         "# set MLARENA_API_KEY (or the variable api_key_env names), or use --api-key-file.",
         _line("version: 1", "format of this file; always 1"),
         _line(f"server: {_scalar(server)}", "or http://127.0.0.1:PORT for the fake arena"),
-        _line(f"competition: {competition}", "the competition id (the number in its URL)"),
+        _line(
+            f"challenge: {competition}", "the challenge id, the number in its URL (or competition:)"
+        ),
+        _line("api: auto", "the server's API: auto (detected once) | v4.6 | v0"),
         _line("# name: default", "this target's name, for --target"),
         _line("api_key_env: MLARENA_API_KEY", "environment variable holding the API token"),
         _line("entry: agent.py", "the entry file, uploaded after the helpers it imports"),
-        "agent:",
-        _opt("  ", "name", name, "ppo-cartpole", "created on first push when no agent is bound"),
-        _opt("  ", "id", str(agent_id) if agent_id else None, "1234", "bind to an existing agent"),
-        _line("runtime:", "optional; left out = the competition's default"),
+        _line("submission:", "your agent on the challenge (or agent:)"),
+        _opt("  ", "name", name, "ppo-cartpole", "created on first push when none is bound"),
+        _opt("  ", "id", str(agent_id) if agent_id else None, "1234", "bind to an existing one"),
+        _line("runtime:", "optional; left out = the challenge's default"),
         _opt("  ", "language", lang, "python", "runtime language"),
         _opt("  ", "framework", fw, "gymnasium", "its framework"),
         _opt("  ", "framework_version", fv, '"1.0"', "quoted, so 1.10 stays 1.10"),
@@ -97,7 +100,7 @@ def render_init_yaml(
         "# Several agents from one file: a list of blocks like the one above, each with a name;",
         "# keys given at the top level are shared by every target (--target NAME picks one).",
         "# targets:",
-        "#   - {name: cartpole, competition: 42, agent: {name: ppo-cartpole}}",
-        "#   - {name: pendulum, competition: 43, agent: {name: sac-pendulum}}",
+        "#   - {name: cartpole, challenge: 42, submission: {name: ppo-cartpole}}",
+        "#   - {name: pendulum, challenge: 43, submission: {name: sac-pendulum}}",
     ]
     return "\n".join(lines) + "\n"

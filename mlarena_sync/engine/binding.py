@@ -12,6 +12,7 @@ agent starts with become the base (so the first push may replace them without a 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -262,8 +263,11 @@ class AgentBinder:
         # What the new agent holds (a template agent.py) was not written by the user: make it
         # the base, so the first push replaces or deletes it without calling it a conflict.
         for rname, rf in self.client.list_files(self.cid, aid).items():
-            if rf.sha256 is not None:
-                state.files[rname] = BaseEntry(rname, rf.sha256, rf.size or 0)
+            sha = rf.sha256
+            if sha is None and self.client.capabilities.download_bytes:  # v4.6 lists no hash
+                sha = hashlib.sha256(self.client.download_file(self.cid, aid, rname)).hexdigest()
+            if sha is not None:
+                state.files[rname] = BaseEntry(rname, sha, rf.size or 0)
             elif rf.size is not None:
                 state.files[rname] = BaseEntry(rname, "", rf.size)
         self.store.save(self.key, state)
