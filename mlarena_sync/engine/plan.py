@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from mlarena_sync.local.scan import LocalFile
+from mlarena_sync.store.state import BaseEntry
 
 __all__ = [
     "Conflict",
@@ -96,6 +97,10 @@ class Plan:
     remote_changes: list[str] = field(default_factory=list)
     left_alone: list[str] = field(default_factory=list)
     delete_cap_hit: bool = False
+    #: What the base (the sync record) learns before anything is applied, mutagen-style: per
+    #: name the new entry of a file proven equal on both sides (e.g. after a lost state), or
+    #: None for a name gone on both sides. Applied by the reconcile, never by ``plan``.
+    base_updates: dict[str, BaseEntry | None] = field(default_factory=dict)
 
     @property
     def changes(self) -> int:
@@ -248,7 +253,29 @@ def make_plan(
             _plan_remote_only(plan, name, rf, bf, mode=mode, delete=delete, overwrite=overwrite)
     plan.uploads = order_uploads(uploads, entry)
     plan.delete_cap_hit = len(plan.deletes) > max_delete and not force
+    plan.base_updates = _base_updates(plan.unchanged, local, remote, base)
     return plan
+
+
+def _base_updates(
+    unchanged: Iterable[str],
+    local: Mapping[str, LocalFile],
+    remote: Mapping[str, RemoteLike],
+    base: Mapping[str, BaseLike],
+) -> dict[str, BaseEntry | None]:
+    """Record files proven equal, and forget names gone on both sides, so the base tells the
+    truth before anything is applied."""
+    updates: dict[str, BaseEntry | None] = {}
+    for name in unchanged:
+        lf, rf = local[name], remote[name]
+        remote_sha = rf.sha256 if rf.sha256 not in (None, lf.sha256) else None
+        entry = BaseEntry(lf.path, lf.sha256, lf.size, remote_sha)
+        if base.get(name) != entry:
+            updates[name] = entry
+    for name in base:
+        if name not in local and name not in remote:
+            updates[name] = None
+    return updates
 
 
 def _plan_remote_only(

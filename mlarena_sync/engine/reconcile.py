@@ -349,9 +349,63 @@ class Reconciler:
         before: AgentStatus | None,
         remote: dict[str, RemoteFile],
     ) -> ReconcileResult:
-        journal = self.journal
         state = self.store.load(self.key)
-        if recover_pending(journal, state, remote):
+        plan, skipped = self._checked_plan(options, local, aid, created, remote, state)
+
+        def held(status: AgentStatus) -> ReconcileResult:
+            # the caller (push, watch) says it once, in words
+            log.debug("held", agent_id=aid, held=plan.changes, status=status.status)
+            return ReconcileResult(
+                plan, (), (), plan.changes, False, status, True, created, aid, None, local, skipped
+            )
+
+        holding = options.hold_while_deploying and not options.force
+        if plan.changes and holding and before is not None and before.in_flight:
+            return held(before)
+        if plan.changes and options.mark_deploy_pending:
+            self.journal.set_deploy_pending(True, at=self.clock.now())
+        try:
+            report = apply_plan(
+                self.client,
+                self.cid,
+                aid,
+                plan,
+                state,
+                lambda s: self.store.save(self.key, s),
+                entry=self.target.entry,
+                on_event=self._emit,
+                journal=self.journal,
+            )
+        except UploadsHeldError:
+            # A deploy started between the status read and a file PUT, and the server refuses
+            # uploads until it settles (v4.6): what went up is in the base; the rest is held.
+            return held(self.client.status(self.cid, aid))
+        applied = bool(report.uploaded or report.deleted)
+        status = before if before is not None and not applied else self.client.status(self.cid, aid)
+        last = report.last_result
+        ok = status.status != "upload_failed" and not (
+            last is not None and last.status == "upload_failed" and status.status is None
+        )
+        message = None
+        if not ok:
+            message = (last.validation_message if last is not None else None) or status.message
+        uploaded, deleted = tuple(report.uploaded), tuple(report.deleted)
+        return ReconcileResult(
+            plan, uploaded, deleted, 0, applied, status, ok, created, aid, message, local, skipped
+        )
+
+    def _checked_plan(
+        self,
+        options: ReconcileOptions,
+        local: dict[str, LocalFile],
+        aid: int,
+        created: bool,
+        remote: dict[str, RemoteFile],
+        state: TargetState,
+    ) -> tuple[Plan, tuple[str, ...]]:
+        """The plan against the recovered base, its stops applied (delete cap, conflicts,
+        limits) and what the base learns from it saved; and the deletes skipped at the cap."""
+        if recover_pending(self.journal, state, remote):
             self.store.save(self.key, state)
         remote = self._proven(local, remote, state.files, aid, options)
         plan = self.plan(local, remote, options.force, base=state.files)
@@ -367,82 +421,16 @@ class Reconciler:
             raise _conflict_error(plan)
         if plan.uploads:
             self.check_limits(local)  # the competition is read only when something is uploaded
-        self._learn_unchanged(state, plan, local, remote)
-
-        holding = options.hold_while_deploying and not options.force
-        if plan.changes and holding and before is not None and before.in_flight:
-            # the caller (push, watch) says it once, in words
-            log.debug("held", agent_id=aid, held=plan.changes, status=before.status)
-            return ReconcileResult(
-                plan, (), (), plan.changes, False, before, True, created, aid, None, local, skipped
-            )
-
-        if plan.changes and options.mark_deploy_pending:
-            journal.set_deploy_pending(True, at=self.clock.now())
-        try:
-            report = apply_plan(
-                self.client,
-                self.cid,
-                aid,
-                plan,
-                state,
-                lambda s: self.store.save(self.key, s),
-                entry=self.target.entry,
-                on_event=self._emit,
-                journal=journal,
-            )
-        except UploadsHeldError:
-            # A deploy started between the status read and a file PUT, and the server refuses
-            # uploads until it settles (v4.6): what went up is in the base; the rest is held.
-            held = self.client.status(self.cid, aid)
-            log.debug("held", agent_id=aid, held=plan.changes, status=held.status)
-            return ReconcileResult(
-                plan, (), (), plan.changes, False, held, True, created, aid, None, local, skipped
-            )
-        applied = bool(report.uploaded or report.deleted)
-        status = before if before is not None and not applied else self.client.status(self.cid, aid)
-        last = report.last_result
-        ok = status.status != "upload_failed" and not (
-            last is not None and last.status == "upload_failed" and status.status is None
-        )
-        message = None
-        if not ok:
-            message = (last.validation_message if last is not None else None) or status.message
-        return ReconcileResult(
-            plan,
-            tuple(report.uploaded),
-            tuple(report.deleted),
-            0,
-            applied,
-            status,
-            ok,
-            created,
-            aid,
-            message,
-            local,
-            skipped,
-        )
-
-    def _learn_unchanged(
-        self,
-        state: TargetState,
-        plan: Plan,
-        local: Mapping[str, LocalFile],
-        remote: Mapping[str, RemoteFile],
-    ) -> None:
-        """Record files proven equal (e.g. after the state was lost) and forget names that are
-        gone on both sides, so the base tells the truth before anything is applied."""
-        dirty = False
-        for name in plan.unchanged:
-            lf, rf = local[name], remote[name]
-            old = state.files.get(name)
-            remote_sha = rf.sha256 if rf.sha256 not in (None, lf.sha256) else None
-            entry = BaseEntry(lf.path, lf.sha256, lf.size, remote_sha)
-            if old != entry:
-                state.files[name] = entry
-                dirty = True
-        for name in [n for n in state.files if n not in local and n not in remote]:
-            del state.files[name]
-            dirty = True
-        if dirty:
+        if plan.base_updates:
+            _learn(state, plan.base_updates)
             self.store.save(self.key, state)
+        return plan, skipped
+
+
+def _learn(state: TargetState, updates: Mapping[str, BaseEntry | None]) -> None:
+    """Apply a plan's base updates to ``state`` (a ``None`` entry forgets the name)."""
+    for name, entry in updates.items():
+        if entry is None:
+            state.files.pop(name, None)
+        else:
+            state.files[name] = entry
