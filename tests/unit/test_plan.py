@@ -216,3 +216,29 @@ def test_empty_changes_and_json() -> None:
 def test_unknown_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="mirror"):
         make_plan({}, {}, {}, mode="mirror", delete=True, max_delete=1, force=False)
+
+
+def Read(data: bytes) -> RemoteFile:
+    """A v4.6 listing row (no content) whose bytes were read back (engine/evidence.py)."""
+    return RemoteFile("f", None, True, len(data), None, digest=sha(data))
+
+
+def test_a_file_proven_equal_without_a_record_is_learned_by_the_base() -> None:
+    plan = make_plan({"f": L(b"x = 1\n")}, {"f": T("x = 1\n")}, {}, **SAFE)
+    assert plan.unchanged == ["f"]
+    assert plan.base_updates == {"f": BaseEntry("f", sha(b"x = 1\n"), 6, None)}
+
+
+def test_a_recorded_equal_file_changes_nothing_and_a_name_gone_on_both_sides_is_forgotten() -> None:
+    base = {"f": B(b"x = 1\n"), "gone": BaseEntry("gone", sha(b"g"), 1)}
+    plan = make_plan({"f": L(b"x = 1\n")}, {"f": T("x = 1\n")}, base, **SAFE)
+    assert plan.base_updates == {"gone": None}
+
+
+def test_a_read_back_binary_changed_remotely_is_a_conflict_not_an_upload() -> None:
+    # The same size as the record, so only the read-back hash shows the browser edit.
+    base = {"f": B(b"AAAA")}
+    plan = make_plan({"f": L(b"BBBB")}, {"f": Read(b"CCCC")}, base, **SAFE)
+    assert verdict(plan) == "conflict"
+    plan = make_plan({"f": L(b"BBBB")}, {"f": Read(b"AAAA")}, base, **SAFE)
+    assert verdict(plan) == "upload"
