@@ -61,7 +61,7 @@ class DeployContext:
     min_interval: float = 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DeployDecision:
     deploy: bool
     reason: str
@@ -79,20 +79,26 @@ def decide(ctx: DeployContext) -> DeployDecision:
     """Deploy or not; see the module docstring for the rules and their order."""
     if not ctx.enabled:
         why = "--no-deploy" if ctx.caller == "push" else "deploy.auto is false"
-        return DeployDecision(False, f"deploys are off ({why})", blocker="disabled")
+        return DeployDecision(deploy=False, reason=f"deploys are off ({why})", blocker="disabled")
     if ctx.in_flight:
         return DeployDecision(
-            False, "a deploy is queued or running; waiting for it to settle", blocker="in_flight"
+            deploy=False,
+            reason="a deploy is queued or running; waiting for it to settle",
+            blocker="in_flight",
         )
     if not ctx.changed and not ctx.pending and not ctx.forced:
-        return DeployDecision(False, "nothing changed: no deploy needed", blocker="unchanged")
+        return DeployDecision(
+            deploy=False, reason="nothing changed: no deploy needed", blocker="unchanged"
+        )
     if not ctx.validation_ok:
         detail = f": {ctx.validation_message}" if ctx.validation_message else ""
         return DeployDecision(
-            False, f"the server's upload validation failed{detail}", blocker="validation"
+            deploy=False,
+            reason=f"the server's upload validation failed{detail}",
+            blocker="validation",
         )
     if ctx.check_ok is False:
-        return DeployDecision(False, "the local check failed", blocker="check")
+        return DeployDecision(deploy=False, reason="the local check failed", blocker="check")
     limits = ctx.limits
     if limits is not None:
         used_up = (limits.remaining is not None and limits.remaining <= 0) or (
@@ -100,8 +106,8 @@ def decide(ctx: DeployContext) -> DeployDecision:
         )
         if used_up:
             return DeployDecision(
-                False,
-                f"the daily deploy quota is used up ({_slot(limits)})",
+                deploy=False,
+                reason=f"the daily deploy quota is used up ({_slot(limits)})",
                 wait_until=limits.next_available_at,
                 blocker="quota",
             )
@@ -111,9 +117,10 @@ def decide(ctx: DeployContext) -> DeployDecision:
             and limits.remaining <= ctx.reserve
         ):
             return DeployDecision(
-                False,
-                f"{limits.remaining} deploy(s) left today, kept in reserve (deploy.reserve = "
-                f"{ctx.reserve}); `mlarena-sync push --deploy` may spend them ({_slot(limits)})",
+                deploy=False,
+                reason=f"{limits.remaining} deploy(s) left today, kept in reserve "
+                f"(deploy.reserve = {ctx.reserve}); `mlarena-sync push --deploy` may spend them "
+                f"({_slot(limits)})",
                 wait_until=limits.next_available_at,
                 blocker="reserve",
             )
@@ -122,17 +129,17 @@ def decide(ctx: DeployContext) -> DeployDecision:
         if ctx.now < ready:
             wait = (ready - ctx.now).total_seconds()
             return DeployDecision(
-                False,
-                f"last automatic deploy was less than {ctx.min_interval:g}s ago; "
+                deploy=False,
+                reason=f"last automatic deploy was less than {ctx.min_interval:g}s ago; "
                 f"next one in {wait:.0f}s",
                 wait_until=ready,
                 blocker="interval",
             )
     if ctx.changed:
-        return DeployDecision(True, "files changed and passed the checks")
+        return DeployDecision(deploy=True, reason="files changed and passed the checks")
     if ctx.pending:
-        return DeployDecision(True, f"{PENDING}, passed the checks")
-    return DeployDecision(True, "deploy requested (--deploy)")
+        return DeployDecision(deploy=True, reason=f"{PENDING}, passed the checks")
+    return DeployDecision(deploy=True, reason="deploy requested (--deploy)")
 
 
 def evaluate(

@@ -36,7 +36,9 @@ def plan_decision(
     aid = result.agent_id
     if plan.delete_cap_hit or plan.conflicts:
         stop = "a conflict" if plan.conflicts else "the delete limit"
-        decision = DeployDecision(False, f"push would stop at {stop} before any deploy")
+        decision = DeployDecision(
+            deploy=False, reason=f"push would stop at {stop} before any deploy"
+        )
     else:
         decision = evaluate(
             DeployContext(
@@ -66,7 +68,8 @@ def plan_decision(
         decision = dataclasses.replace(decision, reason=reason)
     if decision.deploy and ws.target.deploy.check:
         return DeployDecision(
-            True, decision.reason + f", after the check `{ws.target.deploy.check}` passes"
+            deploy=True,
+            reason=decision.reason + f", after the check `{ws.target.deploy.check}` passes",
         )
     return decision
 

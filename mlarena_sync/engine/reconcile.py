@@ -68,16 +68,16 @@ class ReconcileOptions:
     over_delete_cap: OverDeleteCap = "stop"  # watch: "skip_deletes" syncs the rest
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReconcileResult:
     plan: Plan
-    uploaded: tuple[str, ...]
-    deleted: tuple[str, ...]
-    held: int  # operations not applied because a deploy is in flight
-    changed: bool  # something was uploaded or deleted
     agent_status: AgentStatus  # read after the batch (validation verdict)
-    validation_ok: bool
-    created_agent: bool
+    uploaded: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()
+    held: int = 0  # operations not applied because a deploy is in flight
+    changed: bool = False  # something was uploaded or deleted
+    validation_ok: bool = True
+    created_agent: bool = False
     agent_id: int | None = None  # None only for a dry run before the first push
     validation_message: str | None = None
     local: Mapping[str, LocalFile] = field(default_factory=dict, repr=False)
@@ -301,7 +301,7 @@ class Reconciler:
             plan = self.plan(local, {}, options.force, base={})
             if plan.uploads:
                 self.check_limits(local)
-            return ReconcileResult(plan, (), (), 0, False, UNBOUND, True, False, None, None, local)
+            return ReconcileResult(plan=plan, agent_status=UNBOUND, local=local)
         status = self.binder.check(aid, "bound")
         base = self.store.load(self.key).files
         remote = self._proven(local, self.client.list_files(self.cid, aid), base, aid, options)
@@ -310,7 +310,12 @@ class Reconciler:
             self.check_limits(local)
         ok = status.status != "upload_failed"
         return ReconcileResult(
-            plan, (), (), 0, False, status, ok, False, aid, None if ok else status.message, local
+            plan=plan,
+            agent_status=status,
+            validation_ok=ok,
+            agent_id=aid,
+            validation_message=None if ok else status.message,
+            local=local,
         )
 
     def _reconcile(self, options: ReconcileOptions) -> ReconcileResult:
@@ -356,7 +361,13 @@ class Reconciler:
             # the caller (push, watch) says it once, in words
             log.debug("held", agent_id=aid, held=plan.changes, status=status.status)
             return ReconcileResult(
-                plan, (), (), plan.changes, False, status, True, created, aid, None, local, skipped
+                plan=plan,
+                agent_status=status,
+                held=plan.changes,
+                created_agent=created,
+                agent_id=aid,
+                local=local,
+                deletes_skipped=skipped,
             )
 
         holding = options.hold_while_deploying and not options.force
@@ -389,9 +400,18 @@ class Reconciler:
         message = None
         if not ok:
             message = (last.validation_message if last is not None else None) or status.message
-        uploaded, deleted = tuple(report.uploaded), tuple(report.deleted)
         return ReconcileResult(
-            plan, uploaded, deleted, 0, applied, status, ok, created, aid, message, local, skipped
+            plan=plan,
+            agent_status=status,
+            uploaded=tuple(report.uploaded),
+            deleted=tuple(report.deleted),
+            changed=applied,
+            validation_ok=ok,
+            created_agent=created,
+            agent_id=aid,
+            validation_message=message,
+            local=local,
+            deletes_skipped=skipped,
         )
 
     def _checked_plan(
