@@ -6,11 +6,13 @@ then answers one JSON command per stdin line with one JSON line on stdout:
 
 ``{"op": "counters"}`` → ``{"counters": {"GET /api/...": n}, "connections": n}``;
 ``{"op": "reset_counters"}``; ``{"op": "latency", "seconds": 0.02}``;
-``{"op": "reset"}`` (fresh seeded store, no faults, counters at zero); ``{"op": "stop"}``.
+``{"op": "reset"}`` (fresh seeded store, no faults, counters at zero); ``{"op": "stop"}``;
+``{"op": "requests"}`` → ``{"requests": ["127.0.0.1 \"GET /api/...\" 200 0ms", ...]}``: the
+requests answered since the last such call, in the order they were answered (then forgotten).
 
 It uses only the documented Python API of ``mlarena_sync.arena.FakeArena``: competition 1's
 limits are raised for benchmark-sized trees through the ``seed`` parameter, and ``--api``
-picks the generation (default v0, the one mlarena-sync speaks today).
+picks the generation (default v0; the runner passes ``--api`` for every scenario).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import argparse
 import json
 import logging
 import sys
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-active", type=int, default=5)
     parser.add_argument("--deploy-limit", type=int, default=1000)
     parser.add_argument("--queue-seconds", type=float, default=0.2)
-    # v0 while mlarena-sync and the venv's SDK speak v0; v4.6 once they speak today's API.
+    # Every scenario runs on both; the runner always passes --api.
     parser.add_argument("--api", choices=("v0", "v4.6"), default="v0")
     args = parser.parse_args(argv)
 
@@ -59,12 +62,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     from mlarena_sync.arena import FakeArena
 
+    answered: deque[str] = deque(maxlen=10_000)  # appended by the server threads
     arena = FakeArena(
         api=args.api,
         seed=_bench_seed(args.max_upload_mb, args.max_files, args.max_active),
         deploy_limit=args.deploy_limit,
         queue_seconds=args.queue_seconds,
-        request_log=lambda _line: None,
+        request_log=answered.append,
     )
     arena.start("127.0.0.1", 0)
     try:
@@ -81,6 +85,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             if op == "counters":
                 reply["counters"] = arena.counters
                 reply["connections"] = arena.connections
+            elif op == "requests":
+                lines = []
+                while answered:
+                    lines.append(answered.popleft())
+                reply["requests"] = lines
             elif op == "reset_counters":
                 arena.reset_counters()
             elif op == "latency":

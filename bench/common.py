@@ -48,6 +48,7 @@ class Row:
 class ScenarioResult:
     key: str
     title: str
+    api: str = ""  # the generation the fake arena spoke: "v0" or "v4.6"
     status: str = "ok"  # ok | not run | error
     reason: str = ""
     rows: list[Row] = field(default_factory=list)
@@ -130,6 +131,39 @@ class ArenaHandle:
     def reset(self) -> None:
         self.command("reset")
 
+    def requests(self) -> list[tuple[str, str]]:
+        """``(method, path)`` of the requests answered since the last call, in that order."""
+        out = []
+        for line in self.command("requests")["requests"]:
+            method, _, path = line.split('"', 2)[1].partition(" ")
+            out.append((method, path))
+        return out
+
+
+# ---- the two API generations ----------------------------------------------------------------
+
+APIS = ("v0", "v4.6")
+
+
+def request_kind(method: str, path: str) -> str:
+    """What a participant request is for, in words that read the same in both generations."""
+    parts = path.rstrip("/").split("/")
+    if method == "PUT" and parts[-1] == "file":
+        return "upload PUT"
+    if method == "PUT" and parts[-1] == "deploy":
+        return "deploy"
+    if method == "GET" and parts[-1] == "file":
+        return "file listing"
+    if method == "GET" and "file" in parts[:-1]:
+        return "read-back of a file"  # v4.6: raw bytes or text content
+    if method == "GET" and (
+        parts[-1] == "status" or parts[:-1] == ["", "api", "submissions", "submission"]
+    ):
+        return "status"
+    if method == "GET" and parts[:-1] in (["", "api", "challenges"], ["", "api", "competitions"]):
+        return "challenge detail"
+    return f"{method} {path}"
+
 
 def arena_available() -> str | None:
     """None when the fake arena can be imported, else why not."""
@@ -142,8 +176,14 @@ def arena_available() -> str | None:
 
 @contextmanager
 def arena_process(
-    workdir: Path, *, max_upload_mb: int = 100, max_files: int = 1000, max_active: int = 50
+    workdir: Path,
+    *,
+    api: str = "v4.6",
+    max_upload_mb: int = 100,
+    max_files: int = 1000,
+    max_active: int = 50,
 ) -> Iterator[ArenaHandle]:
+    """The fake arena speaking ``api`` (``v0`` or ``v4.6``) in its own process."""
     why = arena_available()
     if why:
         raise NotRun(why)
@@ -157,8 +197,11 @@ def arena_process(
         str(max_files),
         "--max-active",
         str(max_active),
+        "--api",
+        api,
     ]
-    proc = Proc.start(argv, env=child_env(), stderr_path=workdir / "arena.stderr", stdin=True)
+    err = workdir / f"arena-{api}.stderr"
+    proc = Proc.start(argv, env=child_env(), stderr_path=err, stdin=True)
     try:
         first = proc.wait_for(lambda ln: ln.text.startswith("MLARENA_URL="), timeout=30)
         second = proc.wait_for(lambda ln: ln.text.startswith("MLARENA_API_KEY="), timeout=5)
@@ -237,11 +280,13 @@ def write_config(
     rescan: float = 30.0,
     exclude: Sequence[str] = (".venv/",),
 ) -> Path:
-    """An ``mlarena.yaml`` for competition 1 as ``docs/product.md`` spells it."""
+    """An ``mlarena.yaml`` for challenge 1 as ``docs/product.md`` spells it, with ``api: auto``:
+    the same file works against either generation (mlarena-sync detects it once)."""
     text = f"""version: 1
 server: {server}
-competition: 1
-agent:
+challenge: 1
+api: auto
+submission:
   name: {agent_name}
 files:
   root: .

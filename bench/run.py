@@ -1,8 +1,12 @@
-"""The benchmark runner: ``python -m bench [--quick] [--only 1,3] [--json PATH] [--keep]``.
+"""The benchmark runner:
+``python -m bench [--quick] [--only 1,3] [--api v0|v4.6|both] [--json PATH] [--keep]``.
 
-Runs each scenario against a fake arena on 127.0.0.1 in its own process, prints a table (each
-figure beside its baseline measured in the same run, then PASS/MISS per target) and writes the
-whole result as JSON (default ``bench/results/<time>-<mode>.json``). A scenario whose pieces are
+Runs each scenario once per API generation (default both: v0, then v4.6) against a fake arena
+speaking it, on 127.0.0.1 in its own process; the same mlarena-sync commands (``api: auto``)
+and, as scenario 2's baseline, the official SDK of that generation (0.2.0 on v0, 4.6.0 on
+v4.6). Prints a table (each figure beside its baseline measured in the same run, then PASS/MISS
+per target), then the two generations side by side, and writes the whole result as JSON
+(default ``bench/results/<time>-<mode>.json``). A scenario whose pieces are
 missing is reported as ``not run: <reason>``; a scenario that fails is reported as ``error``.
 A missed target never fails the run: the exit code is 0 unless the runner itself broke.
 """
@@ -22,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from bench import (
     s1_watch_latency,
@@ -31,8 +36,9 @@ from bench import (
     s5_idle_watch,
     s6_peak_rss,
 )
-from bench.common import NotRun, ScenarioResult, arena_available, machine_info
+from bench.common import APIS, NotRun, ScenarioResult, arena_available, machine_info
 from bench.procs import REPO_ROOT, child_env, cli
+from bench.sdk import sdk_missing
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,7 @@ class Scenario:
     key: str
     title: str
     needs: tuple[str, ...]  # "arena", "push", "watch", "sdk"
-    fn: Callable[[ScenarioResult, Path, str], None]  # (result, workdir, mode)
+    fn: Callable[[ScenarioResult, Path, str, str], None]  # (result, workdir, mode, api)
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -59,16 +65,12 @@ SCENARIOS: tuple[Scenario, ...] = (
 
 
 @cache
-def missing(piece: str) -> str | None:
-    """Why a piece cannot be used yet, or None."""
+def missing(piece: str, api: str) -> str | None:
+    """Why a piece cannot be used yet on generation ``api``, or None."""
     if piece == "arena":
         return arena_available()
     if piece == "sdk":
-        try:
-            import mlarena  # noqa: F401
-        except ImportError:
-            return "the official SDK (mlarena-sdk==0.2.0) is not installed"
-        return None
+        return sdk_missing(api)
     try:
         found = importlib.util.find_spec(f"mlarena_sync.commands.{piece}") is not None
     except ImportError:
@@ -91,16 +93,16 @@ def missing(piece: str) -> str | None:
     return None
 
 
-def run_one(sc: Scenario, mode: str, keep: bool) -> ScenarioResult:
-    res = ScenarioResult(key=sc.key, title=sc.title)
-    reasons = [r for r in (missing(p) for p in sc.needs) if r]
+def run_one(sc: Scenario, mode: str, keep: bool, api: str) -> ScenarioResult:
+    res = ScenarioResult(key=sc.key, title=sc.title, api=api)
+    reasons = [r for r in (missing(p, api) for p in sc.needs) if r]
     if reasons:
         res.status, res.reason = "not run", "; ".join(reasons)
         return res
-    work = Path(tempfile.mkdtemp(prefix=f"mlarena-bench-{sc.key}-"))
+    work = Path(tempfile.mkdtemp(prefix=f"mlarena-bench-{sc.key}-{api}-"))
     t0 = time.monotonic()
     try:
-        sc.fn(res, work, mode)
+        sc.fn(res, work, mode, api)
     except NotRun as exc:
         res.status, res.reason = "not run", str(exc)
     except Exception as exc:  # report it, go on with the next scenario
@@ -130,7 +132,7 @@ def fmt(v: object, unit: str = "") -> str:
 def render(results: Sequence[ScenarioResult], mode: str) -> str:
     out = [f"mlarena-sync benchmarks ({mode} mode)", ""]
     for res in results:
-        head = f"[{res.key}] {res.title}"
+        head = f"[{res.key} · {res.api}] {res.title}"
         if res.status != "ok":
             out += [f"{head}: {res.status}: {res.reason}", ""]
             continue
@@ -153,10 +155,81 @@ def render(results: Sequence[ScenarioResult], mode: str) -> str:
     return "\n".join(out)
 
 
+def side_by_side(results: Sequence[ScenarioResult]) -> dict[str, Any]:
+    """Every figure of a scenario that ran on both generations, v0 beside v4.6, and the
+    issue's criterion on requests: a v4.6 save → upload costs at most one request more."""
+    by = {(r.key, r.api): r for r in results if r.status == "ok"}
+    rows: list[dict[str, Any]] = []
+    targets: list[dict[str, Any]] = []
+    for key in dict.fromkeys(r.key for r in results):
+        old, new = by.get((key, "v0")), by.get((key, "v4.6"))
+        if old is None or new is None:
+            continue
+        mine, theirs = {r.metric: r for r in old.rows}, {r.metric: r for r in new.rows}
+        order = list(mine)
+        for i, metric in enumerate(theirs):  # a v4.6-only figure goes after its v4.6 neighbour
+            if metric not in mine:
+                before = list(theirs)[i - 1] if i else None
+                order.insert(order.index(before) + 1 if before in order else len(order), metric)
+        for metric in order:
+            a, b = mine.get(metric), theirs.get(metric)
+            some = a or b
+            assert some is not None
+            rows.append(
+                {
+                    "key": key,
+                    "metric": metric,
+                    "unit": some.unit,
+                    "v0": None if a is None else a.value,
+                    "v4.6": None if b is None else b.value,
+                    "v0_ratio": None if a is None else a.ratio,
+                    "v4.6_ratio": None if b is None else b.ratio,
+                    "ratio_note": some.ratio_note,
+                }
+            )
+        if key == "1":
+            a = old.details.get("requests_per_save", {}).get("to_upload_median")
+            b = new.details.get("requests_per_save", {}).get("to_upload_median")
+            if isinstance(a, int) and isinstance(b, int):
+                targets.append(
+                    {
+                        "text": "v4.6 save → upload costs ≤ 1 request more than v0",
+                        "verdict": "PASS" if b <= a + 1 else "MISS",
+                        "detail": f"v0 {a}, v4.6 {b} request(s) up to the PUT",
+                    }
+                )
+    return {"rows": rows, "targets": targets}
+
+
+def render_side_by_side(pairs: dict[str, Any]) -> str:
+    rows = pairs["rows"]
+    w = max([len(f"[{r['key']}] {r['metric']}") for r in rows] + [6])
+    out = ["Both generations, same run", f"  {'metric':<{w}}  {'v0':>14}  {'v4.6':>14}  ratios"]
+    for r in rows:
+        line = f"  {'[' + r['key'] + '] ' + r['metric']:<{w}}  {fmt(r['v0'], r['unit']):>14}  "
+        line += f"{fmt(r['v4.6'], r['unit']):>14}"
+        if r["v0_ratio"] is not None or r["v4.6_ratio"] is not None:
+            note = r["ratio_note"] or "×"
+            a = "—" if r["v0_ratio"] is None else f"{r['v0_ratio']:.2f}{note}"
+            b = "—" if r["v4.6_ratio"] is None else f"{r['v4.6_ratio']:.2f}{note}"
+            line += f"  {a} / {b}"
+        out.append(line.rstrip())
+    for t in pairs["targets"]:
+        out.append(f"  {t['verdict']:4}  {t['text']}  ({t['detail']})")
+    out.append("")
+    return "\n".join(out)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: about a minute")
     parser.add_argument("--only", default="", help="comma-separated scenario numbers, e.g. 1,3")
+    parser.add_argument(
+        "--api",
+        choices=(*APIS, "both"),
+        default="both",
+        help="the API generation the fake arena speaks (default: both, v0 then v4.6)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="where to write the JSON result")
     parser.add_argument("--keep", action="store_true", help="keep the scenarios' temp folders")
     # Tinier than --quick, for the smoke test only: not a measurement.
@@ -168,15 +241,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
+    apis = APIS if args.api == "both" else (args.api,)
     started = time.monotonic()
     results = []
     for sc in SCENARIOS:
         if wanted and sc.key not in wanted:
             continue
-        print(f"… [{sc.key}] {sc.title}", file=sys.stderr, flush=True)
-        results.append(run_one(sc, mode, args.keep))
+        for api in apis:
+            print(f"… [{sc.key} · {api}] {sc.title}", file=sys.stderr, flush=True)
+            results.append(run_one(sc, mode, args.keep, api))
     text = render(results, mode)
     print(text)
+    pairs = side_by_side(results)
+    if pairs["rows"]:
+        print(render_side_by_side(pairs))
 
     path = (
         args.json
@@ -187,7 +265,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "mode": mode,
         "machine": machine_info(),
         "seconds": round(time.monotonic() - started, 1),
+        "apis": list(apis),
         "scenarios": [r.to_json() for r in results],
+        "side_by_side": pairs,
     }
     path.write_text(json.dumps(doc, indent=2, default=str) + "\n")
     print(f"JSON: {path}")

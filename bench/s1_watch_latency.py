@@ -4,12 +4,15 @@ Figure: for each save (a write of ``helper.py``), the time from the write return
 ``uploaded`` event for that file, minus the configured quiet window.
 Floor: raw watchdog event latency (an Observer in this process, same kind of write) plus one
 upload of the same bytes over a warm keep-alive ``requests.Session`` to the same fake arena.
+Also: the requests each save costs, in the order the arena answered them, split at the upload
+PUT (what the save → upload figure waits for) and what follows it (the validation verdict).
 """
 
 from __future__ import annotations
 
 import queue
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +20,10 @@ from bench.common import (
     AGENT_PY,
     ScenarioResult,
     arena_process,
+    median,
     percentile,
     ratio,
+    request_kind,
     text_blob,
     write_config,
 )
@@ -66,21 +71,27 @@ def watchdog_latency(folder: Path, samples: int) -> list[float]:
     return out
 
 
-def upload_rtt(url: str, token: str, samples: int) -> list[float]:
+def upload_rtt(url: str, token: str, samples: int, api: str) -> list[float]:
     """Seconds for one multipart upload PUT over a warm keep-alive session, ``samples`` times."""
     import requests
 
     out: list[float] = []
     with requests.Session() as s:
         s.headers["Authorization"] = f"Bearer {token}"
-        base = f"{url}/api/direct_attache_agents/competition/{CID}"
-        r = s.post(base, json={"agent_name": "bench-floor"}, timeout=30)
-        r.raise_for_status()
-        aid = r.json()["attache_agent_id"]
+        if api == "v0":
+            base = f"{url}/api/direct_attache_agents/competition/{CID}"
+            r = s.post(base, json={"agent_name": "bench-floor"}, timeout=30)
+            r.raise_for_status()
+            put = f"{base}/{r.json()['attache_agent_id']}/file"
+        else:
+            base = f"{url}/api/submissions/challenge/{CID}"
+            r = s.post(base, json={"submission_name": "bench-floor"}, timeout=30)
+            r.raise_for_status()
+            put = f"{base}/{r.json()['submission_id']}/file"
         for i in range(samples + 2):
             data = text_blob(i, 200, "rtt")
             t0 = time.perf_counter()
-            r = s.put(f"{base}/{aid}/file", files={"file": ("helper.py", data)}, timeout=30)
+            r = s.put(put, files={"file": ("helper.py", data)}, timeout=30)
             dt = time.perf_counter() - t0
             r.raise_for_status()
             if i >= 2:  # the first two warm the connection
@@ -88,20 +99,30 @@ def upload_rtt(url: str, token: str, samples: int) -> list[float]:
     return out
 
 
-def run(res: ScenarioResult, work: Path, mode: str) -> None:
+def split_at_upload(answered: list[tuple[str, str]]) -> tuple[list[str], list[str]] | None:
+    """A save's requests as kinds: up to and including the upload PUT, and after it."""
+    kinds = [request_kind(m, p) for m, p in answered]
+    if "upload PUT" not in kinds:
+        return None
+    i = kinds.index("upload PUT") + 1
+    return kinds[:i], kinds[i:]
+
+
+def run(res: ScenarioResult, work: Path, mode: str, api: str) -> None:
     quick = mode != "full"
     saves = 20 if quick else 200
-    with arena_process(work) as arena:
+    with arena_process(work, api=api) as arena:
         (work / "wd").mkdir()
         floor_wd = watchdog_latency(work / "wd", saves)
-        floor_rtt = upload_rtt(arena.url, arena.token, saves)
+        floor_rtt = upload_rtt(arena.url, arena.token, saves, api)
 
         project = work / "project"
         project.mkdir()
         (project / "agent.py").write_text(AGENT_PY.format(version=0))
         helper = project / "helper.py"
         helper.write_bytes(text_blob(0, 200, "save"))
-        write_config(project, arena.url, agent_name="bench-latency", quiet=QUIET)
+        # No periodic rescan inside the window: every request counted is a save's.
+        write_config(project, arena.url, agent_name="bench-latency", quiet=QUIET, rescan=3600.0)
 
         watch = start_watch(project, arena.token, work)
         try:
@@ -111,6 +132,8 @@ def run(res: ScenarioResult, work: Path, mode: str) -> None:
             lat: list[float] = []
             sources: set[str] = set()
             missed = 0
+            arena.requests()  # forget the initial sync's
+            per_save: list[tuple[list[str], list[str]]] = []
             for i in range(1, saves + 1):
                 watch.drain()
                 helper.write_bytes(text_blob(i, 200, "save"))
@@ -125,6 +148,9 @@ def run(res: ScenarioResult, work: Path, mode: str) -> None:
                 sources.add(src)
                 lat.append(at - t0 - QUIET)
                 wait_quiet(watch, 0.1, 5.0)  # let the reconcile finish its tail
+                split = split_at_upload(arena.requests())
+                if split is not None:
+                    per_save.append(split)
         finally:
             watch.stop()
 
@@ -153,9 +179,35 @@ def run(res: ScenarioResult, work: Path, mode: str) -> None:
             ratio_note="× floor",
         )
     res.row("saves uploaded", f"{len(lat)}/{saves}")
+    count_requests(res, per_save)
     p50 = percentile(lat, 50) * ms
     res.target(
         f"p50 ≤ quiet + 5 ms (quiet {QUIET * ms:.0f} ms)",
         None if not lat else p50 <= 5.0,
         f"p50 − quiet = {p50:.1f} ms",
     )
+
+
+def count_requests(res: ScenarioResult, per_save: list[tuple[list[str], list[str]]]) -> None:
+    """Rows: the requests a save costs up to its upload (median: the common case), by kind."""
+    if not per_save:
+        res.row("requests per save → upload", None)
+        return
+    before = [len(pre) for pre, _ in per_save]
+    after = [len(post) for _, post in per_save]
+    common = round(median(before))
+    res.row("requests per save → upload (median; PUT included)", common)
+    res.row("  max over the saves", max(before))
+    kinds: Counter[str] = Counter()
+    usual = [pre for pre in (p for p, _ in per_save) if len(pre) == common]
+    for pre in usual:
+        kinds.update(pre)
+    for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1]):
+        res.row(f"  {kind}", round(n / len(usual), 2))
+    res.row("requests after the upload (median; validation verdict)", round(median(after)))
+    res.details["requests_per_save"] = {
+        "to_upload_median": common,
+        "to_upload": before,
+        "after_upload": after,
+        "sequences": [[*pre, "|", *post] for pre, post in per_save[:5]],
+    }

@@ -10,24 +10,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.common import ScenarioResult, arena_process, make_big_tree, median, ratio, write_config
+from bench.common import (
+    ScenarioResult,
+    arena_process,
+    make_big_tree,
+    median,
+    ratio,
+    request_kind,
+    write_config,
+)
 from bench.procs import child_env, cli, push, run_timed
 
-ALLOWED_READS = ("/file", "/status")  # GET routes a no-op push may send (listing, status)
+ALLOWED = ("file listing", "status")  # what a no-op push may send (request_kind), per generation
 
 
 def is_allowed(route: str) -> bool:
     method, _, path = route.partition(" ")
-    return method == "GET" and path.rstrip("/").endswith(ALLOWED_READS)
+    return request_kind(method, path) in ALLOWED
 
 
-def run(res: ScenarioResult, work: Path, mode: str) -> None:
+def run(res: ScenarioResult, work: Path, mode: str, api: str) -> None:
     quick = mode != "full"
     reps = 3 if quick else 7
     tree = work / "tree"
     selected = 200 if quick else 1000  # quick: a 2,000-file tree, same 10 % selected
     make_big_tree(tree, selected=selected, ignored=9 * selected)
-    with arena_process(work, max_files=2000) as arena:
+    with arena_process(work, api=api, max_files=2000) as arena:
         write_config(tree, arena.url, agent_name="bench-noop")
         env = child_env(arena.token)
         first = push(tree, env, what="first push")
@@ -61,8 +69,13 @@ def run(res: ScenarioResult, work: Path, mode: str) -> None:
     )
     sent = sum(routes.values())
     res.row("requests sent by the no-op push", sent)
-    for route, count in sorted(routes.items()):
-        res.row(f"  {route}", count)
+    kinds: dict[str, int] = {}
+    for route, count in routes.items():
+        method, _, path = route.partition(" ")
+        kind = request_kind(method, path)
+        kinds[kind] = kinds.get(kind, 0) + count
+    for kind, count in sorted(kinds.items()):
+        res.row(f"  {kind}", count)
     res.details.update({"noop_s": noop, "bare_s": bare, "routes": routes, "reps": reps})
     res.target(
         "no-op push ≤ 1.5× bare start-up",

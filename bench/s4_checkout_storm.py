@@ -43,11 +43,11 @@ def storm(tree: Path, salt: str, files: int) -> None:
     make_small_files(tree, files - 1, 512, salt=salt)
 
 
-def run(res: ScenarioResult, work: Path, mode: str) -> None:
+def run(res: ScenarioResult, work: Path, mode: str, api: str) -> None:
     files = FILES if mode == "full" else 200  # quick: 200 files, to stay around a minute
     tree = work / "tree"
     storm(tree, "v0", files)
-    with arena_process(work, max_files=2000) as arena:
+    with arena_process(work, api=api, max_files=2000) as arena:
         write_config(
             tree,
             arena.url,

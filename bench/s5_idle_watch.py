@@ -49,7 +49,7 @@ def watched_folders(pid: int, index: dict[tuple[int, int], str]) -> tuple[list[s
     return inside, other
 
 
-def run(res: ScenarioResult, work: Path, mode: str) -> None:
+def run(res: ScenarioResult, work: Path, mode: str, api: str) -> None:
     quick = mode != "full"
     window = 5.0 if quick else 30.0
     tree = work / "tree"
@@ -57,7 +57,7 @@ def run(res: ScenarioResult, work: Path, mode: str) -> None:
     make_big_tree(tree, selected=selected, ignored=9 * selected)
     index = folders_by_inode(tree)
     venv_dirs = sum(1 for name in index.values() if name.split(os.sep)[0] == ".venv")
-    with arena_process(work, max_files=2000) as arena:
+    with arena_process(work, api=api, max_files=2000) as arena:
         write_config(tree, arena.url, agent_name="bench-idle")
         env = child_env(arena.token)
         push(tree, env, what="first push")

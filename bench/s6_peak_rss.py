@@ -23,12 +23,12 @@ from bench.procs import child_env, cli, push, run_timed
 MB = 1024 * 1024
 
 
-def run(res: ScenarioResult, work: Path, mode: str) -> None:
+def run(res: ScenarioResult, work: Path, mode: str, api: str) -> None:
     size_mb = {"smoke": 5, "quick": 50}.get(mode, 200)
     tree = work / "tree"
     write_file(tree / "agent.py", AGENT_PY.format(version=0).encode())
     binary_blob(tree / "weights.bin", size_mb * MB)
-    with arena_process(work, max_upload_mb=300) as arena:
+    with arena_process(work, api=api, max_upload_mb=300) as arena:
         write_config(tree, arena.url, agent_name="bench-rss")
         env = child_env(arena.token)
         r = push(tree, env)

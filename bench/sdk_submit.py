@@ -1,9 +1,12 @@
 """What a user of the official SDK runs: ``client.submit(cid, files=[...])``.
 
 ``python -m bench.sdk_submit URL CID DIR NAME`` (token in ``MLARENA_API_KEY``) submits every file
-under DIR (helpers first, ``agent.py`` last). ``submit`` creates an agent, uploads each file in
-its own request (a new connection each time: the SDK uses ``requests.request``) and deploys.
-Prints one JSON line: seconds inside Python, files sent, and whether the deploy was accepted.
+under DIR (helpers first, ``agent.py`` last) with whichever ``mlarena`` is first on the path:
+0.2.0 (v0: ``submit(cid, files=…, agent_name=…)``) creates an agent, uploads each file in its own
+request (a new connection each time: the SDK uses ``requests.request``) and deploys; 4.6.0 (v4.6:
+``submit(cid, files=…, submission_name=…)``) creates a submission, uploads each file the same
+way, reads the submission once (``is_deployable``) and deploys. Prints one JSON line: seconds
+inside Python, files sent, whether the deploy was accepted, and the SDK's version.
 """
 
 from __future__ import annotations
@@ -26,15 +29,20 @@ def main() -> int:
         files += [os.path.join(d, f) for f in sorted(fs) if f != "mlarena.yaml"]
     files.sort(key=lambda p: os.path.basename(p) == "agent.py")
     client = mlarena.connect(os.environ["MLARENA_API_KEY"], base_url=url)
+    version = str(getattr(mlarena, "__version__", "?"))
+    naming = "agent_name" if version.startswith("0.") else "submission_name"
     deploy = "accepted"
     try:
-        client.submit(cid, files=files, agent_name=name)
+        client.submit(cid, files=files, **{naming: name})
     except mlarena.exceptions.SubmissionError as exc:  # e.g. a deploy refused after every upload
         deploy = f"refused: {exc}"
-    print(
-        json.dumps({"seconds": time.perf_counter() - t0, "files": len(files), "deploy": deploy}),
-        flush=True,
-    )
+    doc = {
+        "seconds": time.perf_counter() - t0,
+        "files": len(files),
+        "deploy": deploy,
+        "sdk": version,
+    }
+    print(json.dumps(doc), flush=True)
     return 0
 
 

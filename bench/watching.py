@@ -9,16 +9,17 @@ from typing import Any
 
 from bench.procs import Line, Proc, child_env, cli
 
-# Event names of watch's --json output (mlarena_sync/engine/apply.py, watch/loop.py, watch/session.py):
-# "upload" after each file PUT answered (file = local path, name = remote name); "synced" /
-# "held" after a reconcile that changed (or held) something; "watch_stopped" at the end, with
-# the session's totals (reconciles, deploys).
+# Event names of watch's --json output (mlarena_sync/engine/apply.py, watch/loop.py,
+# watch/session.py): "upload" after each file PUT answered (file = local path, name = remote
+# name); "synced" / "held" after a reconcile that changed (or held) something; "watch_stopped"
+# at the end, with the session's totals (reconciles, deploys).
 UPLOAD_EVENTS = frozenset({"upload"})
 RECONCILE_EVENTS = frozenset({"synced", "held"})
 STOPPED_EVENT = "watch_stopped"
 
 
 def start_watch(project: Path, token: str, workdir: Path, *, tag: str = "watch") -> Proc:
+    """``mlarena-sync watch -C PROJECT --json`` (stderr in ``workdir/<tag>.err``)."""
     argv = cli("watch", "-C", str(project), "--json")
     return Proc.start(argv, env=child_env(token), cwd=project, stderr_path=workdir / f"{tag}.err")
 

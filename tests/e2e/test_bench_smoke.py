@@ -1,8 +1,8 @@
 """Smoke test of the benchmark runner: the tiniest scenario end to end, and the JSON shape.
 
 No timing is asserted: figures on a shared CI machine are noise. What is checked is that the
-runner starts and stops its processes, reports every requested scenario with a status, and
-writes the documented JSON (figures beside baselines, a verdict per target).
+runner starts and stops its processes, reports every requested scenario with a status on both
+API generations, and writes the documented JSON (figures beside baselines, a verdict per target).
 """
 
 from __future__ import annotations
@@ -44,18 +44,20 @@ def test_smallest_scenario_runs_and_writes_the_documented_json(tmp_path: Path) -
     machine = doc["machine"]
     assert isinstance(machine, dict)
     assert {"cpu", "cores", "python"} <= machine.keys()
+    assert doc["apis"] == ["v0", "v4.6"]  # every scenario runs on both generations by default
     scenarios = doc["scenarios"]
-    assert isinstance(scenarios, list) and len(scenarios) == 1
-    sc = scenarios[0]
-    assert sc["key"] == "6"
-    assert sc["status"] in ("ok", "not run"), sc.get("reason")
-    if sc["status"] == "not run":
-        assert sc["reason"]
-        return
-    rows = {row["metric"]: row for row in sc["rows"]}
-    peak = rows["peak RSS pushing 5 MB"]
-    assert peak["unit"] == "MB" and peak["value"] > 0 and peak["baseline"] > 0
-    assert [t["verdict"] for t in sc["targets"]] in (["PASS"], ["MISS"])
+    assert isinstance(scenarios, list) and len(scenarios) == 2
+    assert [sc["api"] for sc in scenarios] == ["v0", "v4.6"]
+    for sc in scenarios:
+        assert sc["key"] == "6"
+        assert sc["status"] in ("ok", "not run"), sc.get("reason")
+        if sc["status"] == "not run":
+            assert sc["reason"]
+            continue
+        rows = {row["metric"]: row for row in sc["rows"]}
+        peak = rows["peak RSS pushing 5 MB"]
+        assert peak["unit"] == "MB" and peak["value"] > 0 and peak["baseline"] > 0
+        assert [t["verdict"] for t in sc["targets"]] in (["PASS"], ["MISS"])
 
 
 def test_unknown_scenario_is_a_usage_error(tmp_path: Path) -> None:
