@@ -40,6 +40,7 @@ from mlarena_sync.errors import (
 
 if TYPE_CHECKING:
     from mlarena_sync.cli.output import Output
+    from mlarena_sync.commands.invocation import Invocation
     from mlarena_sync.tokens import Redactor
 
 #: ``COMMANDS`` and ``build_parser`` are :mod:`.parser`'s, importable from here as before.
@@ -138,6 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     redactor = Redactor(_secrets_from_env(env))
     out: Output | None = None
+    invocation: Invocation | None = None
     try:
         out = configure(
             json_mode=bool(args.json),
@@ -152,18 +154,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             cwd = (cwd / args.directory).resolve()
             if not cwd.is_dir():
                 raise ConfigError(f"-C {args.directory}: no such folder")
-        args.cwd = cwd
-        args.env = env
-        args.out = out
-        args.argv = args_list
-        args.interactive = bool(sys.stdin is not None and sys.stdin.isatty())
+        from mlarena_sync.commands.invocation import Invocation
+
+        invocation = Invocation(
+            cwd=cwd,
+            env=env,
+            out=out,
+            argv=args_list,
+            interactive=bool(sys.stdin is not None and sys.stdin.isatty()),
+        )
         run = resolve_command(args.command)
         if run is None:
             raise MlarenaSyncError(
                 f"`{PROG} {args.command}` is not available yet in this version",
                 hint=f"use `{PROG} push` meanwhile",
             )
-        return int(run(args))
+        return int(run(invocation, args))
     except KeyboardInterrupt:
         return _interrupted(args, out, redactor)
     except MlarenaSyncError as exc:
@@ -173,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _quiet_broken_pipe()  # `| head` read what it wanted: not a crash
         from mlarena_sync.cli.crash import crash_dir, write_crash_log
 
-        where = crash_dir(Path(getattr(args, "cwd", None) or Path.cwd()), args.config)
+        where = crash_dir(Path.cwd() if invocation is None else invocation.cwd, args.config)
         path = write_crash_log(exc, args_list, redactor, where)
         message = (
             f"unexpected error ({type(exc).__name__}: {exc}); details in {path} "

@@ -11,9 +11,12 @@ import argparse
 import importlib
 from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlarena_sync import __version__
+
+if TYPE_CHECKING:
+    from mlarena_sync.commands.invocation import Invocation
 
 __all__ = ["COMMANDS", "OPTIONAL_COMMANDS", "PROG", "build_parser", "resolve_command"]
 
@@ -254,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def resolve_command(name: str) -> Callable[[argparse.Namespace], int] | None:
+def resolve_command(name: str) -> Callable[[Invocation, argparse.Namespace], int] | None:
     module_name = COMMANDS[name][0]
     if name in OPTIONAL_COMMANDS:
         module = _optional_module(name)

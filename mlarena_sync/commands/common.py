@@ -1,7 +1,7 @@
 """What every command that talks to the server needs: config → target → token → client, state.
 
-The CLI hands each command an ``argparse.Namespace`` with the parsed flags plus ``cwd`` (after
-``-C``), ``env`` (the environment) and ``out`` (the configured output). :func:`open_workspace`
+The CLI hands each command its :class:`~.invocation.Invocation` (``cwd`` after ``-C``, ``env``,
+``out``) and the parsed flags. :func:`open_workspace`
 applies the precedence written once in :mod:`~.config.model`: flag > ``MLARENA_*`` > file.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping
 from pathlib import Path
-from typing import cast
 
 from mlarena_sync.cli.output import Output
+from mlarena_sync.commands.invocation import Invocation
 from mlarena_sync.config.model import (
     apply_overrides,
     find_config,
@@ -22,43 +22,22 @@ from mlarena_sync.config.model import (
 from mlarena_sync.engine.workspace import Workspace
 from mlarena_sync.store.state import StateStore
 
-__all__ = ["Workspace", "cwd_of", "env_of", "open_workspace", "out_of", "workspace_at"]
+__all__ = ["Invocation", "Workspace", "open_workspace", "workspace_at"]
 
 
-def cwd_of(args: argparse.Namespace) -> Path:
-    cwd = getattr(args, "cwd", None)
-    return Path(cwd) if cwd is not None else Path.cwd()
-
-
-def env_of(args: argparse.Namespace) -> Mapping[str, str]:
-    return cast("Mapping[str, str]", getattr(args, "env", {}) or {})
-
-
-def out_of(args: argparse.Namespace) -> Output:
-    return cast(Output, args.out)
-
-
-def config_path_of(args: argparse.Namespace) -> Path:
-    """``--config FILE`` (relative to ``-C``), else the nearest ``mlarena.yaml``."""
-    cwd = cwd_of(args)
-    given = getattr(args, "config", None)
-    if given:
-        return (cwd / str(given)).absolute()
-    return find_config(cwd)
-
-
-def open_workspace(args: argparse.Namespace) -> Workspace:
+def open_workspace(inv: Invocation, args: argparse.Namespace) -> Workspace:
     """Load the config and target, apply flags and environment, find the token."""
     key_file = getattr(args, "api_key_file", None)
+    given = getattr(args, "config", None)
     return workspace_at(
-        cwd_of(args),
-        env_of(args),
-        out_of(args),
-        config=config_path_of(args),
+        inv.cwd,
+        inv.env,
+        inv.out,
+        config=(inv.cwd / str(given)).absolute() if given else None,
         target=getattr(args, "target", None),
         server=getattr(args, "server", None),
         api=getattr(args, "api", None),
-        api_key_file=(cwd_of(args) / key_file) if key_file else None,
+        api_key_file=(inv.cwd / key_file) if key_file else None,
     )
 
 
@@ -79,4 +58,4 @@ def workspace_at(
     chosen = apply_overrides(loaded.target(target), server, env=env, api=api)
     token = resolve_token(chosen, env, api_key_file)
     out.add_secret(token)
-    return Workspace(loaded, chosen, token, StateStore.for_config(loaded.path), out)
+    return Workspace(loaded, chosen, token, StateStore.for_config(loaded.path, sink=out), out)

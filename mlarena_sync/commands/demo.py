@@ -18,6 +18,7 @@ import mlarena_sync
 from mlarena_sync.arena import ArenaSetupError, load_fake_arena
 from mlarena_sync.cli.output import Output
 from mlarena_sync.commands.common import workspace_at
+from mlarena_sync.commands.invocation import Invocation
 from mlarena_sync.engine.push import PushOptions, push
 from mlarena_sync.engine.workspace import Workspace
 from mlarena_sync.errors import ConfigError, MlarenaSyncError
@@ -120,13 +121,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    out: Output = args.out
+def run(inv: Invocation, args: argparse.Namespace) -> int:
+    out = inv.out
     try:
         fake_arena = load_fake_arena()
     except ArenaSetupError as exc:  # without the `arena` extra: a usage error (exit 2)
         raise ConfigError(str(exc)) from None
-    requested = None if args.dir is None else Path(args.cwd) / args.dir
+    requested = None if args.dir is None else inv.cwd / args.dir
     source = example_dir()
     folder, temporary = prepare_folder(requested)
     try:
@@ -135,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
             point_at_arena(folder / "mlarena.yaml", arena.url)
             out.event("demo_arena_started", url=arena.url, competition=COMPETITION, user="alice")
             out.event("demo_agent_copied", folder=str(folder))
-            env = {k: v for k, v in args.env.items() if not k.startswith("MLARENA_")}
+            env = {k: v for k, v in inv.env.items() if not k.startswith("MLARENA_")}
             env["MLARENA_API_KEY"] = arena.user_token
             ws = workspace_at(folder, env, out)
             code = push(ws, PushOptions(wait=True))

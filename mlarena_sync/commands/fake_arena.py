@@ -12,7 +12,7 @@ import sys
 from mlarena_sync.arena import ArenaSetupError
 from mlarena_sync.arena import cli as arena_cli
 from mlarena_sync.cli.output import configure
-from mlarena_sync.commands.common import out_of
+from mlarena_sync.commands.invocation import Invocation
 from mlarena_sync.errors import ConfigError
 
 __all__ = ["add_arguments", "run"]
@@ -23,8 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     arena_cli.add_arguments(parser)
 
 
-def run(args: argparse.Namespace) -> int:
-    out = out_of(args)
+def run(inv: Invocation, args: argparse.Namespace) -> int:
+    out = inv.out
     configure(json_mode=out.json_mode, verbosity=out.verbosity, stream=sys.stderr, redactor=None)
     try:
         return arena_cli.run(args)

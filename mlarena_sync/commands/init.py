@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from mlarena_sync.commands.common import cwd_of, env_of, out_of
+from mlarena_sync.commands.invocation import Invocation
 from mlarena_sync.config.model import CONFIG_NAME, DEFAULT_SERVER, render_init_yaml, validate_server
 from mlarena_sync.errors import ConfigError
 
@@ -54,11 +54,13 @@ def _ask(prompt: Callable[[str], str], question: str, default: str | None) -> st
     return answer or default
 
 
-def run(args: argparse.Namespace, prompt: Callable[[str], str] | None = None) -> int:
+def run(
+    inv: Invocation, args: argparse.Namespace, prompt: Callable[[str], str] | None = None
+) -> int:
     ask: Callable[[str], str] = prompt or input
-    out = out_of(args)
-    env = env_of(args)
-    folder = cwd_of(args)
+    out = inv.out
+    env = inv.env
+    folder = inv.cwd
     path = (folder / args.config).absolute() if args.config else folder / CONFIG_NAME
     if path.exists():  # say so before asking anything
         raise _exists_error(path)
@@ -66,7 +68,7 @@ def run(args: argparse.Namespace, prompt: Callable[[str], str] | None = None) ->
     server = args.server or DEFAULT_SERVER
     competition: int | None = args.competition
     agent_name: str | None = args.agent_name
-    interactive = competition is None and bool(getattr(args, "interactive", False))
+    interactive = competition is None and inv.interactive
     if interactive:
         while competition is None:
             raw = _ask(ask, "competition id (the number in its URL)", None) or ""

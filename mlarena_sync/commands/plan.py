@@ -10,14 +10,15 @@ from __future__ import annotations
 import argparse
 
 from mlarena_sync.cli.render_plan import show_plan
-from mlarena_sync.commands.common import open_workspace, out_of
+from mlarena_sync.commands.common import open_workspace
+from mlarena_sync.commands.invocation import Invocation
 from mlarena_sync.engine.preview import preview
 
 __all__ = ["run"]
 
 
-def run(args: argparse.Namespace) -> int:
-    ws = open_workspace(args)
+def run(inv: Invocation, args: argparse.Namespace) -> int:
+    ws = open_workspace(inv, args)
     result, decision = preview(ws, force=bool(getattr(args, "force", False)))
-    show_plan(out_of(args), result, decision)
+    show_plan(inv.out, result, decision)
     return 0

@@ -6,10 +6,11 @@ from __future__ import annotations
 import argparse
 
 from mlarena_sync.commands.common import open_workspace
+from mlarena_sync.commands.invocation import Invocation
 from mlarena_sync.engine.pull import pull
 
 __all__ = ["run"]
 
 
-def run(args: argparse.Namespace) -> int:
-    return pull(open_workspace(args), names=list(args.names or []), force=bool(args.force))
+def run(inv: Invocation, args: argparse.Namespace) -> int:
+    return pull(open_workspace(inv, args), names=list(args.names or []), force=bool(args.force))

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 
 from mlarena_sync.cli.render_plan import show_plan
-from mlarena_sync.commands.common import open_workspace, out_of
+from mlarena_sync.commands.common import open_workspace
+from mlarena_sync.commands.invocation import Invocation
 from mlarena_sync.engine.preview import preview
 from mlarena_sync.engine.push import PushOptions, push
 
@@ -27,12 +28,12 @@ def options_from_args(args: argparse.Namespace) -> PushOptions:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    ws = open_workspace(args)
+def run(inv: Invocation, args: argparse.Namespace) -> int:
+    ws = open_workspace(inv, args)
     if args.dry_run:  # = plan, with push's deploy flags
         result, decision = preview(
             ws, force=bool(args.force), forced_deploy=bool(args.deploy), enabled=not args.no_deploy
         )
-        show_plan(out_of(args), result, decision)
+        show_plan(inv.out, result, decision)
         return 0
     return push(ws, options_from_args(args))

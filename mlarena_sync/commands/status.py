@@ -9,7 +9,8 @@ import argparse
 
 from mlarena_sync.api.models import DeployLimits, LatestDeploy
 from mlarena_sync.cli.output import Output
-from mlarena_sync.commands.common import Workspace, open_workspace, out_of
+from mlarena_sync.commands.common import Workspace, open_workspace
+from mlarena_sync.commands.invocation import Invocation
 from mlarena_sync.engine.gate import pending_text
 from mlarena_sync.engine.status_report import StatusReport, gather
 
@@ -111,5 +112,5 @@ def status(ws: Workspace, out: Output) -> int:
     return 0
 
 
-def run(args: argparse.Namespace) -> int:
-    return status(open_workspace(args), out_of(args))
+def run(inv: Invocation, args: argparse.Namespace) -> int:
+    return status(open_workspace(inv, args), inv.out)

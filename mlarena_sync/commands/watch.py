@@ -9,10 +9,11 @@ import argparse
 from typing import Any
 
 from mlarena_sync.commands.common import open_workspace
+from mlarena_sync.commands.invocation import Invocation
 from mlarena_sync.watch.session import watch
 
 __all__ = ["run"]
 
 
-def run(args: argparse.Namespace, **kwargs: Any) -> int:
-    return watch(open_workspace(args), **kwargs)
+def run(inv: Invocation, args: argparse.Namespace, **kwargs: Any) -> int:
+    return watch(open_workspace(inv, args), **kwargs)

@@ -112,7 +112,7 @@ def test_wrong_scope_token_is_exit_4(
 def test_unexpected_error_writes_a_redacted_crash_log(
     arena: FakeArena, token: str, cli: Cli, project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def boom(args: object) -> int:
+    def boom(inv: object, args: object) -> int:
         raise RuntimeError(f"kaput with {token}")
 
     monkeypatch.setattr("mlarena_sync.commands.status.run", boom)
@@ -131,7 +131,7 @@ def test_unexpected_error_writes_a_redacted_crash_log(
 
 
 def test_ctrl_c_is_exit_130(cli: Cli, project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
-    def interrupted(args: object) -> int:
+    def interrupted(inv: object, args: object) -> int:
         raise KeyboardInterrupt
 
     monkeypatch.setattr("mlarena_sync.commands.push.run", interrupted)
@@ -197,7 +197,7 @@ def test_a_crash_log_goes_to_the_state_folder_when_there_is_one(
 ) -> None:
     import tempfile
 
-    def boom(args: object) -> int:
+    def boom(inv: object, args: object) -> int:
         raise RuntimeError("kaput")
 
     monkeypatch.setattr("mlarena_sync.commands.status.run", boom)
@@ -214,7 +214,7 @@ def test_a_crash_log_goes_to_the_state_folder_when_there_is_one(
 def test_ctrl_c_ends_logs_follow_quietly_and_push_wait_says_the_deploy_goes_on(
     cli: Cli, project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def interrupted(args: object) -> int:
+    def interrupted(inv: object, args: object) -> int:
         raise KeyboardInterrupt
 
     monkeypatch.setattr("mlarena_sync.commands.logs.run", interrupted)
