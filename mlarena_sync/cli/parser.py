@@ -133,67 +133,17 @@ def _epilog(example: str) -> str:
     return f"example:\n{lines}"
 
 
-def _add_push_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dry-run", action="store_true", help="show the plan only (= plan)")
-    deploy = p.add_mutually_exclusive_group()
-    deploy.add_argument("--no-deploy", action="store_true", help="sync files, never deploy")
-    deploy.add_argument("--deploy", action="store_true", help="deploy even when nothing changed")
-    p.add_argument(
-        "--force",
-        action="store_true",
-        help="overwrite remote changes, exceed the delete limit, upload during a deploy",
-    )
-    p.add_argument(
-        "--wait",
-        action="store_true",
-        help="return when the deploy settles; exit 6 when it fails",
-    )
-    p.add_argument(
-        "--timeout",
-        type=float,
-        default=900.0,
-        metavar="S",
-        help="give up waiting for a deploy after S seconds (default: 900)",
-    )
-
-
 def _add_command_flags(name: str, p: argparse.ArgumentParser) -> None:
-    if name == "init":
-        p.add_argument("--competition", type=int, metavar="ID", help="the competition id")
-        p.add_argument("--agent-name", metavar="NAME", help="agent created on first push")
-        p.add_argument("--agent-id", type=int, metavar="ID", help="bind an existing agent")
-        p.add_argument("--runtime-language", metavar="LANG", help="e.g. python")
-        p.add_argument("--runtime-framework", metavar="FW", help="e.g. gymnasium")
-        p.add_argument("--runtime-framework-version", metavar="V", help="e.g. 1.0.0")
-    elif name == "plan":
-        p.add_argument("--force", action="store_true", help="plan as push --force would")
-    elif name == "push":
-        _add_push_flags(p)
-    elif name == "logs":
-        p.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
-        p.add_argument("--games", action="store_true", help="print recent games' stdout logs")
-        p.add_argument(
-            "--limit", type=int, default=3, metavar="N", help="how many games (default: 3)"
-        )
-        p.add_argument(
-            "--timeout",
-            type=float,
-            default=None,
-            metavar="S",
-            help="with --follow: stop after S seconds (default: until Ctrl-C)",
-        )
-    elif name == "pull":
-        p.add_argument("names", nargs="*", metavar="NAME", help="only these remote files")
-        p.add_argument("--force", action="store_true", help="overwrite local edits")
-    elif name == "fake-arena":
-        from mlarena_sync.commands import fake_arena
+    """The command's own flags, from its module's ``add_arguments`` (imported only now: the
+    subcommand is being parsed or its help shown)."""
+    module = _optional_module(name) if name in OPTIONAL_COMMANDS else _module(name)
+    add = getattr(module, "add_arguments", None) if module is not None else None
+    if callable(add):
+        add(p)
 
-        fake_arena.add_arguments(p)
-    elif name in OPTIONAL_COMMANDS:
-        module = _optional_module(name)
-        add = getattr(module, "add_arguments", None) if module is not None else None
-        if callable(add):
-            add(p)
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(COMMANDS[name][0])
 
 
 def _optional_module(name: str) -> ModuleType | None:

@@ -15,7 +15,7 @@ from mlarena_sync.commands.invocation import Invocation
 from mlarena_sync.config.model import CONFIG_NAME, DEFAULT_SERVER, render_init_yaml, validate_server
 from mlarena_sync.errors import ConfigError
 
-__all__ = ["default_agent_name", "run", "write_config"]
+__all__ = ["add_arguments", "default_agent_name", "run", "write_config"]
 
 
 def default_agent_name(folder: Path) -> str:
@@ -52,6 +52,16 @@ def _ask(prompt: Callable[[str], str], question: str, default: str | None) -> st
             hint="e.g. mlarena-sync init --competition 42 --agent-name my-agent",
         ) from None
     return answer or default
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """This command's own flags (the common ones are the CLI's)."""
+    parser.add_argument("--competition", type=int, metavar="ID", help="the challenge id")
+    parser.add_argument("--agent-name", metavar="NAME", help="submission created on first push")
+    parser.add_argument("--agent-id", type=int, metavar="ID", help="bind an existing submission")
+    parser.add_argument("--runtime-language", metavar="LANG", help="e.g. python")
+    parser.add_argument("--runtime-framework", metavar="FW", help="e.g. gymnasium")
+    parser.add_argument("--runtime-framework-version", metavar="V", help="e.g. 1.0.0")
 
 
 def run(

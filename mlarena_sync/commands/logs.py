@@ -9,7 +9,23 @@ from mlarena_sync.commands.common import open_workspace
 from mlarena_sync.commands.invocation import Invocation
 from mlarena_sync.engine.logs import logs
 
-__all__ = ["run"]
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """This command's own flags (the common ones are the CLI's)."""
+    parser.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
+    parser.add_argument("--games", action="store_true", help="print recent games' stdout logs")
+    parser.add_argument(
+        "--limit", type=int, default=3, metavar="N", help="how many games (default: 3)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="with --follow: stop after S seconds (default: until Ctrl-C)",
+    )
 
 
 def run(inv: Invocation, args: argparse.Namespace) -> int:

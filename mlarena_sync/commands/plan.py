@@ -14,7 +14,12 @@ from mlarena_sync.commands.common import open_workspace
 from mlarena_sync.commands.invocation import Invocation
 from mlarena_sync.engine.preview import preview
 
-__all__ = ["run"]
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """This command's own flags (the common ones are the CLI's)."""
+    parser.add_argument("--force", action="store_true", help="plan as push --force would")
 
 
 def run(inv: Invocation, args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from mlarena_sync.commands.invocation import Invocation
 from mlarena_sync.engine.preview import preview
 from mlarena_sync.engine.push import PushOptions, push
 
-__all__ = ["options_from_args", "run"]
+__all__ = ["add_arguments", "options_from_args", "run"]
 
 
 def options_from_args(args: argparse.Namespace) -> PushOptions:
@@ -25,6 +25,31 @@ def options_from_args(args: argparse.Namespace) -> PushOptions:
         force=bool(args.force),
         wait=bool(args.wait),
         timeout=float(args.timeout),
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """This command's own flags (the common ones are the CLI's)."""
+    parser.add_argument("--dry-run", action="store_true", help="show the plan only (= plan)")
+    deploy = parser.add_mutually_exclusive_group()
+    deploy.add_argument("--no-deploy", action="store_true", help="sync files, never deploy")
+    deploy.add_argument("--deploy", action="store_true", help="deploy even when nothing changed")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite remote changes, exceed the delete limit, upload during a deploy",
+    )
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="return when the deploy settles; exit 6 when it fails, 7 when --timeout runs out",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=900.0,
+        metavar="S",
+        help="give up waiting for a deploy after S seconds (default: 900)",
     )
 
 

@@ -14,7 +14,7 @@ from mlarena_sync.commands.invocation import Invocation
 from mlarena_sync.engine.gate import pending_text
 from mlarena_sync.engine.status_report import StatusReport, gather
 
-__all__ = ["run", "status"]
+__all__ = ["add_arguments", "run", "status"]
 
 
 def _when(value: object) -> str:
@@ -110,6 +110,10 @@ def status(ws: Workspace, out: Output) -> int:
         not_syncable=report.problems,
     )
     return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """No flags of its own (the common ones are the CLI's)."""
 
 
 def run(inv: Invocation, args: argparse.Namespace) -> int:

@@ -12,7 +12,11 @@ from mlarena_sync.commands.common import open_workspace
 from mlarena_sync.commands.invocation import Invocation
 from mlarena_sync.watch.session import watch
 
-__all__ = ["run"]
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """No flags of its own (the common ones are the CLI's)."""
 
 
 def run(inv: Invocation, args: argparse.Namespace, **kwargs: Any) -> int:
