@@ -11,11 +11,7 @@ from helpers.watch import StartWatch, watch_starter
 
 from mlarena_sync.arena import FakeArena
 
-from .kit import RequestLog
-
-#: How long a deploy waits in the queue under ``slow_queue``: long enough for a test to act
-#: while it is in flight, short enough for a test to wait it out.
-SLOW_QUEUE_SECONDS = 3.0
+from .kit import SLOW_QUEUE_SECONDS, RequestLog
 
 
 @pytest.fixture(scope="session")

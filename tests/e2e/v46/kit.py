@@ -26,6 +26,10 @@ QUOTA = f"GET {SUBMISSIONS}/challenge/{{cid}}/{{sid}}/deploy"
 RUNS = f"GET {SUBMISSIONS}/submission/{{sid}}/runs"
 CHALLENGE = "GET /api/challenges/{cid}"
 
+#: How long a deploy waits in the queue under the ``slow_queue`` fixture: long enough for a
+#: test to act while it is in flight, short enough for a test to wait it out.
+SLOW_QUEUE_SECONDS = 3.0
+
 #: A code challenge's agent: prints a marker line when built and at each step (the runner
 #: keeps what the agent prints as the run's stdout).
 MARKER = "V46-MARKER hello from the agent"
