@@ -13,7 +13,8 @@ from pathlib import Path
 
 from mlarena_sync.commands.invocation import Invocation
 from mlarena_sync.config.model import CONFIG_NAME, DEFAULT_SERVER, render_init_yaml, validate_server
-from mlarena_sync.errors import ConfigError
+from mlarena_sync.engine.challenge import ChallengeFacts, look_up
+from mlarena_sync.errors import ConfigError, ServerError, TransportError
 
 __all__ = ["add_arguments", "default_agent_name", "run", "write_config"]
 
@@ -56,7 +57,14 @@ def _ask(prompt: Callable[[str], str], question: str, default: str | None) -> st
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """This command's own flags (the common ones are the CLI's)."""
-    parser.add_argument("--competition", type=int, metavar="ID", help="the challenge id")
+    parser.add_argument(
+        "--challenge",
+        "--competition",
+        dest="competition",
+        type=int,
+        metavar="ID",
+        help="the challenge id: the number in its URL",
+    )
     parser.add_argument("--agent-name", metavar="NAME", help="submission created on first push")
     parser.add_argument("--agent-id", type=int, metavar="ID", help="bind an existing submission")
     parser.add_argument("--runtime-language", metavar="LANG", help="e.g. python")
@@ -69,7 +77,6 @@ def run(
 ) -> int:
     ask: Callable[[str], str] = prompt or input
     out = inv.out
-    env = inv.env
     folder = inv.cwd
     path = (folder / args.config).absolute() if args.config else folder / CONFIG_NAME
     if path.exists():  # say so before asking anything
@@ -97,6 +104,9 @@ def run(
     if agent_name is None and args.agent_id is None:
         agent_name = default_agent_name(folder)
     server = validate_server(server, source="--server")
+    token = _token(inv, args)
+    facts = _challenge(inv, server, token, competition, getattr(args, "api", None))
+    entry = (facts.entry if facts is not None else None) or "agent.py"
     text = render_init_yaml(
         competition,
         agent_name,
@@ -105,19 +115,60 @@ def run(
         language=args.runtime_language,
         framework=args.runtime_framework,
         framework_version=args.runtime_framework_version,
+        entry=entry,
     )
     write_config(path, text)
-    has_token = bool(env.get("MLARENA_API_KEY", "").strip() or getattr(args, "api_key_file", None))
     next_step = (
         "run `mlarena-sync plan`, then `mlarena-sync push`"
-        if has_token
+        if token
         else "set MLARENA_API_KEY, then run `mlarena-sync push`"
     )
+    expects = ""
+    if facts is not None:
+        what = "the file it scores" if facts.is_file_challenge else "the file it runs"
+        expects = f"; challenge {competition} ({facts.name or 'unnamed'}): {what} is {entry}"
     out.result(
         "config_written",
-        f"wrote {path}; {next_step}",
+        f"wrote {path}{expects}; {next_step}",
         file=str(path),
         competition=competition,
         agent_name=agent_name,
+        entry=entry,
+        challenge_name=facts.name if facts is not None else None,
+        challenge_kind=facts.kind if facts is not None else None,
     )
     return 0
+
+
+def _token(inv: Invocation, args: argparse.Namespace) -> str | None:
+    """The API token when one is at hand (``--api-key-file`` > ``MLARENA_API_KEY``), else None:
+    ``init`` works offline, it only checks the challenge when it can."""
+    key_file = getattr(args, "api_key_file", None)
+    if key_file:
+        try:
+            return (inv.cwd / key_file).read_text(encoding="utf-8").strip() or None
+        except OSError as exc:
+            raise ConfigError(f"--api-key-file {key_file}: {exc.strerror}") from None
+    return inv.env.get("MLARENA_API_KEY", "").strip() or None
+
+
+def _challenge(
+    inv: Invocation, server: str, token: str | None, cid: int, api: str | None
+) -> ChallengeFacts | None:
+    """What the challenge expects, read when a token is at hand; ``None`` without one, or when
+    the server cannot be reached (said, and the file is written with the defaults). A challenge
+    the server does not know stops ``init`` (exit 2): nothing is written."""
+    if token is None:
+        return None
+    inv.out.add_secret(token)
+    try:
+        return look_up(server, token, cid, api=api or "auto")
+    except (TransportError, ServerError) as exc:
+        inv.out.warning(
+            "challenge_unchecked",
+            competition=cid,
+            reason=exc.message,
+            text=f"could not check challenge {cid} on {server} ({exc.message}); "
+            "writing the defaults (entry: agent.py)",
+        )
+        return None

@@ -49,8 +49,17 @@ def render_init_yaml(
     language: str | None = None,
     framework: str | None = None,
     framework_version: str | None = None,
+    entry: str = "agent.py",
 ) -> str:
-    """A complete, commented ``mlarena.yaml``: every key with its default, one comment each."""
+    """A complete, commented ``mlarena.yaml``: every key with its default, one comment each.
+
+    ``entry``: the file the challenge runs or scores (its ``entry_filename``); a Python entry
+    gets a compile check, any other (a file challenge's ``submission.csv``) none."""
+    check = (
+        _line(f'  check: "python -m py_compile {entry}"', "local gate; non-zero = no deploy")
+        if entry.endswith(".py")
+        else _line("  check: null", "no local gate (a file challenge: nothing to compile)")
+    )
     name = _scalar(agent_name) if agent_name is not None else None
     fv = _scalar(framework_version) if framework_version is not None else None
     lang = _scalar(language) if language is not None else None
@@ -67,7 +76,7 @@ def render_init_yaml(
         _line("api: auto", "the server's API: auto (detected once) | v4.6 | v0"),
         _line("# name: default", "this target's name, for --target"),
         _line("api_key_env: MLARENA_API_KEY", "environment variable holding the API token"),
-        _line("entry: agent.py", "the entry file, uploaded after the helpers it imports"),
+        _line(f"entry: {_scalar(entry)}", "the file the challenge runs or scores, uploaded last"),
         _line("submission:", "your agent on the challenge (or agent:)"),
         _opt("  ", "name", name, "ppo-cartpole", "created on first push when none is bound"),
         _opt("  ", "id", str(agent_id) if agent_id else None, "1234", "bind to an existing one"),
@@ -95,7 +104,7 @@ def render_init_yaml(
         _line("  settle: 10", "seconds without changes before an automatic deploy"),
         _line("  min_interval: 60", "seconds between automatic deploys"),
         _line("  reserve: 1", "daily deploys that watch never spends (push may)"),
-        _line('  check: "python -m py_compile agent.py"', "local gate; non-zero = no deploy"),
+        check,
         _line("  check_timeout: 120", "seconds before the check is stopped (= failed)"),
         "# Several agents from one file: a list of blocks like the one above, each with a name;",
         "# keys given at the top level are shared by every target (--target NAME picks one).",

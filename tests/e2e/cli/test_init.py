@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from helpers.cli import run_cli
 
+from mlarena_sync.arena import FakeArena
 from mlarena_sync.cli.main import main
 from mlarena_sync.config.model import load_config
 
@@ -131,14 +132,17 @@ def test_ctrl_d_at_a_prompt_is_a_usage_error_without_a_crash_log(
 
 @pytest.mark.parametrize("token_set", [False, True])
 def test_init_says_what_to_do_next(
+    arena: FakeArena,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     token_set: bool,
 ) -> None:
+    # With a token, init reads the challenge: at the session's fake arena, not the real server.
+    server = ["--server", arena.url] if token_set else []
     if token_set:
-        monkeypatch.setenv("MLARENA_API_KEY", "mlk_user_alice01_fake_alice_0123456789abcdef")
-    code, out, err = run_cli(capsys, "-C", str(tmp_path), "init", "--competition", "1")
+        monkeypatch.setenv("MLARENA_API_KEY", arena.user_token)
+    code, out, err = run_cli(capsys, "-C", str(tmp_path), "init", *server, "--competition", "1")
     assert code == 0, err
     if token_set:
         assert "run `mlarena-sync plan`, then `mlarena-sync push`" in out
@@ -151,3 +155,31 @@ def test_init_has_one_folder_flag(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["init", "--help"]) == 0
     help_text = capsys.readouterr().out
     assert "-C DIR" in help_text and "--dir" not in help_text
+
+
+def test_init_checks_the_challenge_and_writes_the_file_it_expects(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Challenge 2 of the fake arena is a file challenge scored on submission.csv (v4.6 says so).
+    with FakeArena(api="v4.6") as server:
+        monkeypatch.setenv("MLARENA_API_KEY", server.user_token)
+        code, out, err = run_cli(
+            capsys, "-C", str(tmp_path), "init", "--server", server.url, "--challenge", "2"
+        )
+    assert code == 0, err
+    assert "the file it scores is submission.csv" in out
+    target = load_config(tmp_path / "mlarena.yaml").target()
+    assert (target.competition, target.entry, target.deploy.check) == (2, "submission.csv", None)
+
+
+def test_init_refuses_a_challenge_that_does_not_exist_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with FakeArena(api="v4.6") as server:
+        monkeypatch.setenv("MLARENA_API_KEY", server.user_token)
+        code, _, err = run_cli(
+            capsys, "-C", str(tmp_path), "init", "--server", server.url, "--challenge", "999"
+        )
+    assert code == 2
+    assert "challenge 999 was not found" in err
+    assert not (tmp_path / "mlarena.yaml").exists()
