@@ -46,6 +46,9 @@ def _latest_text(latest: LatestDeploy | None) -> str:
     text = f"last deploy: #{latest.id} {latest.status} at {_when(latest.created_at)}"
     if latest.failure_message:
         text += f" ({latest.failure_message.splitlines()[0]})"
+    if latest.failure_owner and latest.failure_owner != "participant":
+        # not the agent's fault: the challenge's or the platform's (a redeploy may just work)
+        text += f" [the {latest.failure_owner}'s side, not your agent]"
     return text
 
 
@@ -103,6 +106,9 @@ def status(ws: Workspace, out: Output) -> int:
         deploys_remaining=deploy.limits.remaining,
         next_deploy_available_at=deploy.limits.next_available_at,
         last_deploy_status=deploy.latest.status if deploy.latest else None,
+        last_deploy_failure_owner=deploy.latest.failure_owner if deploy.latest else None,
+        queue_position=agent.queue_position,
+        queue_total=agent.queue_total,
         last_deploy_at=deploy.latest.created_at if deploy.latest else report.last_ours,
         in_sync=report.in_sync,
         deploy_pending=report.pending,
