@@ -2,7 +2,8 @@
 lazily (only when that command is parsed or its help shown).
 
 Building the tree imports no command module, so ``--version``, ``--help`` and every command start
-without the modules of the others (watchdog, the fake arena, ...): ``tests/e2e/cli/test_startup.py``.
+without the modules of the others (watchdog, the fake arena, ...):
+``tests/e2e/cli/test_startup.py``.
 """
 
 from __future__ import annotations
