@@ -29,7 +29,9 @@ __all__ = ["AgentBinder", "Binding", "my_agents_named", "resolve_runtime", "runt
 
 log = structlog.get_logger("mlarena_sync.engine.binding")
 
-EventSink = Callable[..., None]
+#: ``emit(event, **fields)``: an :class:`~mlarena_sync.events.EventSink` as a callable
+#: (:func:`~mlarena_sync.events.as_callback`), the shape the batch's workers call.
+Emit = Callable[..., None]
 #: Reads an agent's status by id (raises the client's errors).
 StatusRead = Callable[[int], AgentStatus]
 
@@ -124,7 +126,7 @@ class AgentBinder:
         store: StateStore,
         key: str,
         journal: Journal,
-        emit: EventSink,
+        emit: Emit,
     ) -> None:
         self.target = target
         self.client = client
@@ -172,11 +174,20 @@ class AgentBinder:
         if status.status == "deleted":
             raise NotFoundError(f"agent {aid} ({source}) was deleted on the server", hint=gone)
         if status.viewer_role is not None and not status.owned:
+            # `push --force` cannot help here (it replaces only a lost binding): point at the
+            # config, naming the agent a push would create only when agent.name says one.
+            own = "set agent.id in mlarena.yaml to a submission of your own"
+            if source == CONFIG_SOURCE:
+                own += (
+                    f", or remove it to create a new agent named {name!r}"
+                    if name
+                    else ", or replace it with agent.name to create a new agent"
+                )
             raise AuthError(
                 f"agent {aid} ({source}) is not yours to change: you see it as "
                 f"{status.viewer_role!r} (a teammate's submission is read-only; only its owner "
                 "uploads or deploys)",
-                hint=f"set agent.id in mlarena.yaml to a submission of your own, or run {new}",
+                hint=own,
             )
         return status
 
