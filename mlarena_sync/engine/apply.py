@@ -69,7 +69,9 @@ SAVE_INTERVAL = 0.5
 #: ... or after this many operations, whichever comes first (and at the end).
 SAVE_EVERY = 200
 
-EventSink = Callable[..., None]
+#: ``emit(event, **fields)``: an :class:`~mlarena_sync.events.EventSink` as a callable
+#: (:func:`~mlarena_sync.events.as_callback`), the shape the batch's workers call.
+Emit = Callable[..., None]
 
 
 @dataclass
@@ -86,7 +88,7 @@ def _log_event(event: str, **fields: Any) -> None:
 
 def _progress(
     name: str,
-    on_event: EventSink,
+    on_event: Emit,
     size: int,
     *,
     after: float | None = None,
@@ -133,7 +135,7 @@ class _Batch:
         aid: int,
         state: TargetState,
         save: Callable[[TargetState], None],
-        emit: EventSink,
+        emit: Emit,
         journal: Journal | None,
     ) -> None:
         self.client = client
@@ -265,7 +267,7 @@ def apply_plan(
     save: Callable[[TargetState], None],
     *,
     entry: str,
-    on_event: EventSink | None = None,
+    on_event: Emit | None = None,
     journal: Journal | None = None,
 ) -> SyncReport:
     """Upload and delete as ``plan`` says; ``state.files`` (the base) is updated after every

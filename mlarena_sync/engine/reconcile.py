@@ -22,10 +22,10 @@ settled at step 3.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Literal
 
 import structlog
 
@@ -38,6 +38,7 @@ from mlarena_sync.engine.binding import AgentBinder
 from mlarena_sync.engine.evidence import prove
 from mlarena_sync.engine.plan import TEMPLATE_REASON, Plan, make_plan, relabel_uploads
 from mlarena_sync.errors import ConfigError, ConflictError, SelectionError, UploadsHeldError
+from mlarena_sync.events import EventSink, LogSink, as_callback
 from mlarena_sync.local.ignore import Selector
 from mlarena_sync.local.names import check_names
 from mlarena_sync.local.scan import LocalFile, StatCache, scan
@@ -155,7 +156,7 @@ class Reconciler:
         *,
         token: str,
         clock: Clock = SYSTEM_CLOCK,
-        on_event: Callable[..., None] | None = None,
+        sink: EventSink | None = None,
     ) -> None:
         self.target = target
         self.client = client
@@ -164,7 +165,7 @@ class Reconciler:
         self.clock = clock
         self.key = target_key(target)
         self.cid = target.competition
-        self._on_event = on_event
+        self._emit = as_callback(sink or LogSink())
         self._locked = False
         self._competition: Competition | None = None
         self._selector = Selector(target.files, config_path=target.config_path)
@@ -172,12 +173,6 @@ class Reconciler:
         self.binder = AgentBinder(target, client, store, self.key, self.journal, self._emit)
 
     # ---------------------------------------------------------------- helpers
-    def _emit(self, event: str, **fields: Any) -> None:
-        if self._on_event is not None:
-            self._on_event(event, **fields)
-        else:
-            log.info(event, **fields)
-
     @property
     def selector(self) -> Selector:
         """The selection rules the scans use."""

@@ -15,7 +15,7 @@ from mlarena_sync.api.interface import Arena
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.config.model import Config, Target
 from mlarena_sync.engine.reconcile import Reconciler
-from mlarena_sync.events import EventSink, as_callback
+from mlarena_sync.events import EventSink
 from mlarena_sync.store.generations import remember, remembered
 from mlarena_sync.store.state import StateStore, target_key
 
@@ -65,5 +65,5 @@ class Workspace:
             self.store,
             token=self.token,
             clock=self.clock,
-            on_event=as_callback(self.out),
+            sink=self.out,
         )
