@@ -34,6 +34,7 @@ from mlarena_sync.config.targets import (
     Config,
     DeploySpec,
     FilesSpec,
+    HistorySpec,
     RuntimeSpec,
     SyncSpec,
     Target,
@@ -55,6 +56,7 @@ __all__ = [
     "Config",
     "DeploySpec",
     "FilesSpec",
+    "HistorySpec",
     "RuntimeSpec",
     "SyncSpec",
     "Target",
@@ -95,6 +97,7 @@ _SECTIONS: dict[str, dict[str, str]] = {
         "check": "command",
         "check_timeout": "positive",
     },
+    "history": {"keep_bytes": "count"},
 }
 _SCALARS: dict[str, str] = {
     "name": "name",
@@ -292,6 +295,7 @@ def _build(r: yn.Reader, v: _Values, prefix: str, name: str) -> Target:
         sync=sync,
         watch=watch,
         deploy=DeploySpec(**d),  # type: ignore[arg-type]
+        history=HistorySpec(**_plain(_section(v, "history"))),  # type: ignore[arg-type]
         api_key_env=str(v.get("api_key_env", DEFAULT_API_KEY_ENV)),
         entry=entry,
         api=str(v.get("api", "auto")),

@@ -86,6 +86,15 @@ class DeploySpec:
     check_timeout: float = 120.0
 
 
+#: The deploy ledger's object store keeps at most this many bytes (``history.keep_bytes``).
+DEFAULT_KEEP_BYTES = 500_000_000
+
+
+@dataclass(frozen=True)
+class HistorySpec:
+    keep_bytes: int = DEFAULT_KEEP_BYTES
+
+
 @dataclass(frozen=True)
 class Target:
     name: str
@@ -97,6 +106,7 @@ class Target:
     sync: SyncSpec = field(default_factory=SyncSpec)
     watch: WatchSpec = field(default_factory=WatchSpec)
     deploy: DeploySpec = field(default_factory=DeploySpec)
+    history: HistorySpec = field(default_factory=HistorySpec)
     api_key_env: str = DEFAULT_API_KEY_ENV
     entry: str = DEFAULT_ENTRY
     api: str = "auto"  # the API generation: auto (detected once per server), v0 or v4.6

@@ -106,6 +106,8 @@ def render_init_yaml(
         _line("  reserve: 1", "daily deploys that watch never spends (push may)"),
         check,
         _line("  check_timeout: 120", "seconds before the check is stopped (= failed)"),
+        "history:",
+        _line("  keep_bytes: 500000000", "deployed bytes kept for restore; oldest pruned first"),
         "# Several agents from one file: a list of blocks like the one above, each with a name;",
         "# keys given at the top level are shared by every target (--target NAME picks one).",
         "# targets:",
