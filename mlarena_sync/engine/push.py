@@ -22,6 +22,7 @@ from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import AgentStatus, DeployOutcome
 from mlarena_sync.engine.deploy import follow, record_deploy, request_deploy, run_check
 from mlarena_sync.engine.gate import DeployContext, DeployDecision, evaluate, pending_text
+from mlarena_sync.engine.history import record_deploy_request
 from mlarena_sync.engine.reconcile import ReconcileOptions, Reconciler, ReconcileResult
 from mlarena_sync.engine.status_lines import FAILED_STATUSES, StatusEvent
 from mlarena_sync.engine.workspace import Workspace
@@ -232,6 +233,16 @@ def _request(ws: Workspace, client: Arena, aid: int, synced: str) -> DeployOutco
             next_available_at=when,
         ) from None
     record_deploy(ws.store, ws.key, ws.clock.now())
+    record_deploy_request(
+        ws.store,
+        ws.target,
+        ws.key,
+        agent_id=aid,
+        outcome=outcome,
+        at=ws.clock.now(),
+        caller="push",
+        sink=ws.out,
+    )
     return outcome
 
 

@@ -28,6 +28,7 @@ from mlarena_sync.clock import Clock
 from mlarena_sync.config.model import Target
 from mlarena_sync.engine.deploy import CheckResult, record_deploy, request_deploy
 from mlarena_sync.engine.gate import DeployContext, DeployDecision, evaluate
+from mlarena_sync.engine.history import record_deploy_request
 from mlarena_sync.engine.reconcile import Reconciler, ReconcileResult
 from mlarena_sync.engine.status_lines import FAILED_STATUSES, StatusTracker
 from mlarena_sync.errors import MlarenaSyncError, QuotaError, ServerError, TransportError
@@ -173,6 +174,16 @@ class DeployScheduler:
         self._last_block = None
         self.not_before_wall = None
         record_deploy(self.rec.store, self.rec.key, now)
+        record_deploy_request(
+            self.rec.store,
+            self.target,
+            self.rec.key,
+            agent_id=aid,
+            outcome=outcome,
+            at=now,
+            caller="watch",
+            sink=self.sink,
+        )
         self.rec.journal.set_deploy_pending(False)  # a push's undeployed sync is deployed now
         self.sink.emit(
             "deploy_requested",

@@ -1,0 +1,240 @@
+"""The deploy ledger's engine side: record a deploy request, complete records as facts arrive.
+
+* :func:`record_deploy_request` is called once per deploy request the server accepted (by
+  ``push`` and ``watch``, where the request is sent). It appends the record: the manifest (the
+  base entries after the sync: remote name → local path, sha256, size), the trigger (``ci``
+  when ``CI=true``), the git commit and whether the tree is dirty; it keeps the deployed bytes
+  in the object store and keeps that store within ``history.keep_bytes``. It never fails a
+  deploy: a ledger that cannot be written is a warning.
+* :func:`complete` reads what the server knows (the deploy attempts, the status, the runs) and
+  appends the facts the open records lack: the outcome once settled, the score.
+* :func:`read_history` is what ``history``, ``diff`` and ``restore`` read: the records, the
+  server-side attempts the ledger does not know (made from the browser or another machine),
+  and which record is live.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from mlarena_sync.api.interface import Arena
+from mlarena_sync.api.models import AgentStatus, DeployOutcome, LatestDeploy
+from mlarena_sync.config.model import Target
+from mlarena_sync.engine.status_lines import FAILED_STATUSES
+from mlarena_sync.engine.workspace import Workspace
+from mlarena_sync.errors import MlarenaSyncError
+from mlarena_sync.events import EventSink
+from mlarena_sync.store.ledger import DeployRecord, FileRecord, Ledger
+from mlarena_sync.store.objects import ObjectStore
+from mlarena_sync.store.state import StateStore
+
+__all__ = [
+    "History",
+    "complete",
+    "failed",
+    "git_info",
+    "read_history",
+    "record_deploy_request",
+    "trigger_for",
+]
+
+GIT_TIMEOUT = 5.0
+#: Runs read to score a deploy (the newest ones; the deploy's own are those after it).
+SCORE_RUNS = 10
+
+
+@dataclass(frozen=True, kw_only=True)
+class History:
+    records: list[DeployRecord]  # oldest first
+    unknown: list[LatestDeploy]  # server-side attempts the ledger does not know, newest first
+    live: int | None  # the number of the record deployed now, when known
+
+
+def trigger_for(caller: str, env: dict[str, str] | None = None) -> str:
+    """``ci`` when ``CI=true`` (any CI service sets it), else the caller (push, watch)."""
+    value = (env if env is not None else os.environ).get("CI", "")
+    return "ci" if value.strip().lower() in ("true", "1", "yes") else caller
+
+
+def git_info(folder: Path) -> dict[str, Any] | None:
+    """``{"commit": sha, "dirty": bool}`` of the git repository holding ``folder``; None when
+    there is none (or no git, or git does not answer in time)."""
+    try:
+        head = _git(folder, "rev-parse", "HEAD")
+        if head.returncode != 0:
+            return None
+        changes = _git(folder, "status", "--porcelain", "--", ".")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    dirty = changes.returncode != 0 or bool(changes.stdout.strip())
+    return {"commit": head.stdout.strip(), "dirty": dirty}
+
+
+def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", "-C", str(folder), *args],
+        capture_output=True,
+        text=True,
+        timeout=GIT_TIMEOUT,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def record_deploy_request(
+    store: StateStore,
+    target: Target,
+    key: str,
+    *,
+    agent_id: int,
+    outcome: DeployOutcome,
+    at: datetime,
+    caller: str,
+    sink: EventSink,
+) -> DeployRecord | None:
+    """Append the ledger record of one accepted deploy request (never raises: a ledger that
+    cannot be written is a ``ledger_failed`` warning, the deploy goes on)."""
+    try:
+        files = {
+            name: FileRecord(e.path, e.sha256, e.size)
+            for name, e in sorted(store.load(key).files.items())
+        }
+        objects = ObjectStore(store.state_dir)
+        for entry in files.values():
+            objects.put_file(target.files.root / entry.path, entry.sha256)
+        ledger = Ledger(store.state_dir)
+        record = ledger.append(
+            DeployRecord(
+                id=0,
+                target=key,
+                at=at,
+                agent_id=agent_id,
+                deployment_id=outcome.deployment_id,
+                trigger=trigger_for(caller),
+                files=files,
+                git=git_info(target.files.root),
+                check="passed" if target.deploy.check else "none",
+            )
+        )
+        manifests = [{e.sha256 for e in r.files.values()} for r in ledger.records()]
+        objects.prune(target.history.keep_bytes, manifests)
+    except (OSError, MlarenaSyncError) as exc:
+        sink.emit("ledger_failed", level="warning", message=str(exc))
+        return None
+    sink.emit("deploy_recorded", id=record.id, deployment_id=record.deployment_id, files=len(files))
+    return record
+
+
+def failed(status: str | None) -> bool:
+    """A settled outcome that is a failure (agent status or deploy attempt status)."""
+    return status is not None and (status in FAILED_STATUSES or "fail" in status)
+
+
+def _attempt_facts(attempt: LatestDeploy) -> dict[str, Any]:
+    return {
+        "status": attempt.status,
+        "message": attempt.failure_message,
+        "failure_owner": attempt.failure_owner,
+        "finished_at": attempt.finished_at,
+    }
+
+
+def _status_facts(status: AgentStatus, now: datetime) -> dict[str, Any]:
+    latest = status.latest_deploy
+    return {
+        "status": status.status,
+        "message": status.message,
+        "failure_owner": latest.failure_owner if latest is not None else None,
+        "settled_at": now,
+    }
+
+
+def _outcomes(
+    records: Sequence[DeployRecord],
+    attempts: Sequence[LatestDeploy],
+    status: AgentStatus,
+    now: datetime,
+) -> dict[int, dict[str, Any]]:
+    """The outcome facts of the open records: from their own attempt when the server lists
+    it settled, else (the newest record only) from the agent's settled status."""
+    by_id = {a.id: a for a in attempts if a.id is not None}
+    facts: dict[int, dict[str, Any]] = {}
+    for rec in records:
+        if rec.settled:
+            continue
+        attempt = by_id.get(rec.deployment_id) if rec.deployment_id is not None else None
+        if attempt is not None and not attempt.open and attempt.status:
+            facts[rec.id] = {**_attempt_facts(attempt), "settled_at": now}
+        elif rec is records[-1] and status.settled and not status.in_flight:
+            facts[rec.id] = _status_facts(status, now)
+    return facts
+
+
+def _score(
+    client: Arena, cid: int, rec: DeployRecord, status: AgentStatus
+) -> tuple[float | None, int]:
+    """The live deploy's score: the server's, else the mean score of the runs after it."""
+    if status.score is not None:
+        return status.score, status.number_of_runs or 0
+    runs = client.run_logs(cid, rec.agent_id or 0, limit=SCORE_RUNS)
+    scores = [
+        r.score
+        for r in runs
+        if r.score is not None and (r.created_at is None or r.created_at >= rec.at)
+    ]
+    return (round(sum(scores) / len(scores), 4) if scores else None), len(scores)
+
+
+def complete(ws: Workspace, client: Arena, ledger: Ledger) -> list[LatestDeploy]:
+    """Append the facts the open records lack (outcome, score); the server's deploy attempts
+    (newest first) are returned for the caller to show the ones the ledger does not know."""
+    records = ledger.records(ws.key)
+    if not records or records[-1].agent_id is None:
+        return []
+    cid, aid, now = ws.target.competition, records[-1].agent_id, ws.clock.now()
+    attempts = client.deploys(cid, aid)
+    status = client.status(cid, aid)
+    facts = _outcomes(records, attempts, status, now)
+    for rid, found in facts.items():
+        ledger.complete(ws.key, rid, **found)
+    last = ledger.records(ws.key)[-1]
+    if last.settled and not failed(last.status) and last.score is None and not status.in_flight:
+        score, runs = _score(client, cid, last, status)
+        if score is not None:
+            ledger.complete(ws.key, last.id, score=score, runs=runs)
+    return attempts
+
+
+def _live(records: Sequence[DeployRecord]) -> int | None:
+    """The newest record that did not fail (an open one counts: it is on its way)."""
+    for rec in reversed(records):
+        if not failed(rec.status):
+            return rec.id
+    return None
+
+
+def read_history(ws: Workspace, *, online: bool = True) -> History:
+    """The target's records (completed first when ``online``), the server-side attempts the
+    ledger does not know, and the live record."""
+    ledger = Ledger(ws.store.state_dir)
+    attempts: list[LatestDeploy] = []
+    if online and any(not r.settled or r.score is None for r in ledger.records(ws.key)):
+        with ws.client(read_only=True) as client:
+            attempts = complete(ws, client, ledger)
+    records = ledger.records(ws.key)
+    known = {r.deployment_id for r in records if r.deployment_id is not None}
+    first = records[0].at if records else None
+    unknown = [
+        a
+        for a in attempts
+        if a.id is not None
+        and a.id not in known
+        and (first is None or a.created_at is None or a.created_at >= first)
+    ]
+    return History(records=records, unknown=unknown, live=_live(records))
