@@ -1,4 +1,4 @@
-"""Tolerant reply parsers (api/models.py) and the token helpers (api/auth.py)."""
+"""Tolerant reply parsers (api/models.py) and the token helpers (tokens.py)."""
 
 from __future__ import annotations
 
