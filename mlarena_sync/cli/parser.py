@@ -60,6 +60,21 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "bring remote files down (never overwrites local edits without --force)",
         "mlarena-sync pull",
     ),
+    "history": (
+        "mlarena_sync.commands.history",
+        "the deploy ledger: every deploy with its files, git commit, outcome and score",
+        "mlarena-sync history --limit 5",
+    ),
+    "diff": (
+        "mlarena_sync.commands.diff",
+        "what changed between two deploys, or between a deploy and the folder",
+        "mlarena-sync diff 3 live",
+    ),
+    "restore": (
+        "mlarena_sync.commands.restore",
+        "put a deploy's files back in the folder (what it replaces is kept aside)",
+        "mlarena-sync restore previous && mlarena-sync push --deploy",
+    ),
     "fake-arena": (
         "mlarena_sync.commands.fake_arena",
         "run the local emulator of the ML Arena API",

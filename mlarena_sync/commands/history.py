@@ -1,0 +1,125 @@
+"""``mlarena-sync history``: the deploy ledger, newest first, one line per deploy.
+
+Each line: number, age, trigger, git commit (short, ``+dirty``), files changed since the
+previous deploy, outcome, score, and a bar of the score so the trend is seen. Open records are
+completed first from the server (:func:`mlarena_sync.engine.history.read_history`); server-side
+attempts the ledger does not know (the browser, another machine) are listed too, marked.
+``--json``: one ``deploy_record`` event per deploy.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from typing import Any
+
+from mlarena_sync.api.models import LatestDeploy
+from mlarena_sync.commands.common import open_workspace
+from mlarena_sync.commands.invocation import Invocation
+from mlarena_sync.engine.history import read_history
+from mlarena_sync.store.ledger import DeployRecord
+from mlarena_sync.store.objects import ObjectStore
+
+__all__ = ["add_arguments", "age", "run"]
+
+BAR_WIDTH = 20
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """This command's own flags (the common ones are the CLI's)."""
+    parser.add_argument(
+        "--limit", type=int, default=20, metavar="N", help="the newest N deploys (default: 20)"
+    )
+    parser.add_argument(
+        "--offline", action="store_true", help="read the ledger only (no request to the server)"
+    )
+
+
+def age(then: datetime, now: datetime) -> str:
+    """``then`` relative to ``now``: ``just now``, ``5 min ago``, ``3 h ago``, ``2 d ago``."""
+    seconds = max(0.0, (now - then).total_seconds())
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    return f"{int(seconds // 86400)} d ago"
+
+
+def _changed(rec: DeployRecord, prev: DeployRecord | None) -> int:
+    before = {n: e.sha256 for n, e in prev.files.items()} if prev is not None else {}
+    after = {n: e.sha256 for n, e in rec.files.items()}
+    return sum(1 for n in set(before) | set(after) if before.get(n) != after.get(n))
+
+
+def _git_text(rec: DeployRecord) -> str:
+    if not rec.git or not rec.git.get("commit"):
+        return "-"
+    return str(rec.git["commit"])[:7] + ("+dirty" if rec.git.get("dirty") else "")
+
+
+def _bar(score: float | None, top: float) -> str:
+    if score is None or top <= 0:
+        return ""
+    return "█" * max(1, round(BAR_WIDTH * max(score, 0.0) / top))
+
+
+def _fields(rec: DeployRecord, prev: DeployRecord | None, kept: bool) -> dict[str, Any]:
+    data = rec.to_json()
+    data.update(
+        files={n: e.sha256 for n, e in sorted(rec.files.items())},
+        manifest=data["files"],
+        changed=_changed(rec, prev),
+        bytes_kept=kept,
+        known=True,
+    )
+    return data
+
+
+def _line(rec: DeployRecord, prev: DeployRecord | None, now: datetime, top: float) -> str:
+    n = _changed(rec, prev)
+    score = f"score {rec.score:g}" if rec.score is not None else "score -"
+    score = f"{score:<13}"
+    return (
+        f"#{rec.id:<3} {age(rec.at, now):>10}  {rec.trigger:<5}  {_git_text(rec):<13} "
+        f"{n} file{'s' if n != 1 else ''} changed  {rec.status or 'in flight'}  {score}  "
+        f"{_bar(rec.score, top)}"
+    ).rstrip()
+
+
+def _unknown(inv: Invocation, attempt: LatestDeploy, now: datetime) -> None:
+    when = age(attempt.created_at, now) if attempt.created_at else "?"
+    inv.out.result(
+        "deploy_record",
+        f"  -  {when:>10}  (not in this folder's ledger: deployment {attempt.id}, made from "
+        f"the browser or another machine)  {attempt.status or '?'}",
+        id=None,
+        deployment_id=attempt.id,
+        at=attempt.created_at,
+        status=attempt.status,
+        failure_owner=attempt.failure_owner,
+        known=False,
+    )
+
+
+def run(inv: Invocation, args: argparse.Namespace) -> int:
+    ws = open_workspace(inv, args)
+    hist = read_history(ws, online=not args.offline)
+    now = ws.clock.now()
+    if not hist.records and not hist.unknown:
+        inv.out.result("history_empty", "no deploys yet: `mlarena-sync push` makes the first")
+        return 0
+    objects = ObjectStore(ws.store.state_dir)
+    scores = [r.score for r in hist.records if r.score is not None]
+    top = max(scores, default=0.0)
+    newest = list(reversed(hist.records))[: max(0, args.limit)]
+    for attempt in hist.unknown:
+        _unknown(inv, attempt, now)
+    for rec in newest:
+        prev = next((r for r in reversed(hist.records) if r.id < rec.id), None)
+        kept = all(objects.has(e.sha256) for e in rec.files.values())
+        text = _line(rec, prev, now, top) + ("" if kept else "  (bytes pruned)")
+        marker = "  <- live" if rec.id == hist.live else ""
+        inv.out.result("deploy_record", text + marker, **_fields(rec, prev, kept))
+    return 0
