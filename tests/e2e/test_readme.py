@@ -24,7 +24,20 @@ README = REPO / "README.md"
 PRODUCT = REPO.parent / "shared" / "docs" / "product.md"
 
 # The commands of the product contract (docs/product.md in the steering repo).
-COMMANDS = ("init", "plan", "push", "watch", "status", "logs", "pull", "fake-arena", "demo")
+COMMANDS = (
+    "init",
+    "plan",
+    "push",
+    "watch",
+    "status",
+    "logs",
+    "pull",
+    "history",
+    "diff",
+    "restore",
+    "fake-arena",
+    "demo",
+)
 
 RUNNABLE = re.compile(r"<!--\s*runnable\s*-->\s*\n```(?:bash|sh)\n(.*?)\n```", re.DOTALL)
 SHELL_BLOCK = re.compile(r"```(?:bash|sh)\n(.*?)\n```", re.DOTALL)
@@ -42,7 +55,7 @@ def product_commands() -> tuple[str, ...]:
     """The commands listed in product.md's table, or the known list where it is not beside us."""
     if not PRODUCT.is_file():
         return COMMANDS
-    found = re.findall(r"^\| `mlarena-sync ([a-z-]+)`", PRODUCT.read_text(encoding="utf-8"), re.M)
+    found = re.findall(r"^\| `mlarena-sync ([a-z-]+)[^`]*`", PRODUCT.read_text(encoding="utf-8"), re.M)
     return tuple(found)
 
 
