@@ -8,12 +8,15 @@ failed validation or check; the files *were* synced), 6 deploy failed (``--wait`
 from __future__ import annotations
 
 import argparse
+import sys
 
 from mlarena_sync.cli.render_plan import show_plan
 from mlarena_sync.commands.common import open_workspace
 from mlarena_sync.commands.invocation import Invocation
+from mlarena_sync.engine.history import learn_outcomes
 from mlarena_sync.engine.preview import preview
 from mlarena_sync.engine.push import PushOptions, push
+from mlarena_sync.errors import DeployFailedError
 
 __all__ = ["add_arguments", "options_from_args", "run"]
 
@@ -61,4 +64,11 @@ def run(inv: Invocation, args: argparse.Namespace) -> int:
         )
         show_plan(inv.out, result, decision)
         return 0
-    return push(ws, options_from_args(args))
+    opts = options_from_args(args)
+    if not opts.wait:
+        return push(ws, opts)
+    try:
+        return push(ws, opts)
+    finally:  # the deploy it waited for settled (or failed): the ledger learns its outcome
+        if sys.exc_info()[0] in (None, DeployFailedError):
+            learn_outcomes(ws)

@@ -39,6 +39,7 @@ __all__ = [
     "complete",
     "failed",
     "git_info",
+    "learn_outcomes",
     "read_history",
     "record_deploy_request",
     "trigger_for",
@@ -238,3 +239,12 @@ def read_history(ws: Workspace, *, online: bool = True) -> History:
         and (first is None or a.created_at is None or a.created_at >= first)
     ]
     return History(records=records, unknown=unknown, live=_live(records))
+
+
+def learn_outcomes(ws: Workspace) -> None:
+    """After ``push --wait``: the ledger learns the outcome and score of what push waited
+    for (a warning, never an error, when the server cannot tell now)."""
+    try:
+        read_history(ws)
+    except (OSError, MlarenaSyncError) as exc:
+        ws.out.emit("ledger_incomplete", level="warning", message=str(exc))
