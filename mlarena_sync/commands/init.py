@@ -105,7 +105,12 @@ def run(
         agent_name = default_agent_name(folder)
     server = validate_server(server, source="--server")
     token = _token(inv, args)
-    facts = _challenge(inv, server, token, competition, getattr(args, "api", None))
+    # The challenge is read where this folder's commands will talk: --server, else
+    # MLARENA_SERVER (which overrides the file at run time), else the file's server.
+    at = server if args.server else (inv.env.get("MLARENA_SERVER", "").strip() or server)
+    if at != server:
+        at = validate_server(at, source="MLARENA_SERVER")
+    facts = _challenge(inv, at, token, competition, getattr(args, "api", None))
     entry = (facts.entry if facts is not None else None) or "agent.py"
     text = render_init_yaml(
         competition,

@@ -183,3 +183,18 @@ def test_init_refuses_a_challenge_that_does_not_exist_and_writes_nothing(
     assert code == 2
     assert "challenge 999 was not found" in err
     assert not (tmp_path / "mlarena.yaml").exists()
+
+
+def test_init_checks_the_challenge_where_mlarena_server_points(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The token must go to the server the folder's commands will use, never to the default one.
+    with FakeArena(api="v4.6") as server:
+        monkeypatch.setenv("MLARENA_API_KEY", server.user_token)
+        monkeypatch.setenv("MLARENA_SERVER", server.url)
+        code, out, err = run_cli(capsys, "-C", str(tmp_path), "init", "--challenge", "2")
+        reads = sum(n for route, n in server.counters.items() if "/challenges/" in route)
+    assert code == 0, err
+    assert "submission.csv" in out
+    assert reads >= 1
+    assert "server: https://ml-arena.com" in (tmp_path / "mlarena.yaml").read_text()
