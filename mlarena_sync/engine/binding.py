@@ -12,7 +12,9 @@ agent starts with become the base (so the first push may replace them without a 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -81,6 +83,13 @@ def _version_matches(wanted: str | None, actual: str | None) -> bool:
     if actual is None:
         return False
     return actual == wanted or actual.startswith(wanted + ".")
+
+
+def runtime_spec_key(target: Target) -> str | None:
+    """``runtime:`` of ``target`` as one string (None when it asks for none): kept in the state
+    beside the runtime it resolved to, so an unchanged ``runtime:`` is not resolved again."""
+    spec = target.runtime
+    return None if spec is None else json.dumps(dataclasses.asdict(spec), sort_keys=True)
 
 
 def resolve_runtime(target: Target, options: list[Runtime]) -> Runtime | None:
@@ -270,6 +279,7 @@ class AgentBinder:
         if runtime is not None and runtime.id is not None:
             self.client.set_agent_runtime(aid, runtime.id)
             state.runtime_id = runtime.id
+            state.runtime_spec = runtime_spec_key(self.target)
             self._emit("runtime_pinned", agent_id=aid, runtime=runtime_text(runtime))
         # What the new agent holds (a template agent.py) was not written by the user: make it
         # the base, so the first push replaces or deletes it without calling it a conflict.
@@ -284,15 +294,27 @@ class AgentBinder:
         self.store.save(self.key, state)
         return aid
 
+    def runtime_pinned(self) -> bool:
+        """Whether binding the bound agent pins nothing: no ``runtime:`` asked for, or the
+        state's runtime was resolved from this same ``runtime:`` (then no read either)."""
+        key = runtime_spec_key(self.target)
+        if key is None:
+            return True
+        state = self.store.load(self.key)
+        return state.runtime_id is not None and state.runtime_spec == key
+
     def _pin_runtime(self, aid: int, state: TargetState) -> None:
-        if self.target.runtime is None:
-            return
+        key = runtime_spec_key(self.target)
+        if key is None or (state.runtime_id is not None and state.runtime_spec == key):
+            return  # none asked for, or pinned from this same `runtime:` already
         runtime = resolve_runtime(self.target, self.client.runtime_options(self.cid))
-        if runtime is None or runtime.id is None or state.runtime_id == runtime.id:
+        if runtime is None or runtime.id is None:
             return
-        current = self.client.agent_runtime(aid)
-        if current is None or current.id != runtime.id:
-            self.client.set_agent_runtime(aid, runtime.id)
-            self._emit("runtime_pinned", agent_id=aid, runtime=runtime_text(runtime))
+        if state.runtime_id != runtime.id:
+            current = self.client.agent_runtime(aid)
+            if current is None or current.id != runtime.id:
+                self.client.set_agent_runtime(aid, runtime.id)
+                self._emit("runtime_pinned", agent_id=aid, runtime=runtime_text(runtime))
         state.runtime_id = runtime.id
+        state.runtime_spec = key
         self.store.save(self.key, state)

@@ -33,6 +33,7 @@ from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import AgentStatus, Competition, RemoteFile
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.config.model import Target
+from mlarena_sync.engine.advice import conflicts_hint
 from mlarena_sync.engine.apply import apply_plan
 from mlarena_sync.engine.binding import AgentBinder
 from mlarena_sync.engine.evidence import prove
@@ -91,6 +92,16 @@ def _stopped(head: str, lines: list[str], names: list[str], hint: str) -> Confli
     )
 
 
+def _also_overwritten(plan: Plan, *, conflicts: bool) -> list[str]:
+    """Every server change the error's ``--force`` would overwrite besides what it is about:
+    an error never hides a browser edit that its flag would lose."""
+    lines = [f"{c.name}: {c.reason}" for c in plan.conflicts] if conflicts else []
+    lines += [f"{name}: changed on the server only" for name in plan.remote_changes]
+    if not lines:
+        return []
+    return ["--force would also overwrite these changes made on the server:", *lines]
+
+
 def _conflict_error(plan: Plan) -> ConflictError:
     lines = []
     for c in plan.conflicts:
@@ -108,18 +119,18 @@ def _conflict_error(plan: Plan) -> ConflictError:
     names = [c.name for c in plan.conflicts]
     return _stopped(
         f"{len(names)} file(s) changed on the server since the last sync",
-        lines,
+        lines + _also_overwritten(plan, conflicts=False),
         names,
-        "keep the server's: `mlarena-sync pull --force NAME`; keep yours: "
-        "`mlarena-sync push --force`",
+        conflicts_hint(plan.conflicts),
     )
 
 
 def _delete_cap_error(plan: Plan, max_delete: int) -> ConflictError:
     names = [d.name for d in plan.deletes]
+    also = _also_overwritten(plan, conflicts=True)
     return _stopped(
         f"push would delete {len(names)} remote files, over sync.max_delete = {max_delete}",
-        names,
+        names + also,
         names,
         "check that files.root is the right folder, then pass --force (or raise sync.max_delete)",
     )
@@ -260,6 +271,7 @@ class Reconciler:
             max_delete=sync.max_delete,
             force=force,
             entry=self.target.entry,
+            verifiable_binaries=self.client.capabilities.download_bytes,
         )
 
     def _proven(
@@ -319,7 +331,7 @@ class Reconciler:
         reads = _Reads(self.client, self.cid, bound) if bound is not None else None
         try:
             # Binding may create an agent or pin a runtime (changing requests): limits first.
-            limits = bound is None or self.target.runtime is not None
+            limits = bound is None or not self.binder.runtime_pinned()
             local, cache = self._scan(limits)
             if not local and bound is None:
                 raise ConfigError(

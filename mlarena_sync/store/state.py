@@ -77,6 +77,9 @@ class TargetState:
     files: dict[str, BaseEntry] = field(default_factory=dict)
     last_deploy_at: datetime | None = None
     runtime_id: int | None = None
+    #: The ``runtime:`` of mlarena.yaml that ``runtime_id`` was resolved from: while it stays
+    #: the same, the pinned runtime holds and the runtime options need not be read again.
+    runtime_spec: str | None = None
 
 
 def server_key(url: str) -> str:
@@ -139,6 +142,7 @@ def _state_from_json(data: object) -> TargetState:
         files={str(name): _entry_from_json(e) for name, e in files.items()},
         last_deploy_at=last,
         runtime_id=_opt_int(data.get("runtime_id")),
+        runtime_spec=spec if isinstance(spec := data.get("runtime_spec"), str) else None,
     )
 
 
@@ -152,6 +156,7 @@ def _state_to_json(state: TargetState) -> dict[str, object]:
     return {
         "agent_id": state.agent_id,
         "runtime_id": state.runtime_id,
+        "runtime_spec": state.runtime_spec,
         "last_deploy_at": state.last_deploy_at.isoformat() if state.last_deploy_at else None,
         "files": files,
     }

@@ -28,6 +28,7 @@ from .kit import (
 
 FIRST_ID = 101  # the fake arena's first new submission id
 TORCH_RUNTIME = 2  # competition 1 offers it; its default is 1 (gymnasium)
+GYMNASIUM_RUNTIME = 1
 
 
 def quick_start(cli: Cli, folder: Path, url: str, *, runtime: bool = True) -> Project:
@@ -107,16 +108,7 @@ def test_quick_start_creates_pins_uploads_deploys_and_remembers_v46(
     "runtime",
     [
         pytest.param(False, id="default-runtime"),
-        pytest.param(
-            True,
-            id="runtime-pinned",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="bug: with `runtime:` set, every push reads the challenge detail twice "
-                "on v4.6 (the files limits before binding, then runtime_options() to re-resolve "
-                "a runtime the state already pinned), though nothing changed",
-            ),
-        ),
+        pytest.param(True, id="runtime-pinned"),
     ],
 )
 def test_a_no_op_push_writes_nothing_and_reads_only_what_it_needs(
@@ -137,6 +129,27 @@ def test_a_no_op_push_writes_nothing_and_reads_only_what_it_needs(
     # no probe, no download of the unchanged files (the listing's sizes and the sync record
     # suffice), no read twice: the submission's status and its file listing
     assert arena46.counters == {SUBMISSION: 1, LIST_FILES: 1}
+
+
+def test_a_runtime_changed_in_the_config_is_pinned_again(
+    cli: Cli, alice: str, arena46: FakeArena, tmp_path: Path
+) -> None:
+    project = quick_start(cli, tmp_path / "my-agent", arena46.url)
+    assert cli("-C", str(project.dir), "push", "--wait").code == 0
+    assert arena46.store.agents[FIRST_ID].runtime_id == TORCH_RUNTIME
+    config = project.config.read_text(encoding="utf-8")
+    assert config.count("framework: torch") == 1, config
+    project.config.write_text(config.replace("framework: torch", "framework: gymnasium"))
+    arena46.reset_counters()
+
+    res = cli("-C", str(project.dir), "push", "--no-deploy")
+
+    assert res.code == 0, res.text
+    assert writes(arena46.counters) == {PIN_RUNTIME: 1}
+    assert arena46.store.agents[FIRST_ID].runtime_id == GYMNASIUM_RUNTIME
+    arena46.reset_counters()
+    assert cli("-C", str(project.dir), "push", "--no-deploy").code == 0
+    assert arena46.counters == {SUBMISSION: 1, LIST_FILES: 1}  # pinned: not resolved again
 
 
 def test_the_same_quick_start_against_a_v0_server_detects_v0(
