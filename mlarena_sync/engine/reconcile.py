@@ -33,7 +33,6 @@ from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import AgentStatus, Competition, RemoteFile
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.config.model import Target
-from mlarena_sync.engine.advice import conflicts_hint
 from mlarena_sync.engine.apply import apply_plan
 from mlarena_sync.engine.binding import AgentBinder
 from mlarena_sync.engine.evidence import prove
@@ -92,16 +91,6 @@ def _stopped(head: str, lines: list[str], names: list[str], hint: str) -> Confli
     )
 
 
-def _also_overwritten(plan: Plan, *, conflicts: bool) -> list[str]:
-    """Every server change the error's ``--force`` would overwrite besides what it is about:
-    an error never hides a browser edit that its flag would lose."""
-    lines = [f"{c.name}: {c.reason}" for c in plan.conflicts] if conflicts else []
-    lines += [f"{name}: changed on the server only" for name in plan.remote_changes]
-    if not lines:
-        return []
-    return ["--force would also overwrite these changes made on the server:", *lines]
-
-
 def _conflict_error(plan: Plan) -> ConflictError:
     lines = []
     for c in plan.conflicts:
@@ -119,18 +108,18 @@ def _conflict_error(plan: Plan) -> ConflictError:
     names = [c.name for c in plan.conflicts]
     return _stopped(
         f"{len(names)} file(s) changed on the server since the last sync",
-        lines + _also_overwritten(plan, conflicts=False),
+        lines,
         names,
-        conflicts_hint(plan.conflicts),
+        "keep the server's: `mlarena-sync pull --force NAME`; keep yours: "
+        "`mlarena-sync push --force`",
     )
 
 
 def _delete_cap_error(plan: Plan, max_delete: int) -> ConflictError:
     names = [d.name for d in plan.deletes]
-    also = _also_overwritten(plan, conflicts=True)
     return _stopped(
         f"push would delete {len(names)} remote files, over sync.max_delete = {max_delete}",
-        names + also,
+        names,
         names,
         "check that files.root is the right folder, then pass --force (or raise sync.max_delete)",
     )
@@ -271,7 +260,6 @@ class Reconciler:
             max_delete=sync.max_delete,
             force=force,
             entry=self.target.entry,
-            verifiable_binaries=self.client.capabilities.download_bytes,
         )
 
     def _proven(
