@@ -1,0 +1,117 @@
+"""The deploy ledger end to end (issue 14's "Done when", on both API generations): three deploys
+of different content → ``--json history`` gives three records with each file's sha256 and an
+outcome; ``diff A C`` shows the changed lines (exit 1); ``restore A`` makes the folder
+byte-identical to deploy A (a file added in C gone, kept aside, with the undo command); a push
+after it leaves the agent byte-identical to deploy A."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from helpers.arena import remote_bytes, remote_files
+from helpers.checks import sha256
+from helpers.cli import Cli, in_project
+from helpers.project import Project
+
+from mlarena_sync.arena import FakeArena
+
+
+def _folder(project: Project) -> dict[str, bytes]:
+    """The synced folder's files (``__pycache__`` of the check left out), path → bytes."""
+    root = project.root
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def _deploy(cli: Cli, project: Project, *flags: str) -> dict[str, bytes]:
+    res = cli(*in_project(project, "push", "--wait", *flags))
+    assert res.code == 0, res.text
+    return _folder(project)
+
+
+def _three_deploys(cli: Cli, project: Project) -> list[dict[str, bytes]]:
+    a = _deploy(cli, project)
+    project.write("notes.txt", "notes of B\n")
+    b = _deploy(cli, project)
+    project.write("lib/extra.py", "EXTRA = 3\n")
+    project.write("notes.txt", "notes of C\nsecond line\n")
+    c = _deploy(cli, project)
+    return [a, b, c]
+
+
+def _records(cli: Cli, project: Project) -> list[dict[str, Any]]:
+    res = cli(*in_project(project, "--json", "history"))
+    assert res.code == 0, res.text
+    return [e for e in res.json_lines() if e["event"] == "deploy_record"]
+
+
+def test_three_deploys_history_diff_restore_push(
+    arena: FakeArena, token: str, cli: Cli, project: Project
+) -> None:
+    snapshots = _three_deploys(cli, project)
+    records = _records(cli, project)
+    assert [r["id"] for r in records] == [3, 2, 1], "newest first"
+    for rec, shot in zip(reversed(records), snapshots, strict=True):
+        assert rec["known"] is True and rec["trigger"] in ("push", "ci")
+        assert rec["status"] == records[0]["status"] and rec["status"], "an outcome each"
+        by_path = {m["path"]: m["sha256"] for m in rec["manifest"].values()}
+        assert by_path == {path: sha256(data) for path, data in shot.items()}
+        assert set(rec["files"]) == {Path(p).name for p in shot}
+        assert rec["deployment_id"] is not None
+    assert records[0]["changed"] == 2 and records[1]["changed"] == 1
+
+    diff = cli(*in_project(project, "diff", "1", "3"))
+    assert diff.code == 1, diff.text
+    assert "-keep calm" in diff.out and "+notes of C" in diff.out, diff.out
+    assert "+second line" in diff.out
+    assert "+EXTRA = 3" in diff.out
+    assert cli(*in_project(project, "diff", "3")).code == 0, "the live deploy is the folder"
+
+    restored = cli(*in_project(project, "--json", "restore", "1"))
+    assert restored.code == 0, restored.text
+    event = next(e for e in restored.json_lines() if e["event"] == "restored")
+    assert _folder(project) == snapshots[0], "byte-identical to deploy A"
+    assert "lib/extra.py" in event["removed"]
+    kept = Path(event["kept_aside"]) / "files"
+    assert (kept / "lib/extra.py").read_bytes() == b"EXTRA = 3\n", "kept aside"
+    assert (kept / "notes.txt").read_bytes() == snapshots[2]["notes.txt"]
+    assert event["undo"] == "mlarena-sync restore --undo"
+
+    _deploy(cli, project, "--deploy")
+    aid = project.agent_id()
+    assert aid is not None
+    assert set(remote_files(arena, token, aid)) == {Path(p).name for p in snapshots[0]}
+    for path, data in snapshots[0].items():
+        assert remote_bytes(arena, aid, Path(path).name, token) == data
+    assert [r["id"] for r in _records(cli, project)] == [4, 3, 2, 1]
+
+
+def test_restore_refuses_unsynced_edits_and_undo_puts_them_back(
+    arena: FakeArena, cli: Cli, project: Project
+) -> None:
+    first = _deploy(cli, project)
+    project.write("notes.txt", "later\n")
+    second = _deploy(cli, project)
+    project.write("notes.txt", "not pushed\n")
+    refused = cli(*in_project(project, "restore", "previous"))
+    assert refused.code == 3, refused.text
+    assert "not yet synced" in refused.err
+    assert cli(*in_project(project, "restore", "previous", "--force")).code == 0
+    assert _folder(project) == first
+    assert cli(*in_project(project, "restore", "--undo")).code == 0
+    assert _folder(project) == {**second, "notes.txt": b"not pushed\n"}
+    missing = cli(*in_project(project, "restore", "9"))
+    assert missing.code == 2 and "no deploy '9'" in missing.err
+
+
+def test_ledger_lines_are_whole_json_records(arena: FakeArena, cli: Cli, project: Project) -> None:
+    _deploy(cli, project)
+    lines = (project.state_dir / "ledger.jsonl").read_bytes().split(b"\n")
+    assert lines[-1] == b"", "every line ends with its newline"
+    kinds = [json.loads(line)["op"] for line in lines[:-1]]
+    assert kinds[0] == "deploy" and set(kinds) <= {"deploy", "complete"}
