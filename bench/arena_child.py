@@ -1,7 +1,8 @@
 """The fake arena in its own process, for the benchmarks, driven over stdin.
 
 ``python -m bench.arena_child [--max-upload-mb N] [--max-files N] [--deploy-limit N] [--api v0]``
-prints ``MLARENA_URL=…`` and ``MLARENA_API_KEY=…`` (alice's token) like ``mlarena-sync fake-arena``,
+prints ``MLARENA_SERVER=…`` and ``MLARENA_API_KEY=…`` (alice's token) like
+``mlarena-sync fake-arena``,
 then answers one JSON command per stdin line with one JSON line on stdout:
 
 ``{"op": "counters"}`` → ``{"counters": {"GET /api/...": n}, "connections": n}``;
@@ -72,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     arena.start("127.0.0.1", 0)
     try:
-        print(f"MLARENA_URL={arena.url}", flush=True)
+        print(f"MLARENA_SERVER={arena.url}", flush=True)
         print(f"MLARENA_API_KEY={arena.user_token}", flush=True)
         for raw in sys.stdin:
             try:

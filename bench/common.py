@@ -203,7 +203,7 @@ def arena_process(
     err = workdir / f"arena-{api}.stderr"
     proc = Proc.start(argv, env=child_env(), stderr_path=err, stdin=True)
     try:
-        first = proc.wait_for(lambda ln: ln.text.startswith("MLARENA_URL="), timeout=30)
+        first = proc.wait_for(lambda ln: ln.text.startswith("MLARENA_SERVER="), timeout=30)
         second = proc.wait_for(lambda ln: ln.text.startswith("MLARENA_API_KEY="), timeout=5)
         if first is None or second is None:
             raise NotRun(f"fake arena did not start: {proc.stderr_tail()}")

@@ -1,6 +1,6 @@
 """``mlarena-sync fake-arena`` / ``python -m mlarena_sync.arena``: serve the fake arena.
 
-The first two stdout lines are ``MLARENA_URL=<url>`` and ``MLARENA_API_KEY=<alice's token>``
+The first two stdout lines are ``MLARENA_SERVER=<url>`` and ``MLARENA_API_KEY=<alice's token>``
 (flushed), so a script can ``eval`` them; one line per request then goes to stderr.
 SIGINT stops with exit code 130, SIGTERM with 0.
 """
@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     _warn_if_exposed(args.host)
     try:
         arena.start(args.host, args.port)
-        print(f"MLARENA_URL={arena.url}", flush=True)
+        print(f"MLARENA_SERVER={arena.url}", flush=True)
         print(f"MLARENA_API_KEY={arena.user_token}", flush=True)
         while not stop.wait(0.5):
             pass

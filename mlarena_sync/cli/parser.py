@@ -83,8 +83,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "mlarena-sync fake-arena --port 0 > arena.out 2> arena.log &   # 0: any free port\n"
         "ARENA_PID=$!\n"
         "for _ in $(seq 100); do grep -q '^MLARENA_API_KEY=' arena.out && break; sleep 0.1; done\n"
-        'eval "$(head -n 2 arena.out)"    # MLARENA_URL=... and MLARENA_API_KEY=...\n'
-        'export MLARENA_API_KEY MLARENA_SERVER="$MLARENA_URL"\n'
+        'eval "$(head -n 2 arena.out)"    # MLARENA_SERVER=... and MLARENA_API_KEY=...\n'
+        "export MLARENA_API_KEY MLARENA_SERVER\n"
         'kill "$ARENA_PID"                # when done',
     ),
     "demo": (

@@ -1,6 +1,6 @@
 """``mlarena-sync fake-arena``: run the local emulator (see ``docs/fake-arena.md``).
 
-Stdout is reserved for the two ``MLARENA_URL=`` / ``MLARENA_API_KEY=`` lines a script evals, so
+Stdout is reserved for the two ``MLARENA_SERVER=`` / ``MLARENA_API_KEY=`` lines a script evals, so
 logging is re-pointed at stderr before the arena starts.
 """
 

@@ -100,7 +100,7 @@ def test_cli_prints_two_lines_then_stops_on_a_signal(
 ) -> None:
     proc, url_line, key_line = _start_cli(tmp_path)
     try:
-        assert url_line.startswith("MLARENA_URL=http://127.0.0.1:")
+        assert url_line.startswith("MLARENA_SERVER=http://127.0.0.1:")
         assert key_line == f"MLARENA_API_KEY={FakeArena.user_token}"
         url = url_line.split("=", 1)[1]
         resp = requests.get(url + "/api/competitions/1", timeout=10)

@@ -129,7 +129,7 @@ def test_fake_arena_help_example_returns_with_the_variables_set(
     env["PATH"] = os.pathsep.join([str(tmp_path / "bin"), env.get("PATH", "")])
     work = tmp_path / "work"
     work.mkdir()
-    argv = ["bash", "-euo", "pipefail", "-c", script + '\necho "url=$MLARENA_URL"']
+    argv = ["bash", "-euo", "pipefail", "-c", script + '\necho "url=$MLARENA_SERVER"']
     proc = _spawn(started, argv, env, cwd=work, stderr=subprocess.STDOUT)
     try:
         out, _ = proc.communicate(timeout=30)
