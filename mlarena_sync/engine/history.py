@@ -192,14 +192,14 @@ def _score(
     return (round(sum(scores) / len(scores), 4) if scores else None), len(scores)
 
 
-def complete(ws: Workspace, client: Arena, ledger: Ledger) -> list[LatestDeploy]:
+def complete(ws: Workspace, client: Arena, ledger: Ledger, aid: int) -> list[LatestDeploy]:
     """Append the facts the open records lack (outcome, score); the server's deploy attempts
     (newest first) are returned for the caller to show the ones the ledger does not know."""
-    records = ledger.records(ws.key)
-    if not records or records[-1].agent_id is None:
-        return []
-    cid, aid, now = ws.target.competition, records[-1].agent_id, ws.clock.now()
+    cid, now = ws.target.competition, ws.clock.now()
     attempts = client.deploys(cid, aid)
+    records = ledger.records(ws.key)
+    if not records:
+        return attempts
     status = client.status(cid, aid)
     facts = _outcomes(records, attempts, status, now)
     for rid, found in facts.items():
@@ -220,14 +220,27 @@ def _live(records: Sequence[DeployRecord]) -> int | None:
     return None
 
 
-def read_history(ws: Workspace, *, online: bool = True) -> History:
+def _open(records: Sequence[DeployRecord]) -> bool:
+    """Facts are still to come: a record not settled, or the live one's score."""
+    if any(not r.settled for r in records):
+        return True
+    return bool(records) and not failed(records[-1].status) and records[-1].score is None
+
+
+def read_history(ws: Workspace, *, online: bool = True, everything: bool = True) -> History:
     """The target's records (completed first when ``online``), the server-side attempts the
-    ledger does not know, and the live record."""
+    ledger does not know (``everything``; else the server is asked only while a record is
+    open), and the live record."""
     ledger = Ledger(ws.store.state_dir)
     attempts: list[LatestDeploy] = []
-    if online and any(not r.settled or r.score is None for r in ledger.records(ws.key)):
-        with ws.client(read_only=True) as client:
-            attempts = complete(ws, client, ledger)
+    records = ledger.records(ws.key)
+    aid = ws.store.load(ws.key).agent_id or (records[-1].agent_id if records else None)
+    if online and aid is not None and (everything or _open(records)):
+        try:
+            with ws.client(read_only=True) as client:
+                attempts = complete(ws, client, ledger, aid)
+        except MlarenaSyncError as exc:  # the ledger is still worth showing
+            ws.out.emit("history_offline", level="warning", message=str(exc))
     records = ledger.records(ws.key)
     known = {r.deployment_id for r in records if r.deployment_id is not None}
     first = records[0].at if records else None
@@ -245,6 +258,6 @@ def learn_outcomes(ws: Workspace) -> None:
     """After ``push --wait``: the ledger learns the outcome and score of what push waited
     for (a warning, never an error, when the server cannot tell now)."""
     try:
-        read_history(ws)
-    except (OSError, MlarenaSyncError) as exc:
+        read_history(ws, everything=False)
+    except OSError as exc:
         ws.out.emit("ledger_incomplete", level="warning", message=str(exc))

@@ -7,13 +7,17 @@ after it leaves the agent byte-identical to deploy A."""
 from __future__ import annotations
 
 import json
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from helpers.arena import remote_bytes, remote_files
+from helpers.arena import hits, remote_bytes, remote_files, routes
 from helpers.checks import sha256
 from helpers.cli import Cli, in_project
+from helpers.processes import cli_env, spawn_cli
 from helpers.project import Project
+from helpers.wait import wait_until
 
 from mlarena_sync.arena import FakeArena
 
@@ -115,3 +119,45 @@ def test_ledger_lines_are_whole_json_records(arena: FakeArena, cli: Cli, project
     assert lines[-1] == b"", "every line ends with its newline"
     kinds = [json.loads(line)["op"] for line in lines[:-1]]
     assert kinds[0] == "deploy" and set(kinds) <= {"deploy", "complete"}
+
+
+def _ledger_ops(project: Project) -> list[str]:
+    path = project.state_dir / "ledger.jsonl"
+    raw = path.read_bytes() if path.exists() else b""
+    assert raw == b"" or raw.endswith(b"\n"), "never a torn record"
+    return [json.loads(line)["op"] for line in raw.splitlines()]
+
+
+def _kill9_when(proc: subprocess.Popen[bytes], ready: Callable[[], object], what: str) -> None:
+    try:
+        wait_until(lambda: ready() or proc.poll() is not None, 30, what)
+        assert proc.poll() is None, f"the push ended before {what}"
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def test_kill9_while_push_waits_leaves_a_record_the_next_run_completes(
+    arena: FakeArena, token: str, project: Project, cli: Cli
+) -> None:
+    arena.faults.latency = 0.2  # the push follows the deploy for a while: the kill lands there
+    proc = spawn_cli("-C", str(project.dir), "push", "--wait", env=cli_env(token))
+    _kill9_when(proc, lambda: "deploy" in _ledger_ops(project), "the deploy's ledger record")
+    arena.faults.latency = 0.0
+    done = wait_until(
+        lambda: [r for r in _records(cli, project) if r["status"]], 30, "the record completed"
+    )
+    assert [r["id"] for r in done] == [1] and done[0]["deployment_id"] is not None
+    assert _ledger_ops(project)[0] == "deploy" and "complete" in _ledger_ops(project)
+
+
+def test_kill9_before_the_deploy_reply_shows_the_attempt_as_unknown(
+    arena: FakeArena, token: str, project: Project, cli: Cli
+) -> None:
+    arena.faults.hang_deploy = 10.0  # the deploy takes effect, its reply never comes in time
+    proc = spawn_cli("-C", str(project.dir), "push", "--wait", env=cli_env(token))
+    _kill9_when(proc, lambda: hits(arena.counters, routes(arena).deploy), "the deploy request")
+    assert _ledger_ops(project) == [], "no record of a request whose reply never came"
+    records = _records(cli, project)
+    assert [(r["id"], r["known"]) for r in records] == [(None, False)], records
+    assert records[0]["deployment_id"] is not None
