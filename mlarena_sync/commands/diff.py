@@ -41,13 +41,17 @@ def _text(data: bytes | None) -> list[str] | None:
 
 
 def _size(n: int | None) -> str:
+    """``57.2 MB``; ``absent`` for a side without the file."""
     if n is None:
         return "absent"
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000  # type: ignore[assignment]
-    return str(n)
+    if n < 1000:
+        return f"{n} B"
+    size = float(n)
+    for unit in ("kB", "MB", "GB"):
+        size /= 1000
+        if size < 1000 or unit == "GB":
+            break
+    return f"{size:.1f} {unit}"
 
 
 def _one(a: Side, b: Side, path: str) -> tuple[str, dict[str, Any]]:

@@ -161,3 +161,26 @@ def test_kill9_before_the_deploy_reply_shows_the_attempt_as_unknown(
     records = _records(cli, project)
     assert [(r["id"], r["known"]) for r in records] == [(None, False)], records
     assert records[0]["deployment_id"] is not None
+
+
+def test_diff_names_binary_files_with_their_sizes(
+    arena: FakeArena, cli: Cli, project: Project
+) -> None:
+    project.write("weights.bin", bytes(range(256)) * 4)
+    _deploy(cli, project)
+    project.write("weights.bin", bytes(range(256)) * 8)
+    _deploy(cli, project)
+    res = cli(*in_project(project, "diff", "1", "2"))
+    assert res.code == 1, res.text
+    assert "Binary file weights.bin differs (1.0 kB in deploy 1 → 2.0 kB in deploy 2)" in res.out
+    data = cli(*in_project(project, "--json", "diff", "previous", "live"))
+    event = next(e for e in data.json_lines() if e["event"] == "diff")
+    assert event["files"] == [
+        {
+            "path": "weights.bin",
+            "change": "modified",
+            "binary": True,
+            "size_a": 1024,
+            "size_b": 2048,
+        }
+    ]
