@@ -203,10 +203,17 @@ def arena_process(
     err = workdir / f"arena-{api}.stderr"
     proc = Proc.start(argv, env=child_env(), stderr_path=err, stdin=True)
     try:
+        t0 = time.monotonic()
         first = proc.wait_for(lambda ln: ln.text.startswith("MLARENA_SERVER="), timeout=30)
         second = proc.wait_for(lambda ln: ln.text.startswith("MLARENA_API_KEY="), timeout=5)
         if first is None or second is None:
-            raise NotRun(f"fake arena did not start: {proc.stderr_tail()}")
+            code = proc.popen.poll()
+            state = "still running" if code is None else f"exit code {code}"
+            seen = " | ".join(ln.text for ln in proc.seen[-2:])
+            raise NotRun(
+                f"fake arena ({api}) did not print MLARENA_SERVER=… and MLARENA_API_KEY=… within "
+                f"{time.monotonic() - t0:.0f} s ({state}; stdout: {seen!r}): {proc.stderr_tail()}"
+            )
         handle = ArenaHandle(proc, first.text.split("=", 1)[1], second.text.split("=", 1)[1])
         yield handle
     finally:
