@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mlarena_sync.cli.output import Output
+from mlarena_sync.engine.advice import conflicts_hint
 from mlarena_sync.engine.gate import DeployDecision
 from mlarena_sync.engine.plan import Conflict
 from mlarena_sync.engine.reconcile import ReconcileResult
@@ -37,6 +38,12 @@ def render_plan(result: ReconcileResult, decision: DeployDecision) -> str:
         )
     for name in plan.left_alone:
         lines.append(f"  left      {name:<{width}}  only on the server: left alone")
+    for name in plan.unverified:
+        lines.append(
+            f"  unknown   {name:<{width}}  binary, same size as the last sync: cannot verify "
+            "(this server's API serves no binary bytes; another clone's same-size upload "
+            "would look the same)"
+        )
     lines.append(plan.summary())
     if plan.delete_cap_hit:
         lines.append("delete limit (sync.max_delete) hit: push would stop; --force overrides")
@@ -59,9 +66,7 @@ def _conflict_sides(c: Conflict, lf: LocalFile | None) -> list[str]:
     remote = f"{pad}remote  {c.name}: {rsize}, " + (
         f"sha256 {c.remote_sha256[:12]}" if c.remote_sha256 else "binary (only its size is known)"
     )
-    keep = "keep yours: `mlarena-sync push --force`"
-    take = f"take the remote: `mlarena-sync pull --force {c.name}`; " if c.remote_sha256 else ""
-    return [local, remote, f"{pad}{take}{keep}"]
+    return [local, remote, f"{pad}{conflicts_hint([c])}"]
 
 
 def show_plan(out: Output, result: ReconcileResult, decision: DeployDecision) -> None:

@@ -58,6 +58,12 @@ def _files_text(report: StatusReport) -> str:
         return "files: not syncable (fix, rename or exclude them):\n  " + "\n  ".join(
             report.problems
         )
+    if report.in_sync and plan.unverified:
+        return (
+            f"files: in sync as far as can be checked ({len(plan.unchanged)} files); "
+            f"{len(plan.unverified)} binary file(s) cannot verify, same size as the last sync "
+            "but this server's API serves no binary bytes: " + ", ".join(plan.unverified)
+        )
     if report.in_sync:
         return f"files: in sync ({len(plan.unchanged)} files)"
     return f"files: not in sync ({plan.summary()}); `mlarena-sync plan` shows the details"

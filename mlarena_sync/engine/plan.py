@@ -5,7 +5,9 @@ synced, from the state), following ``docs/product.md`` "Sync semantics":
 
 * L and R equal → unchanged. Text is compared by hash; a binary file (the server serves no bytes)
   is equal only when its size matches **and** the base proves it (B.sha256 = L.sha256, B.size =
-  R.size).
+  R.size). Where the API cannot serve a binary file's bytes at all (``verifiable_binaries=False``:
+  v0), such a file is listed in ``unverified`` ("cannot verify"), not ``unchanged``: another
+  clone's same-size upload would look the same.
 * L and R differ, B known: local changed = L ≠ B, remote changed = R ≠ B (text: hash, binary:
   size). Both → conflict (safe) or upload (replica / force). Remote only → left in place and
   reported in ``remote_changes`` (safe; ``pull`` takes it) or upload. Local only → upload.
@@ -86,6 +88,7 @@ class Conflict:
     local_sha256: str | None = None
     remote_sha256: str | None = None  # None for binary remote files
     remote_size: int | None = None
+    downloadable: bool = True  # `pull` can bring the server's copy down (not a v0 binary)
 
 
 @dataclass
@@ -96,6 +99,9 @@ class Plan:
     conflicts: list[Conflict] = field(default_factory=list)
     remote_changes: list[str] = field(default_factory=list)
     left_alone: list[str] = field(default_factory=list)
+    #: Binary files whose only evidence of equality is their size (the API serves no bytes):
+    #: nothing to do, but "cannot verify" rather than "unchanged".
+    unverified: list[str] = field(default_factory=list)
     delete_cap_hit: bool = False
     #: What the base (the sync record) learns before anything is applied, mutagen-style: per
     #: name the new entry of a file proven equal on both sides (e.g. after a lost state), or
@@ -118,6 +124,8 @@ class Plan:
             f"{len(self.deletes)} to delete",
             f"{len(self.unchanged)} unchanged",
         ]
+        if self.unverified:
+            parts.append(f"{len(self.unverified)} cannot verify (binary, same size)")
         if self.conflicts:
             parts.append(f"{len(self.conflicts)} in conflict")
         if self.remote_changes:
@@ -148,6 +156,7 @@ class Plan:
                 for c in self.conflicts
             ],
             "unchanged": list(self.unchanged),
+            "unverified": list(self.unverified),
             "remote_changes": list(self.remote_changes),
             "left_alone": list(self.left_alone),
             "delete_cap_hit": self.delete_cap_hit,
@@ -211,8 +220,11 @@ def make_plan(
     max_delete: int,
     force: bool,
     entry: str | None = None,
+    verifiable_binaries: bool = True,
 ) -> Plan:
-    """What to do so the remote mirrors ``local``; ``local`` is keyed by remote name."""
+    """What to do so the remote mirrors ``local``; ``local`` is keyed by remote name.
+    ``verifiable_binaries``: the API can serve a binary file's bytes (v4.6), so ``pull`` can
+    take it and a size match is not the only evidence there can be."""
     if mode not in MODES:
         raise ValueError(f"unknown sync mode {mode!r}")
     overwrite = force or mode == "replica"
@@ -224,7 +236,8 @@ def make_plan(
             uploads.append(Upload(name, lf, "new" if bf is None else "missing remotely"))
         elif lf is not None and rf is not None:
             if _equal(lf, rf, bf):
-                plan.unchanged.append(name)
+                size_only = not verifiable_binaries and not _is_text(rf)
+                (plan.unverified if size_only else plan.unchanged).append(name)
             elif bf is None:
                 if not _is_text(rf):
                     uploads.append(Upload(name, lf, "cannot prove equal (binary, no sync record)"))
@@ -233,28 +246,44 @@ def make_plan(
                 else:
                     plan.conflicts.append(_conflict(name, "no sync record; remote differs", lf, rf))
             else:
-                local_changed = lf.sha256 != bf.sha256
-                remote_changed = _remote_changed(rf, bf)
-                if local_changed and remote_changed:
-                    if overwrite:
-                        uploads.append(Upload(name, lf, "changed on both sides (overwritten)"))
-                    else:
-                        plan.conflicts.append(
-                            _conflict(name, "changed here and remotely since the last sync", lf, rf)
-                        )
-                elif remote_changed:
-                    if overwrite:
-                        uploads.append(Upload(name, lf, "changed remotely (overwritten)"))
-                    else:
-                        plan.remote_changes.append(name)
-                else:
-                    uploads.append(Upload(name, lf, "changed" if local_changed else "differs"))
+                _plan_both_changed(plan, uploads, name, lf, rf, bf, overwrite=overwrite)
         elif rf is not None:
             _plan_remote_only(plan, name, rf, bf, mode=mode, delete=delete, overwrite=overwrite)
+    if not verifiable_binaries:  # a binary server copy cannot be pulled: its hash is unknown
+        plan.conflicts = [replace(c, downloadable=bool(c.remote_sha256)) for c in plan.conflicts]
     plan.uploads = order_uploads(uploads, entry)
     plan.delete_cap_hit = len(plan.deletes) > max_delete and not force
     plan.base_updates = _base_updates(plan.unchanged, local, remote, base)
     return plan
+
+
+def _plan_both_changed(
+    plan: Plan,
+    uploads: list[Upload],
+    name: str,
+    lf: LocalFile,
+    rf: RemoteLike,
+    bf: BaseLike,
+    *,
+    overwrite: bool,
+) -> None:
+    """L and R differ and B is known: local changed = L ≠ B, remote changed = R ≠ B."""
+    local_changed = lf.sha256 != bf.sha256
+    remote_changed = _remote_changed(rf, bf)
+    if local_changed and remote_changed:
+        if overwrite:
+            uploads.append(Upload(name, lf, "changed on both sides (overwritten)"))
+        else:
+            plan.conflicts.append(
+                _conflict(name, "changed here and remotely since the last sync", lf, rf)
+            )
+    elif remote_changed:
+        if overwrite:
+            uploads.append(Upload(name, lf, "changed remotely (overwritten)"))
+        else:
+            plan.remote_changes.append(name)
+    else:
+        uploads.append(Upload(name, lf, "changed" if local_changed else "differs"))
 
 
 def _base_updates(

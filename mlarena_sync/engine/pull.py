@@ -8,6 +8,13 @@ stays deleted (a change for push) without ``--force``. Local files push would re
 too big) do not block a pull. On v4.6 every file is read back (binaries too); v0 lists only the
 text of text files, so its binary files are reported, not pulled. The base is updated for what
 came down.
+
+Pull writes only where it may: never ``mlarena.yaml``, the state folder, an ignored path, or an
+existing local file it does not track (one the scan did not select for that name). Such a name
+is a conflict (exit 3, nothing written), ``--force`` or not: a remote name must not be able to
+replace the config (whose ``deploy.check`` the next push would run) or a file the user keeps out
+of the sync. A remote name that cannot be a file name here (``""``, ``"."``, ``".."``, a ``/``,
+a NUL) is refused and reported, never written.
 """
 
 from __future__ import annotations
@@ -19,11 +26,12 @@ from pathlib import Path
 
 from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import RemoteFile
+from mlarena_sync.engine.advice import conflict_hint
 from mlarena_sync.engine.reconcile import Reconciler
 from mlarena_sync.engine.workspace import Workspace
 from mlarena_sync.errors import ConfigError, ConflictError, MlarenaSyncError, SelectionError
 from mlarena_sync.local.ignore import Selector
-from mlarena_sync.local.scan import LocalFile, scan
+from mlarena_sync.local.scan import LocalFile, printable, scan
 from mlarena_sync.store.atomic import atomic_write
 from mlarena_sync.store.state import BaseEntry
 
@@ -48,6 +56,32 @@ def _safe_rel(root: Path, rel: str) -> Path:
     if dest != root and root not in dest.parents:
         raise MlarenaSyncError(f"refusing to write {rel!r}: outside {root}")
     return dest
+
+
+def unsafe_remote_name(name: str) -> bool:
+    """True when ``name`` cannot be a file name in the folder (the remote storage is flat)."""
+    return name in ("", ".", "..") or any(ch in name for ch in "/\\\0")
+
+
+def _untracked(
+    ws: Workspace, selector: Selector, local: Mapping[str, LocalFile], item: _Pull
+) -> str | None:
+    """Why pull must not write ``item`` (None: it may): the config, the state folder, an
+    ignored path, or an existing file it does not track."""
+    root = ws.target.files.root
+    dest = root / item.rel
+    real = dest.resolve()
+    config = ws.target.config_path.resolve() if ws.target.config_path else None
+    state = ws.store.state_dir.resolve()
+    if real == config or dest.absolute() == config:
+        return f"{item.name}: would overwrite the config file {item.rel}"
+    if real == state or state in real.parents:
+        return f"{item.name}: would write into the state folder"
+    if not selector.is_selected(item.rel):
+        return f"{item.name}: {item.rel} is ignored here (not synced): not written"
+    if item.name not in local and (dest.exists() or dest.is_symlink()):
+        return f"{item.name}: {item.rel} exists here but is not tracked: not overwritten"
+    return None
 
 
 def _local_files(ws: Workspace, rec: Reconciler) -> tuple[dict[str, LocalFile], set[str]]:
@@ -77,7 +111,6 @@ def _local_files(ws: Workspace, rec: Reconciler) -> tuple[dict[str, LocalFile], 
 def pull(ws: Workspace, *, names: list[str] | None = None, force: bool = False) -> int:
     out = ws.out
     cid = ws.target.competition
-    root = ws.target.files.root
     with ws.client() as client:
         rec = ws.reconciler(client)
         with rec.locked():
@@ -92,33 +125,69 @@ def pull(ws: Workspace, *, names: list[str] | None = None, force: bool = False) 
             state = ws.store.load(ws.key)
             wanted = set(names) if names else None
             if wanted is not None and (unknown := sorted(wanted - set(remote))):
-                raise ConfigError(f"not on the server: {', '.join(unknown)}")
-
+                raise ConfigError(f"not on the server: {', '.join(map(printable, unknown))}")
+            refused = sorted(n for n in remote if unsafe_remote_name(n))
             considered = {
                 n: rf
                 for n, rf in remote.items()
-                if (wanted is None or n in wanted) and n not in unclear
+                if (wanted is None or n in wanted) and n not in unclear and n not in refused
             }
             fetched = _read_back(client, cid, aid, considered)
             todo, kept, binaries, left_deleted = _choose(
                 considered, fetched, local, state.files, force=force
             )
-            if kept:
-                raise ConflictError(
-                    f"{len(kept)} local file(s) were edited since the last sync and also "
-                    "changed on the server; nothing was written:\n  " + "\n  ".join(kept),
-                    hint="take the server's: `mlarena-sync pull --force NAME`; keep yours: "
-                    "`mlarena-sync push --force`",
-                    files=[k.split(" ", 1)[0] for k in kept],
-                )
+            _stop_on_conflicts(ws, rec.selector, local, todo, kept)
             for item in todo:
-                dest = _safe_rel(root, item.rel)
+                dest = _safe_rel(ws.target.files.root, item.rel)
                 _write_atomic(dest, item.content)
                 state.files[item.name] = BaseEntry(
                     item.rel, hashlib.sha256(item.content).hexdigest(), len(item.content)
                 )
                 ws.store.save(ws.key, state)
                 out.emit("pulled", name=item.name, file=item.rel, bytes=len(item.content))
+    _report(ws, aid, todo, binaries, left_deleted, refused)
+    return 0
+
+
+def _stop_on_conflicts(
+    ws: Workspace,
+    selector: Selector,
+    local: Mapping[str, LocalFile],
+    todo: list[_Pull],
+    kept: list[str],
+) -> None:
+    """:class:`ConflictError` (nothing written) for local edits pull would overwrite, and for
+    names it must never write (:func:`_untracked`), ``--force`` or not."""
+    blocked = [why for item in todo if (why := _untracked(ws, selector, local, item))]
+    if not kept and not blocked:
+        return
+    lines = kept + blocked
+    head = (
+        f"{len(kept)} local file(s) were edited since the last sync and also changed on the server"
+        if kept
+        else f"{len(blocked)} remote file(s) would land on local files pull does not track"
+    )
+    hint = conflict_hint([k.split(" ", 1)[0] for k in kept]) if kept else None
+    if blocked:
+        hint = (hint + "; " if hint else "") + (
+            "for a file pull does not track: move or rename it, or pull other names"
+        )
+    raise ConflictError(
+        f"{head}; nothing was written:\n  " + "\n  ".join(lines),
+        hint=hint,
+        files=[line.split(" ", 1)[0].rstrip(":") for line in lines],
+    )
+
+
+def _report(
+    ws: Workspace,
+    aid: int,
+    todo: list[_Pull],
+    binaries: list[str],
+    left_deleted: list[str],
+    refused: list[str],
+) -> None:
+    out = ws.out
     for name in left_deleted:
         out.emit(
             "left_deleted",
@@ -132,7 +201,14 @@ def pull(ws: Workspace, *, names: list[str] | None = None, force: bool = False) 
             "not_downloadable",
             level="warning",
             name=name,
-            text="binary file: this server's API (v0) has no download route; not pulled",
+            text=f"{name}: binary file: this server's API (v0) has no download route; not pulled",
+        )
+    for name in refused:
+        out.emit(
+            "name_refused",
+            level="warning",
+            name=printable(name),
+            text=f"{printable(name)!r}: not a file name this folder can hold; not pulled",
         )
     out.emit(
         "pull_done",
@@ -143,7 +219,6 @@ def pull(ws: Workspace, *, names: list[str] | None = None, force: bool = False) 
         pulled=[p.name for p in todo],
         not_downloadable=binaries,
     )
-    return 0
 
 
 def _read_back(

@@ -33,11 +33,12 @@ from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import AgentStatus, Competition, RemoteFile
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.config.model import Target
+from mlarena_sync.engine.advice import conflict_error, delete_cap_error
 from mlarena_sync.engine.apply import apply_plan
 from mlarena_sync.engine.binding import AgentBinder
 from mlarena_sync.engine.evidence import prove
 from mlarena_sync.engine.plan import TEMPLATE_REASON, Plan, make_plan, relabel_uploads
-from mlarena_sync.errors import ConfigError, ConflictError, SelectionError, UploadsHeldError
+from mlarena_sync.errors import ConfigError, SelectionError, UploadsHeldError
 from mlarena_sync.events import EventSink, LogSink, as_callback
 from mlarena_sync.local.ignore import Selector
 from mlarena_sync.local.names import check_names
@@ -83,46 +84,6 @@ class ReconcileResult:
     validation_message: str | None = None
     local: Mapping[str, LocalFile] = field(default_factory=dict, repr=False)
     deletes_skipped: tuple[str, ...] = ()  # over the delete cap, with "skip_deletes"
-
-
-def _stopped(head: str, lines: list[str], names: list[str], hint: str) -> ConflictError:
-    return ConflictError(
-        f"{head}; nothing was changed:\n  " + "\n  ".join(lines), hint=hint, files=names
-    )
-
-
-def _conflict_error(plan: Plan) -> ConflictError:
-    lines = []
-    for c in plan.conflicts:
-        local = (
-            f"local {c.local_path} (sha256 {c.local_sha256[:12] if c.local_sha256 else '?'})"
-            if c.local_path
-            else "deleted locally"
-        )
-        remote = (
-            f"remote sha256 {c.remote_sha256[:12]}"
-            if c.remote_sha256
-            else f"remote {c.remote_size if c.remote_size is not None else '?'} bytes"
-        )
-        lines.append(f"{c.name}: {c.reason}: {local} vs {remote}")
-    names = [c.name for c in plan.conflicts]
-    return _stopped(
-        f"{len(names)} file(s) changed on the server since the last sync",
-        lines,
-        names,
-        "keep the server's: `mlarena-sync pull --force NAME`; keep yours: "
-        "`mlarena-sync push --force`",
-    )
-
-
-def _delete_cap_error(plan: Plan, max_delete: int) -> ConflictError:
-    names = [d.name for d in plan.deletes]
-    return _stopped(
-        f"push would delete {len(names)} remote files, over sync.max_delete = {max_delete}",
-        names,
-        names,
-        "check that files.root is the right folder, then pass --force (or raise sync.max_delete)",
-    )
 
 
 class _Reads:
@@ -260,6 +221,7 @@ class Reconciler:
             max_delete=sync.max_delete,
             force=force,
             entry=self.target.entry,
+            verifiable_binaries=self.client.capabilities.download_bytes,
         )
 
     def _proven(
@@ -431,9 +393,9 @@ class Reconciler:
             skipped = tuple(d.name for d in plan.deletes)
             plan = replace(plan, deletes=[])  # delete_cap_hit stays True: the cap was hit
         elif plan.delete_cap_hit:
-            raise _delete_cap_error(plan, self.target.sync.max_delete)
+            raise delete_cap_error(plan, self.target.sync.max_delete)
         if plan.conflicts and not options.skip_conflicts:
-            raise _conflict_error(plan)
+            raise conflict_error(plan)
         if plan.uploads:
             self.check_limits(local)  # the competition is read only when something is uploaded
         if plan.base_updates:

@@ -43,6 +43,7 @@ import structlog
 
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.config.model import Target
+from mlarena_sync.engine.advice import conflicts_hint
 from mlarena_sync.engine.deploy import CheckResult, run_check
 from mlarena_sync.engine.reconcile import ReconcileOptions, Reconciler, ReconcileResult
 from mlarena_sync.errors import (
@@ -348,15 +349,16 @@ class Watcher:
             self.deploys.in_flight_seen(result.agent_status)
 
     def _report_plan(self, result: ReconcileResult) -> None:
-        conflicts = {(c.name, c.reason) for c in result.plan.conflicts}
+        by_key = {(c.name, c.reason): c for c in result.plan.conflicts}
+        conflicts = set(by_key)
         for name, reason in sorted(conflicts - self._conflicts):
             self.sink.emit(
                 "conflict_paused",
                 level="warning",
                 name=name,
                 reason=reason,
-                text=f"{name}: {reason}; paused (the rest keeps syncing). Keep the server's: "
-                f"`mlarena-sync pull --force {name}`; keep yours: `mlarena-sync push --force`",
+                text=f"{name}: {reason}; paused (the rest keeps syncing); "
+                + conflicts_hint([by_key[name, reason]]),
             )
         self._conflicts = conflicts
         remote = set(result.plan.remote_changes)
