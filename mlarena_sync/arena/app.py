@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from mlarena_sync.arena import control
 from mlarena_sync.arena.errors import DomainError, status_for
+from mlarena_sync.arena.faults import FailRule
 from mlarena_sync.arena.host import ArenaHost
 from mlarena_sync.arena.http import json_response, refuse
 from mlarena_sync.arena.table import Handler, Route, RouteTable
@@ -102,7 +103,12 @@ class ArenaApp:
                 injected = self.inject(key, endpoint)
                 if injected is not None:
                     return injected
-            return self.handlers[endpoint](self.host, request, **values)
+            response = self.handlers[endpoint](self.host, request, **values)
+            if request.path.startswith("/api/"):
+                late = self.host.faults.take_failure(key, endpoint, after=True)
+                if late is not None:  # handled (it took effect); the reply is replaced
+                    return _injected(late)
+            return response
         except DomainError as exc:
             status = status_for(exc, self.table.status)
             return json_response({"error": exc.message, **exc.extra}, status)
@@ -128,9 +134,14 @@ class ArenaApp:
         if message is not None:
             return json_response({"error": message, "maintenance_mode": True}, 503)
         rule = faults.take_failure(key, endpoint)
-        if rule is None:
-            return None
-        headers = {}
-        if rule.retry_after is not None:
-            headers["Retry-After"] = f"{rule.retry_after:g}"
-        return json_response({"error": "Injected fault"}, rule.status, headers)
+        return None if rule is None else _injected(rule)
+
+
+def _injected(rule: FailRule) -> Response:
+    """The reply of an injected failure: ``{"error": "Injected fault"}``, or the rule's body."""
+    headers = {}
+    if rule.retry_after is not None:
+        headers["Retry-After"] = f"{rule.retry_after:g}"
+    if rule.body is not None:
+        return Response(rule.body, status=rule.status, headers=headers, mimetype="text/html")
+    return json_response({"error": "Injected fault"}, rule.status, headers)

@@ -21,7 +21,7 @@ from mlarena_sync.arena.app import ArenaApp
 from mlarena_sync.arena.faults import Counters, Faults
 from mlarena_sync.arena.model import User
 from mlarena_sync.arena.seed import STANDARD, Seed
-from mlarena_sync.arena.server import ArenaServer
+from mlarena_sync.arena.server import ArenaServer, Drop
 from mlarena_sync.arena.simulator import DeploySimulator
 from mlarena_sync.arena.storage import unsafe_name_reason
 from mlarena_sync.arena.store import ArenaStore
@@ -249,15 +249,21 @@ class FakeArena:
         if self._request_log is not None:
             self._request_log(line)
 
-    def _should_drop(self, method: str, path: str) -> bool:
+    def _should_drop(self, method: str, path: str) -> Drop:
+        """None (answer it), ``"before"`` (close unhandled) or ``"after"`` (handle, then close
+        unanswered)."""
         if not self.faults.has_drops() or not path.startswith("/api/"):
-            return False
+            return None
         route = self.app.route_of(method, path)
         if route is None:
-            return False
+            return None
         key, endpoint = route
-        if not self.faults.take_drop(key, endpoint):
-            return False
+        rule = self.faults.take_drop(key, endpoint)
+        if rule is None:
+            return None
+        if rule.after:  # the app counts it as it handles it
+            self.log_request(f'"{method} {path}" handled, reply dropped (injected fault)')
+            return "after"
         self.request_counters.hit(key)
         self.log_request(f'"{method} {path}" dropped (injected fault)')
-        return True
+        return "before"

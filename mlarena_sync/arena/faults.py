@@ -14,12 +14,18 @@ class FailRule:
     status: int
     retry_after: float | None
     route: str | None
+    #: True: the request is handled (it takes effect), then its reply is replaced.
+    after: bool = False
+    #: The body sent instead of ``{"error": "Injected fault"}`` (e.g. an unreadable 2xx).
+    body: str | None = None
 
 
 @dataclass
 class DropRule:
     count: int
     route: str | None
+    #: True: the request is handled (it takes effect), then the connection closed unanswered.
+    after: bool = False
 
 
 def route_matches(selector: str | None, key: str, endpoint: str) -> bool:
@@ -34,11 +40,17 @@ def route_matches(selector: str | None, key: str, endpoint: str) -> bool:
 _Rule = TypeVar("_Rule", FailRule, DropRule)
 
 
-def _take(rules: list[_Rule], key: str, endpoint: str) -> tuple[_Rule | None, list[_Rule]]:
-    """Use up one count of the first rule matching the request: ``(that rule or None, the rules
-    still to apply)``."""
+def _take(
+    rules: list[_Rule], key: str, endpoint: str, after: bool | None = False
+) -> tuple[_Rule | None, list[_Rule]]:
+    """Use up one count of the first rule matching the request (and ``after``, unless None):
+    ``(that rule or None, the rules still to apply)``."""
     for rule in rules:
-        if rule.count > 0 and route_matches(rule.route, key, endpoint):
+        if (
+            rule.count > 0
+            and (after is None or rule.after == after)
+            and route_matches(rule.route, key, endpoint)
+        ):
             rule.count -= 1
             return rule, [r for r in rules if r.count > 0]
     return None, rules
@@ -50,9 +62,13 @@ class Faults:
     - ``latency``: seconds added before every request is handled.
     - ``fail_next(n, status=503, retry_after=None, route=None)``: the next ``n`` matching
       requests answer ``status`` with ``{"error": "Injected fault"}`` (and ``Retry-After``).
+    - ``fail_next(..., after=True, body=None)``: the request is handled first (a deploy takes
+      effect), then answered ``status`` (``body``, when given, instead of the JSON error: a
+      gateway's 502/504 after the server took the request, or an unreadable 2xx).
     - ``hang_deploy``: seconds the deploy route sleeps *after* the deploy took effect.
     - ``drop_next(n, route=None)``: the next ``n`` matching requests get their connection
-      closed without any reply.
+      closed without any reply; ``after=True``: handled first, then closed unanswered (a lost
+      reply).
     - ``maintenance``: None, or the admin's message: every ``/api`` route then answers 503
       ``{"error": message, "maintenance_mode": true}`` (the v4.6 SDK's ``MaintenanceError``).
     - ``put_during_deploy``: what a file PUT (or delete) gets while a deploy is queued or
@@ -77,13 +93,15 @@ class Faults:
         *,
         retry_after: float | None = None,
         route: str | None = None,
+        after: bool = False,
+        body: str | None = None,
     ) -> None:
         with self._lock:
-            self._fails.append(FailRule(count, status, retry_after, route))
+            self._fails.append(FailRule(count, status, retry_after, route, after, body))
 
-    def drop_next(self, count: int, *, route: str | None = None) -> None:
+    def drop_next(self, count: int, *, route: str | None = None, after: bool = False) -> None:
         with self._lock:
-            self._drops.append(DropRule(count, route))
+            self._drops.append(DropRule(count, route, after))
 
     def clear(self) -> None:
         with self._lock:
@@ -94,17 +112,18 @@ class Faults:
             self._fails.clear()
             self._drops.clear()
 
-    def take_failure(self, key: str, endpoint: str) -> FailRule | None:
-        """Consume one injected failure matching this request, if any."""
+    def take_failure(self, key: str, endpoint: str, *, after: bool = False) -> FailRule | None:
+        """Consume one injected failure matching this request (before or after it is handled),
+        if any."""
         with self._lock:
-            rule, self._fails = _take(self._fails, key, endpoint)
+            rule, self._fails = _take(self._fails, key, endpoint, after)
             return rule
 
-    def take_drop(self, key: str, endpoint: str) -> bool:
-        """Consume one injected drop matching this request; True if there was one."""
+    def take_drop(self, key: str, endpoint: str) -> DropRule | None:
+        """Consume one injected drop matching this request; the rule, if there was one."""
         with self._lock:
-            rule, self._drops = _take(self._drops, key, endpoint)
-            return rule is not None
+            rule, self._drops = _take(self._drops, key, endpoint, None)
+            return rule
 
     def has_drops(self) -> bool:
         with self._lock:
@@ -125,7 +144,8 @@ class Faults:
         """Set faults from a JSON object (the ``/_arena/faults`` control route).
 
         Keys: ``latency`` (s), ``hang_deploy`` (s), ``fail_next`` (``{"count", "status",
-        "retry_after", "route"}``), ``drop_next`` (``{"count", "route"}``), ``maintenance``
+        "retry_after", "route", "after", "body"}``), ``drop_next`` (``{"count", "route",
+        "after"}``), ``maintenance``
         (the message; ``true`` for a default one; ``null``/``false`` ends it),
         ``put_during_deploy`` (``"cancel"``, ``"refuse"`` or ``null``), ``clear`` (bool).
         """
@@ -147,10 +167,16 @@ class Faults:
                 int(fail.get("status", 503)),
                 retry_after=None if retry is None else float(retry),
                 route=fail.get("route"),
+                after=bool(fail.get("after", False)),
+                body=None if fail.get("body") is None else str(fail["body"]),
             )
         drop = spec.get("drop_next")
         if isinstance(drop, dict):
-            self.drop_next(int(drop.get("count", 1)), route=drop.get("route"))
+            self.drop_next(
+                int(drop.get("count", 1)),
+                route=drop.get("route"),
+                after=bool(drop.get("after", False)),
+            )
 
 
 DEFAULT_MAINTENANCE = "ML Arena is under maintenance: back soon"

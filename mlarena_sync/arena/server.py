@@ -6,15 +6,28 @@ import errno
 import os
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from cheroot import server as cheroot_server
 from cheroot import wsgi
 
 from mlarena_sync.arena.errors import ArenaSetupError
 
-# (method, path) -> True when the connection must be closed without a reply.
-DropHook = Callable[[str, str], bool]
+#: What to do with a request: None (answer it), "before" (close the connection without handling
+#: it) or "after" (handle it, then close the connection without a reply: a lost reply).
+Drop = Literal["before", "after"] | None
+# (method, path) -> the request's Drop.
+DropHook = Callable[[str, str], Drop]
+
+
+class _Discard:
+    """A write side that swallows the reply (``drop after``)."""
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+    def flush(self) -> None:
+        pass
 
 
 class _Request(cheroot_server.HTTPRequest):
@@ -22,10 +35,17 @@ class _Request(cheroot_server.HTTPRequest):
         hook: DropHook | None = getattr(self.server, "drop_hook", None)
         method = (self.method or b"").decode("latin-1")
         path = (self.path or b"").decode("latin-1").split("?", 1)[0]
-        if hook is not None and hook(method, path):
-            self.close_connection = True  # nothing written: the client sees a closed socket
+        drop = hook(method, path) if hook is not None else None
+        if drop is None:
+            super().respond()
             return
-        super().respond()
+        self.close_connection = True  # nothing written: the client sees a closed socket
+        if drop == "after":
+            wfile, self.conn.wfile = self.conn.wfile, _Discard()
+            try:
+                super().respond()
+            finally:
+                self.conn.wfile = wfile
 
 
 class _Connection(cheroot_server.HTTPConnection):

@@ -2,8 +2,11 @@
 
 * :func:`run_check` runs ``deploy.check`` in the mirrored folder with a timeout; its output is
   captured so the caller can show it (a failing check means no deploy).
-* :func:`request_deploy` sends exactly one deploy. The client never retries it: a lost reply is
-  followed by a status read and comes back as ``DeployOutcome(timed_out=True, accepted=...)``.
+* :func:`request_deploy` sends exactly one deploy. The client never retries it: the latest deploy
+  id is read and journaled before sending; a lost reply (timeout, 5xx, unreadable 2xx) is
+  answered by reading the deploys again: a newer id means the server took it
+  (``DeployOutcome(timed_out=True, accepted=True)``). :func:`settle_request` does the same for a
+  request a killed run left in the journal.
 * :func:`follow` polls the agent status until it settles, emitting each status line once
   (:class:`~mlarena_sync.engine.status_lines.StatusTracker`), bounded by a timeout.
 * :func:`record_deploy` remembers when we last deployed (``last_deploy_at`` in the state).
@@ -26,15 +29,29 @@ from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import AgentStatus, DeployOutcome
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.engine.status_lines import StatusEvent, StatusTracker
-from mlarena_sync.errors import MlarenaSyncError, WaitTimeoutError
+from mlarena_sync.errors import (
+    ApiError,
+    AuthError,
+    ClientError,
+    MaintenanceError,
+    MlarenaSyncError,
+    NotFoundError,
+    QuotaError,
+    ServerError,
+    TransportError,
+    WaitTimeoutError,
+)
+from mlarena_sync.store.journal import DeployRequest, Journal
 from mlarena_sync.store.state import StateStore
 
 __all__ = [
     "CheckResult",
     "follow",
+    "latest_deploy_id",
     "record_deploy",
     "request_deploy",
     "run_check",
+    "settle_request",
 ]
 
 log = structlog.get_logger("mlarena_sync.engine.deploy")
@@ -84,25 +101,111 @@ def run_check(cmd: str | None, cwd: Path, timeout: float) -> CheckResult:
     return CheckResult(proc.returncode == 0, proc.returncode, output)
 
 
-def request_deploy(client: Arena, cid: int, aid: int) -> DeployOutcome:
-    """Ask for one deploy (never a second one: a timeout becomes a status read).
+def latest_deploy_id(client: Arena, cid: int, aid: int) -> int | None:
+    """The newest deploy id the server shows for the agent (None: it has none yet)."""
+    ids = [d.id for d in client.deploys(cid, aid) if d.id is not None]
+    return max(ids) if ids else None
+
+
+def request_deploy(
+    client: Arena,
+    cid: int,
+    aid: int,
+    journal: Journal | None = None,
+    *,
+    now: datetime | None = None,
+) -> DeployOutcome:
+    """Ask for one deploy (never a second one: a lost reply becomes a read of the deploys).
+
+    The server's latest deploy id is read first and, with ``journal``, recorded (fsynced)
+    *before* the request leaves, so a run killed while waiting for the reply (it can take a
+    minute) leaves what the next run needs to tell whether the server took it
+    (:func:`settle_request`). A lost reply (timeout, dropped connection, a 5xx such as a
+    gateway's 502/504, a 2xx that cannot be read) is answered the same way: a deploy id newer
+    than the one read before means the server took it. No clock is compared.
 
     Raises :class:`~mlarena_sync.errors.QuotaError` when the server refuses (409), and
-    :class:`MlarenaSyncError` when the reply was lost and no deploy can be seen.
+    :class:`MlarenaSyncError` when the reply was lost and no new deploy can be seen.
     """
-    outcome = client.deploy(cid, aid)
+    before = latest_deploy_id(client, cid, aid)
+    if journal is not None:
+        journal.set_deploy_request(DeployRequest(aid, before, now))
+    try:
+        outcome = client.deploy(cid, aid)
+    except (QuotaError, ClientError, NotFoundError, AuthError, MaintenanceError):
+        _forget(journal)  # refused as sent: nothing was taken
+        raise
+    except ServerError as exc:  # a 5xx or an unreadable 2xx: the reply is lost, maybe not more
+        return _after_lost_reply(client, cid, aid, before, journal, exc.message)
     if outcome.timed_out:
-        log.warning(
-            "deploy_reply_lost", agent_id=aid, accepted=outcome.accepted, status=outcome.status
-        )
-        if not outcome.accepted:
-            raise MlarenaSyncError(
-                f"the deploy request of agent {aid} got no reply and the server shows no deploy "
-                f"(agent {outcome.agent_status.status if outcome.agent_status else 'unknown'})",
-                hint="run `mlarena-sync status` and push --deploy again if needed; it was not "
-                "retried so as not to spend the quota twice",
-            )
+        return _after_lost_reply(client, cid, aid, before, journal, outcome.message or "no reply")
+    _forget(journal)
     return outcome
+
+
+def _forget(journal: Journal | None) -> None:
+    if journal is not None:
+        journal.set_deploy_request(None)
+
+
+def _after_lost_reply(
+    client: Arena, cid: int, aid: int, before: int | None, journal: Journal | None, why: str
+) -> DeployOutcome:
+    """Whether the server took a deploy whose reply was lost: a deploy newer than ``before``."""
+    log.warning("deploy_reply_lost", agent_id=aid, reason=why, before=before)
+    try:
+        after = latest_deploy_id(client, cid, aid)
+    except ApiError as exc:  # the record stays in the journal: the next run settles it
+        raise TransportError(
+            f"the deploy request of agent {aid} got no usable reply ({why}), and its deploys "
+            f"could not be read ({exc.message}): the deploy may or may not have been taken",
+            hint="it was not retried; the next push or watch checks whether the server took it "
+            "and deploys only if it did not",
+        ) from None
+    _forget(journal)
+    if after is None or after == before:
+        raise MlarenaSyncError(
+            f"the deploy request of agent {aid} got no usable reply ({why}) and the server "
+            "shows no new deploy",
+            hint="run `mlarena-sync status`, then push again: the synced files stay pending; "
+            "it was not retried so as not to spend the quota twice",
+        )
+    try:
+        agent = client.status(cid, aid)
+    except ApiError:
+        agent = None
+    return DeployOutcome(
+        accepted=True,
+        deployment_id=after,
+        status=agent.status if agent is not None else None,
+        message=f"the deploy request got no usable reply, but the server took it "
+        f"(deployment {after})",
+        timed_out=True,
+        agent_status=agent,
+    )
+
+
+def settle_request(
+    client: Arena, cid: int, journal: Journal, *, keep_pending: bool = False
+) -> bool | None:
+    """Settle a deploy request an earlier run sent without seeing its answer (killed, or the
+    reply lost and the deploys unreadable): True when the server took it (then the pending
+    deploy it was for is cleared, unless ``keep_pending``: newer edits wait), False when it did
+    not (the pending deploy stays), None when no request was recorded. An :class:`ApiError`
+    other than a 404 propagates and keeps the record."""
+    request = journal.deploy_request()
+    if request is None:
+        return None
+    try:
+        latest = latest_deploy_id(client, cid, request.agent_id)
+    except NotFoundError:  # the agent is gone: nothing to settle
+        latest = request.before
+    taken = latest is not None and latest != request.before
+    if taken and not keep_pending:
+        journal.set_deploy_pending(False)
+    journal.set_deploy_request(None)
+    log.info("deploy_request_settled", agent_id=request.agent_id, taken=taken, latest=latest)
+    return taken
 
 
 def follow(

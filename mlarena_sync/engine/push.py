@@ -20,7 +20,13 @@ from dataclasses import dataclass
 
 from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import AgentStatus, DeployOutcome
-from mlarena_sync.engine.deploy import follow, record_deploy, request_deploy, run_check
+from mlarena_sync.engine.deploy import (
+    follow,
+    record_deploy,
+    request_deploy,
+    run_check,
+    settle_request,
+)
 from mlarena_sync.engine.gate import DeployContext, DeployDecision, evaluate, pending_text
 from mlarena_sync.engine.history import record_deploy_request
 from mlarena_sync.engine.reconcile import ReconcileOptions, Reconciler, ReconcileResult
@@ -121,6 +127,7 @@ def push(ws: Workspace, opts: PushOptions) -> int:
     """One push; the exit code (errors are raised for the CLI to map)."""
     with ws.client() as client:
         rec = ws.reconciler(client)
+        _settle_earlier_request(ws, client, rec)
         result = _reconcile_when_free(ws, client, rec, opts)
         aid = result.agent_id
         assert aid is not None
@@ -131,7 +138,7 @@ def push(ws: Workspace, opts: PushOptions) -> int:
         decision = _decide(ws, client, result, opts, rec.journal.deploy_pending())
         if not decision.deploy:
             return _not_deployed(ws, result, decision, synced, rec.journal)
-        outcome = _request(ws, client, aid, synced)
+        outcome = _request(ws, client, aid, synced, rec.journal)
         rec.journal.set_deploy_pending(False)
         ws.out.emit(
             "deploy_requested",
@@ -219,10 +226,35 @@ def _report_synced(ws: Workspace, result: ReconcileResult) -> None:
         )
 
 
-def _request(ws: Workspace, client: Arena, aid: int, synced: str) -> DeployOutcome:
+def _settle_earlier_request(ws: Workspace, client: Arena, rec: Reconciler) -> None:
+    """A deploy request an earlier run sent and never saw answered (killed, reply lost): the
+    server's deploy ids say whether it was taken; if so, its pending deploy is not made again."""
+    if rec.journal.deploy_request() is None:
+        return
+    with rec.locked():
+        taken = settle_request(client, ws.target.competition, rec.journal)
+    if taken:
+        ws.out.emit(
+            "deploy_request_settled",
+            taken=True,
+            text="the deploy an interrupted run requested was taken by the server: "
+            "not requested again",
+        )
+    elif taken is False:
+        ws.out.emit(
+            "deploy_request_settled",
+            taken=False,
+            text="the deploy an interrupted run requested never reached the server: "
+            "it stays pending",
+        )
+
+
+def _request(
+    ws: Workspace, client: Arena, aid: int, synced: str, journal: Journal
+) -> DeployOutcome:
     """One deploy request (never retried), recorded; a quota refusal says the files were synced."""
     try:
-        outcome = request_deploy(client, ws.target.competition, aid)
+        outcome = request_deploy(client, ws.target.competition, aid, journal, now=ws.clock.now())
     except QuotaError as exc:
         when = exc.next_available_at
         slot = f"; next slot at {when.isoformat(timespec='seconds')}" if when else ""

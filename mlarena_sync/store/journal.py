@@ -25,13 +25,16 @@ deploy that the next push does not make on its own: nothing is uploaded, deleted
 twice, and no file is lost.
 
 It also records a push's pending deploy decision (``deploy_pending``: a push applied changes and
-was killed before deciding to deploy; the next push deploys them) and an agent creation whose
-reply never came (``creating``: the next push refuses to create a twin).
+was killed before deciding to deploy; the next push deploys them), a deploy request whose answer
+was never settled (``deploy_request``: written, fsynced, before the request leaves; the next run
+asks the server whether a deploy newer than the one seen before exists) and an agent creation
+whose reply never came (``creating``: the next push refuses to create a twin).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,7 +42,17 @@ from typing import Any
 from mlarena_sync.api.models import RemoteFile
 from mlarena_sync.store.state import JOURNAL_FILE, BaseEntry, StateDir, TargetState
 
-__all__ = ["Journal", "recover_pending"]
+__all__ = ["DeployRequest", "Journal", "recover_pending"]
+
+
+@dataclass(frozen=True)
+class DeployRequest:
+    """A deploy request on its way: the agent, the server's latest deploy id seen just before
+    (None: the agent had none), and when it was sent (shown to the user, never compared)."""
+
+    agent_id: int
+    before: int | None
+    at: datetime | None = None
 
 
 def _entry_json(e: BaseEntry | None) -> list[object] | None:
@@ -161,6 +174,35 @@ class Journal:
         if self.deploy_pending() != pending:
             since = at.isoformat(timespec="seconds") if pending and at is not None else None
             self._update(deploy_pending=pending, deploy_pending_since=since)
+
+    # ---- a deploy request sent, its answer not settled yet (a kill, a lost reply): written
+    # before the request leaves; the next run compares the server's latest deploy id with
+    # ``before`` (never a clock): a newer one means the server took it
+    def deploy_request(self) -> DeployRequest | None:
+        raw = self._mine().get("deploy_request")
+        if not isinstance(raw, dict) or not isinstance(raw.get("agent_id"), int):
+            return None
+        before = raw.get("before")
+        try:
+            at = datetime.fromisoformat(raw["at"]) if isinstance(raw.get("at"), str) else None
+        except ValueError:
+            at = None
+        return DeployRequest(
+            agent_id=raw["agent_id"], before=before if isinstance(before, int) else None, at=at
+        )
+
+    def set_deploy_request(self, request: DeployRequest | None) -> None:
+        """Record (before sending) or forget a deploy request; fsynced: a lost record could
+        cost a second deploy."""
+        value = None
+        if request is not None:
+            value = {
+                "agent_id": request.agent_id,
+                "before": request.before,
+                "at": request.at.isoformat(timespec="seconds") if request.at else None,
+            }
+        if value is not None or "deploy_request" in self._mine():
+            self._update(deploy_request=value, durable=True)
 
     # ---- agent creation
     def creating(self) -> str | None:

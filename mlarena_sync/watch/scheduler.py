@@ -26,7 +26,12 @@ from typing import Any
 from mlarena_sync.api.models import AgentStatus
 from mlarena_sync.clock import Clock
 from mlarena_sync.config.model import Target
-from mlarena_sync.engine.deploy import CheckResult, record_deploy, request_deploy
+from mlarena_sync.engine.deploy import (
+    CheckResult,
+    record_deploy,
+    request_deploy,
+    settle_request,
+)
 from mlarena_sync.engine.gate import DeployContext, DeployDecision, evaluate
 from mlarena_sync.engine.history import record_deploy_request
 from mlarena_sync.engine.reconcile import Reconciler, ReconcileResult
@@ -57,7 +62,10 @@ class DeployScheduler:
         self._check = check
         spec = target.deploy
         self.spec = spec
-        self.wanted = False
+        # A deploy owed by an earlier run (a push or a watch stopped before deploying): once the
+        # first reconcile binds the agent, it deploys as a change would.
+        self.wanted = spec.auto and rec.journal.deploy_pending()
+        self.synced = False  # this session synced changes (they want a deploy of their own)
         self.not_before = 0.0  # monotonic: wait after a refusal without a time
         self.not_before_wall: datetime | None = None  # the next deploy slot (quota, reserve, ...)
         self.validation_ok = True
@@ -80,6 +88,10 @@ class DeployScheduler:
         self.validation_message = result.validation_message
         if self.spec.auto:
             self.wanted = True
+            self.synced = True
+            # Journaled before the settle delay: a watch stopped or killed before its deploy
+            # leaves the deploy pending for the next push or watch (an accepted deploy clears it).
+            self.rec.journal.set_deploy_pending(True, at=self.clock.now())
 
     def in_flight_seen(self, status: AgentStatus) -> None:
         """A reconcile found a deploy queued or running (ours, or one started elsewhere)."""
@@ -148,6 +160,8 @@ class DeployScheduler:
         if due is None or agent_id is None or busy or self.clock.monotonic() < due:
             return False
         aid, cid = agent_id, self.target.competition
+        if self._settled_earlier(cid):
+            return False
         decision = evaluate(
             self._context(),
             read_limits=lambda: self.rec.client.deploy_status(cid, aid).limits,
@@ -158,19 +172,22 @@ class DeployScheduler:
             self._blocked(decision)
             return False
         try:
-            outcome = request_deploy(self.rec.client, cid, aid)
+            outcome = request_deploy(
+                self.rec.client, cid, aid, self.rec.journal, now=self.clock.now()
+            )
         except QuotaError as exc:
             self._refused(exc, aid)
             return False
         except (TransportError, ServerError):
-            raise
-        except MlarenaSyncError as exc:  # the reply was lost and no deploy can be seen
+            raise  # the loop backs off; a journaled request is settled before the next try
+        except MlarenaSyncError as exc:  # the reply was lost and no new deploy can be seen
             self.wanted = False
             self.sink.emit("deploy_unknown", level="warning", message=str(exc))
             return False
         now = self.clock.now()
         self.last_auto_deploy_at = now
         self.wanted = False
+        self.synced = False
         self._last_block = None
         self.not_before_wall = None
         record_deploy(self.rec.store, self.rec.key, now)
@@ -197,6 +214,23 @@ class DeployScheduler:
             self._show(outcome.agent_status)
         elif outcome.accepted:  # poll now: the status route's wording, as push shows it
             self._next_poll = self.clock.monotonic()
+        return True
+
+    def _settled_earlier(self, cid: int) -> bool:
+        """Settle a deploy request whose answer was never seen (a killed run, a lost reply with
+        unreadable deploys): True when the server took it and no edit of this session waits, so
+        nothing is to deploy."""
+        taken = settle_request(self.rec.client, cid, self.rec.journal, keep_pending=self.synced)
+        if not taken:
+            return False
+        self.sink.emit(
+            "deploy_request_settled",
+            taken=True,
+            text="the deploy requested earlier was taken by the server: not requested again",
+        )
+        if self.synced:
+            return False
+        self.wanted = False
         return True
 
     def _run_check(self) -> bool:

@@ -3,8 +3,8 @@
 Holds the state lock for the whole session (a second watcher on the same folder exits 2 naming
 the PID that holds it), starts the change source, runs the loop, and stops cleanly: the
 observer is stopped and joined and the state is saved. Exit codes: 130 on Ctrl-C (SIGINT), 0 on
-SIGTERM or when ``max_duration`` / the ``stop`` event ends it; errors are raised for the CLI to
-map (``AuthError`` → 4, ...).
+SIGTERM, SIGHUP or when ``max_duration`` / the ``stop`` event ends it; errors are raised for the
+CLI to map (``AuthError`` → 4, ...). Synced edits not deployed yet stay pending in the journal.
 """
 
 from __future__ import annotations
@@ -24,12 +24,17 @@ from mlarena_sync.watch.source import ChangeSource, TreeWatcher
 __all__ = ["INTERRUPTED", "watch"]
 
 INTERRUPTED = 130
+#: The signals that stop a watch cleanly (SIGHUP: the terminal went away; not on Windows).
+_STOP_SIGNALS = tuple(
+    sig for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if sig
+)
 
 
 @contextmanager
 def _signals(on_signal: Callable[[int], None]) -> Iterator[None]:
-    """SIGINT/SIGTERM → ``on_signal`` (main thread only; elsewhere nothing is installed). A
-    second Ctrl-C raises KeyboardInterrupt at once."""
+    """SIGINT/SIGTERM/SIGHUP (a closed terminal: handled like SIGTERM) → ``on_signal`` (main
+    thread only; elsewhere nothing is installed). A second Ctrl-C raises KeyboardInterrupt at
+    once."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -41,7 +46,7 @@ def _signals(on_signal: Callable[[int], None]) -> Iterator[None]:
         seen.append(signum)
         on_signal(signum)
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, handler) for sig in _STOP_SIGNALS}
     try:
         yield
     finally:
@@ -81,17 +86,20 @@ def watch(
                     watcher.run()
             finally:
                 src.stop()  # stopped and joined; the state is saved after every operation
-            reason = (
-                "SIGINT" if signal.SIGINT in received else ("SIGTERM" if received else "stopped")
-            )
+            first = signal.SIGINT if signal.SIGINT in received else next(iter(received), None)
+            reason = signal.Signals(first).name if first is not None else "stopped"
             held = watcher.held_unsynced
             text = f"watch stopped ({reason})"
             if held:
                 noun = "edit" if held == 1 else "edits"
                 text += f"; {held} held {noun} not synced: run `mlarena-sync push`"
+            owed = watcher.deploys.wanted and rec.journal.deploy_pending()
+            if owed:
+                text += "; synced edits not deployed yet: `mlarena-sync push` deploys them"
             ws.out.emit(
                 "watch_stopped",
                 reason=reason,
+                deploy_pending=owed,
                 reconciles=watcher.stats.reconciles,
                 deploys=watcher.stats.deploys,
                 held_not_synced=held,
