@@ -18,6 +18,13 @@ from mlarena_sync.errors import ConfigError
 __all__ = ["Node", "Reader"]
 
 _NULL_TAG = "tag:yaml.org,2002:null"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+#: The tags plain YAML resolves to: anything else (``!!python/name:...``, ``!custom``) is refused
+#: with the file and line, before any value is constructed.
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{kind}"
+    for kind in ("null", "bool", "int", "float", "str", "seq", "map", "timestamp", "binary")
+)
 
 
 def _describe(value: object) -> str:
@@ -49,13 +56,42 @@ class Reader:
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{self.path}: cannot read it: {exc}") from None
         try:
-            return yaml.compose(text, Loader=yaml.SafeLoader)
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark is not None else 1
             raise ConfigError(f"{self.path}:{line}: not valid YAML: {exc.problem}") from None
         except yaml.YAMLError as exc:
             raise ConfigError(f"{self.path}: not valid YAML: {exc}") from None
+        if root is not None:
+            self._check_plain(root)
+        return root
+
+    def _check_plain(self, root: Node) -> None:
+        """Refuse tags and merge keys (``<<``): mlarena.yaml is plain data. Each node is seen
+        once, so aliases cannot make this walk explode."""
+        seen: set[int] = set()
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if node.tag == _MERGE_TAG:
+                raise ConfigError(
+                    f"{self.path}:{self.line(node)}: merge keys (<<) are not supported: "
+                    "write the keys out"
+                )
+            if node.tag not in _PLAIN_TAGS:
+                raise ConfigError(
+                    f"{self.path}:{self.line(node)}: the YAML tag "
+                    f"{node.tag.replace('tag:yaml.org,2002:', '!!')!r} is not allowed: "
+                    "mlarena.yaml holds plain values (text, numbers, true/false, lists, keys)"
+                )
+            if isinstance(node, SequenceNode):
+                stack.extend(node.value)
+            elif isinstance(node, MappingNode):
+                stack.extend(n for pair in node.value for n in pair)
 
     # ------------------------------------------------------------ errors
     @staticmethod
