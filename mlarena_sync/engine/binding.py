@@ -23,6 +23,7 @@ import structlog
 from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import AgentStatus, Runtime
 from mlarena_sync.config.model import Target
+from mlarena_sync.engine.pin import pin_agent_id
 from mlarena_sync.errors import ApiError, AuthError, ConfigError, NotFoundError
 from mlarena_sync.store.journal import Journal
 from mlarena_sync.store.state import BaseEntry, StateStore, TargetState
@@ -51,6 +52,10 @@ def my_agents_named(client: Arena, cid: int, name: str) -> list[int]:
         log.debug("submissions_unreadable", competition=cid, reason=exc.message)
         return []
     return sorted({s.id for s in mine if s.name == name and s.competition_id in (None, cid)})
+
+
+def pinned_text(aid: int) -> str:
+    return f"created agent {aid} and pinned it in mlarena.yaml (id: {aid}): commit that file"
 
 
 def pin_hint(aid: int) -> str:
@@ -273,8 +278,14 @@ class AgentBinder:
         state = TargetState(agent_id=aid)
         self.store.save(self.key, state)  # bound at once
         self.journal.set_creating(None)
+        pinned = self._pin(aid)
         self._emit(
-            "agent_created", agent_id=aid, name=name, competition=self.cid, text=pin_hint(aid)
+            "agent_created",
+            agent_id=aid,
+            name=name,
+            competition=self.cid,
+            pinned=pinned,
+            text=pinned_text(aid) if pinned else pin_hint(aid),
         )
         if runtime is not None and runtime.id is not None:
             self.client.set_agent_runtime(aid, runtime.id)
@@ -302,6 +313,12 @@ class AgentBinder:
             return True
         state = self.store.load(self.key)
         return state.runtime_id is not None and state.runtime_spec == key
+
+    def _pin(self, aid: int) -> bool:
+        """Write the new agent's id into mlarena.yaml (one line; see :mod:`.pin`), so a fresh
+        clone binds to it; False (and the hint is printed instead) when it cannot be sure."""
+        path = self.target.config_path
+        return path is not None and pin_agent_id(path, self.target.name, aid)
 
     def _pin_runtime(self, aid: int, state: TargetState) -> None:
         key = runtime_spec_key(self.target)

@@ -57,4 +57,4 @@ def test_readme_settles_a_conflict_with_force() -> None:
     assert "run `mlarena-sync pull` to take" not in section
     assert "`mlarena-sync pull --force NAME`" in section
     assert "`mlarena-sync push --force`" in section
-    assert "safe to delete" in section and "pin it with `agent.id`" in section
+    assert "safe to delete" in section and "pins `submission.id`" in section

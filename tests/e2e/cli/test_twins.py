@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from helpers.arena import API, CREATE_ROUTE, auth, hits
+from helpers.arena import delete_agent, hits, routes
 from helpers.cli import Cli, in_project, push_ok
 from helpers.project import Project, write_config
 
@@ -15,19 +15,41 @@ from mlarena_sync.arena.seed import BOB
 from mlarena_sync.store.state import server_key
 
 
-def test_a_created_agent_comes_with_a_hint_to_pin_it(cli: Cli, project: Project) -> None:
+def _push_bound_by_state_only(cli: Cli, project: Project, *flags: str) -> int:
+    """A first push, then mlarena.yaml as it was (the pin the push wrote is dropped: the binding
+    lives in .mlarena-sync/ only, as for a user who did not keep the pinned file)."""
+    name_only = project.config.read_text()
+    aid = push_ok(cli, project, *flags)
+    project.config.write_text(name_only)
+    return aid
+
+
+def test_a_created_agent_is_pinned_in_mlarena_yaml_and_said_once(
+    cli: Cli, project: Project
+) -> None:
+    res = cli(*in_project(project, "push", "--no-deploy"))
+    assert res.code == 0, res.text
+    aid = project.agent_id()
+    assert f"created agent {aid} and pinned it in mlarena.yaml (id: {aid})" in res.out
+    assert f"  id: {aid}\n" in project.config.read_text()
+    again = cli(*in_project(project, "push", "--no-deploy"))
+    assert "pinned" not in again.out, "said once, when the agent is created"
+
+
+def test_a_file_it_cannot_edit_surely_gets_the_hint_instead(cli: Cli, project: Project) -> None:
+    text = project.config.read_text().replace("agent:\n", "agent: &mine\n")  # an anchor
+    project.config.write_text(text)
     res = cli(*in_project(project, "push", "--no-deploy"))
     assert res.code == 0, res.text
     aid = project.agent_id()
     assert f"created agent {aid}; pin it with `agent: {{id: {aid}}}` in mlarena.yaml" in res.out
-    again = cli(*in_project(project, "push", "--no-deploy"))
-    assert "pin it" not in again.out, "said once, when the agent is created"
+    assert project.config.read_text() == text, "the user's file is left byte for byte"
 
 
 def test_a_lost_state_folder_refuses_to_create_a_twin_of_a_listed_agent(
     arena: FakeArena, cli: Cli, project: Project
 ) -> None:
-    aid = push_ok(cli, project, "--wait")  # deployed: on the leaderboard
+    aid = _push_bound_by_state_only(cli, project, "--wait")  # deployed: on the leaderboard
     shutil.rmtree(project.dir / ".mlarena-sync")
     arena.reset_counters()
     res = cli(*in_project(project, "push"))
@@ -36,13 +58,13 @@ def test_a_lost_state_folder_refuses_to_create_a_twin_of_a_listed_agent(
         f"an agent named 'cli-agent' already exists in competition 1 (id {aid}): set "
         f"`agent: {{id: {aid}}}` in mlarena.yaml, or pass --force to create another"
     ) in res.err
-    assert hits(arena.counters, CREATE_ROUTE) == 0
+    assert hits(arena.counters, routes(arena).create) == 0
     plan = cli(*in_project(project, "plan"))
     assert plan.code == 2 and plan.err == res.err, "plan says what push would do"
     assert cli(*in_project(project, "plan", "--force")).code == 0
     forced = cli(*in_project(project, "push", "--no-deploy", "--force"))
     assert forced.code == 0, forced.text
-    assert hits(arena.counters, CREATE_ROUTE) == 1
+    assert hits(arena.counters, routes(arena).create) == 1
     assert project.agent_id() != aid
 
 
@@ -55,7 +77,7 @@ def test_an_equivalent_server_url_keeps_the_binding(
     arena.reset_counters()
     res = cli(*in_project(project, "push", "--no-deploy"))
     assert res.code == 0, res.text
-    assert hits(arena.counters, CREATE_ROUTE) == 0
+    assert hits(arena.counters, routes(arena).create) == 0
     assert project.agent_id() == aid
 
 
@@ -77,7 +99,7 @@ def test_server_key_normalises_the_url(url: str, key: str) -> None:
 def test_another_users_token_in_a_bound_folder_says_where_the_binding_is(
     cli: Cli, project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    aid = push_ok(cli, project)
+    aid = _push_bound_by_state_only(cli, project)
     monkeypatch.setenv("MLARENA_API_KEY", BOB.token)
     res = cli(*in_project(project, "status"))
     assert res.code == 1, res.text
@@ -100,12 +122,8 @@ def test_a_missing_agent_id_in_the_config_points_at_agent_id(cli: Cli, project: 
 def test_push_force_replaces_a_state_binding_whose_agent_was_deleted(
     arena: FakeArena, token: str, cli: Cli, project: Project
 ) -> None:
-    import requests
-
-    aid = push_ok(cli, project)
-    requests.delete(
-        f"{arena.url}{API}/competition/1/{aid}", headers=auth(token), timeout=10
-    ).raise_for_status()
+    aid = _push_bound_by_state_only(cli, project)
+    delete_agent(arena, token, aid).raise_for_status()
     res = cli(*in_project(project, "push", "--no-deploy"))
     assert res.code == 1, res.text
     assert f"agent {aid} (bound in .mlarena-sync/) was deleted on the server" in res.err
