@@ -1,11 +1,14 @@
 """The local scan: which selected files exist, their size and SHA-256, hashing only what changed.
 
 :func:`scan` walks ``files.root`` with ``os.scandir``, never entering ignored folders, and asks a
-:class:`StatCache` (size, mtime, inode → sha256) before hashing, so a rescan of an unchanged tree
-reads no file content. Hashes are computed in chunks: a big model file is never read whole.
+:class:`StatCache` (size, mtime, ctime, inode → sha256) before hashing, so a rescan of an unchanged
+tree reads no file content. Hashes are computed in chunks: a big model file is never read whole.
 
-Racy entries (a file modified within :data:`StatCache.RACY_NS` of being hashed, where a second
-write in the same timestamp tick would go unnoticed) are not trusted and get hashed again.
+The ctime is part of the key, as in git: a same-size edit whose mtime was put back (``cp -p``,
+``rsync -t --inplace``, some editors and generators) still moves the ctime, which no user call can
+set. Racy entries (a file modified within :data:`StatCache.RACY_NS` of being hashed, where a
+second write in the same timestamp tick would go unnoticed) are not trusted and get hashed again,
+and so is an entry without a ctime (written by an older version): hash when in doubt.
 """
 
 from __future__ import annotations
@@ -43,10 +46,12 @@ class StatEntry:
     inode: int
     sha256: str
     hashed_at_ns: int
+    ctime_ns: int = -1  # -1: not known (an older cache): never trusted
 
 
 class StatCache:
-    """``path → (size, mtime_ns, inode, sha256)``; persisted by ``state.StateStore``."""
+    """``path → (size, mtime_ns, inode, sha256, hashed_at_ns, ctime_ns)``; persisted by
+    ``state.StateStore``."""
 
     RACY_NS = 2_000_000_000  # coarse file systems keep mtimes in 2-second steps
 
@@ -58,13 +63,16 @@ class StatCache:
         entry = self.entries.get(rel)
         if entry is None:
             return None
-        same = (entry.size, entry.mtime_ns, entry.inode) == (st.st_size, st.st_mtime_ns, st.st_ino)
-        if not same or entry.hashed_at_ns - st.st_mtime_ns < self.RACY_NS:
+        key = (entry.size, entry.mtime_ns, entry.ctime_ns, entry.inode)
+        same = key == (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        if not same or entry.ctime_ns < 0 or entry.hashed_at_ns - st.st_mtime_ns < self.RACY_NS:
             return None
         return entry.sha256
 
     def store(self, rel: str, st: os.stat_result, sha256: str, hashed_at_ns: int) -> None:
-        entry = StatEntry(st.st_size, st.st_mtime_ns, st.st_ino, sha256, hashed_at_ns)
+        entry = StatEntry(
+            st.st_size, st.st_mtime_ns, st.st_ino, sha256, hashed_at_ns, st.st_ctime_ns
+        )
         if self.entries.get(rel) != entry:
             self.entries[rel] = entry
             self.dirty = True
@@ -77,26 +85,31 @@ class StatCache:
 
     def to_json(self) -> dict[str, list[int | str]]:
         return {
-            rel: [e.size, e.mtime_ns, e.inode, e.sha256, e.hashed_at_ns]
+            rel: [e.size, e.mtime_ns, e.inode, e.sha256, e.hashed_at_ns, e.ctime_ns]
             for rel, e in sorted(self.entries.items())
         }
 
     @classmethod
     def from_json(cls, data: object) -> StatCache:
-        """Tolerant: malformed entries are dropped (they only cost a re-hash)."""
+        """Tolerant: malformed entries are dropped (they only cost a re-hash); an entry of an
+        older version (no ctime) is kept but never trusted."""
         entries: dict[str, StatEntry] = {}
         if isinstance(data, dict):
             for rel, row in data.items():
                 if (
                     isinstance(rel, str)
                     and isinstance(row, list)
-                    and len(row) == 5
-                    and all(isinstance(x, int) and not isinstance(x, bool) for x in row[:3])
+                    and len(row) in (5, 6)
+                    and all(_is_int(x) for x in (*row[:3], *row[4:]))
                     and isinstance(row[3], str)
-                    and isinstance(row[4], int)
                 ):
-                    entries[rel] = StatEntry(row[0], row[1], row[2], row[3], row[4])
+                    ctime = row[5] if len(row) == 6 else -1
+                    entries[rel] = StatEntry(row[0], row[1], row[2], row[3], row[4], ctime)
         return cls(entries)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def hash_file(path: Path) -> tuple[str, os.stat_result, bool]:
