@@ -31,9 +31,9 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from mlarena_sync.config.model import Target
@@ -43,9 +43,6 @@ from mlarena_sync.local.scan import StatCache
 from mlarena_sync.store.atomic import atomic_write
 from mlarena_sync.store.cached import Cached
 from mlarena_sync.store.lock import hold_lock
-
-if TYPE_CHECKING:
-    from mlarena_sync.store.journal import Journal
 
 __all__ = [
     "STATE_DIR_NAME",
@@ -137,6 +134,8 @@ def _state_from_json(data: object) -> TargetState:
         last = datetime.fromisoformat(when) if isinstance(when, str) else None
     except ValueError as exc:
         raise _Corrupt(str(exc)) from None
+    if last is not None and last.tzinfo is None:  # hand-edited or foreign: we write UTC offsets
+        last = last.replace(tzinfo=timezone.utc)
     return TargetState(
         agent_id=_opt_int(data.get("agent_id")),
         files={str(name): _entry_from_json(e) for name, e in files.items()},
@@ -208,13 +207,6 @@ class StateDir:
     def state_file(self) -> Path:
         return self.path / STATE_FILE
 
-    def journal(self, target_key: str) -> Journal:
-        """The write-ahead journal of one target, kept in this folder's memory."""
-        from mlarena_sync.store.journal import Journal
-
-        return Journal(self, target_key)
-
-    # ---------------------------------------------------------------- files
     def ensure_dir(self) -> None:
         """Create the folder (with its ``.gitignore``: it never lands in git) if missing."""
         self._ensure_dir()

@@ -148,7 +148,7 @@ def test_the_fsync_policy(tmp_path: Path, fsyncs: list[int]) -> None:
     store.save("t", TargetState(agent_id=1))
     assert fsyncs, "state.json: fsync (a lost binding would create a twin agent)"
     fsyncs.clear()
-    j = store.journal("t")
+    j = Journal(store, "t")
     j.add("a.py", None, ENTRY)
     j.set_deploy_pending(True)
     assert fsyncs == [], "journal intents and deploy_pending: no fsync"
@@ -161,10 +161,10 @@ def test_the_journal_is_read_once_and_shared(tmp_path: Path, reads: Counter[str]
     reads.clear()
     store = StateDir(tmp_path)
     with store.lock():
-        j = store.journal("t")
+        j = Journal(store, "t")
         assert j.load() == {"a.py": (None, ENTRY)}
         j.set_deploy_pending(True)
-        assert store.journal("t").deploy_pending()
+        assert Journal(store, "t").deploy_pending()
         j.clear()
         j.set_deploy_pending(False)
         assert not (tmp_path / journal.Journal.FILE).exists()
