@@ -27,8 +27,13 @@ from .kit import (
 )
 
 FIRST_ID = 101  # the fake arena's first new submission id
+FILES_OF_FIRST = f"/api/submissions/challenge/1/{FIRST_ID}/file"
 TORCH_RUNTIME = 2  # competition 1 offers it; its default is 1 (gymnasium)
 GYMNASIUM_RUNTIME = 1
+#: What a no-op push of the bound submission reads (status, listing), and the probes that
+#: tell today's generation (by the submission's id when it is known, else the challenge's).
+NO_OP_READS = (f"GET /api/submissions/submission/{FIRST_ID}", f"GET {FILES_OF_FIRST}")
+PROBES = (f"GET /api/submissions/submission/{FIRST_ID}", "GET /api/challenges/1")
 
 
 def quick_start(cli: Cli, folder: Path, url: str, *, runtime: bool = True) -> Project:
@@ -82,7 +87,7 @@ def test_quick_start_creates_pins_uploads_deploys_and_remembers_v46(
     assert remembered_generations(project) == {arena46.url: "v4.6"}
     assert (project.state_dir / ".gitignore").is_file()
 
-    # an edit: the second run starts with its own reads, no probe of the generation
+    # an edit: the second run reads, uploads, deploys; it never asks for v0's routes
     (project.dir / "agent.py").write_text(AGENT_PY + "# v2\n", encoding="utf-8")
     arena46.reset_counters()
     requests_seen.clear()
@@ -96,11 +101,17 @@ def test_quick_start_creates_pins_uploads_deploys_and_remembers_v46(
     assert stored(arena46, FIRST_ID, "agent.py") == (AGENT_PY + "# v2\n").encode()
     assert remembered_generations(project) == {arena46.url: "v4.6"}
 
-    # control: forgetting the generation brings the probe back
+    # with the generation remembered, a run sends its own reads and no probe at all...
+    requests_seen.clear()
+    assert cli("-C", str(project.dir), "push").code == 0
+    assert sorted(requests_seen.requests()) == sorted(NO_OP_READS), requests_seen.requests()
+    # ...while forgetting it brings one probe back, first (by the submission or challenge id)
     (project.state_dir / "api.json").unlink()
     requests_seen.clear()
     assert cli("-C", str(project.dir), "push").code == 0
-    assert requests_seen.requests()[0] == "GET /api/challenges/1", requests_seen.requests()
+    seen = requests_seen.requests()
+    assert len(seen) == len(NO_OP_READS) + 1 and seen[0] in PROBES, seen
+    assert sorted(seen[1:]) == sorted(NO_OP_READS), seen
     assert remembered_generations(project) == {arena46.url: "v4.6"}
 
 
