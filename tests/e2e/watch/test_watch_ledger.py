@@ -1,0 +1,34 @@
+"""`watch` records each deploy it requests in the ledger (trigger ``watch``), with the bytes it
+deployed kept for ``restore``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers.checks import sha256
+from helpers.project import make_project
+from helpers.wait import wait_until
+from helpers.watch import StartWatch
+
+from mlarena_sync.arena import FakeArena
+from mlarena_sync.store.ledger import Ledger
+from mlarena_sync.store.objects import ObjectStore
+
+
+def test_a_watch_deploy_is_recorded_with_its_bytes(
+    arena: FakeArena, tmp_path: Path, start_watch: StartWatch
+) -> None:
+    project = make_project(tmp_path, arena.url, "watch", auto="true")
+    run = start_watch(project, arena)
+    aid = run.wait_bound()
+    recorded = run.out.expect("deploy_recorded", 15)
+    wait_until(lambda: arena.deploy_count(aid) == 1, 10, "the deploy")
+    assert run.finish() == 0
+    [record] = Ledger(project.state_dir).records()
+    assert record.id == recorded["id"] == 1
+    assert record.trigger in ("watch", "ci") and record.agent_id == aid
+    objects = ObjectStore(project.state_dir)
+    for entry in record.files.values():
+        data = objects.read(entry.sha256)
+        assert sha256(data) == entry.sha256
+        assert (project.root / entry.path).read_bytes() == data
