@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from mlarena_sync.engine.history import trigger_for
+from mlarena_sync.engine.history import git_info, trigger_for
 from mlarena_sync.store.ledger import DeployRecord, FileRecord, Ledger
 from mlarena_sync.store.objects import ObjectStore
 
@@ -114,3 +117,31 @@ def test_trigger_is_ci_when_ci_is_set() -> None:
     assert trigger_for("push", {"CI": "true"}) == "ci"
     assert trigger_for("watch", {}) == "watch"
     assert trigger_for("push", {"CI": "false"}) == "push"
+
+
+def _git(folder: Path, *args: str) -> str:
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+        "HOME": str(folder),
+        "PATH": os.environ.get("PATH", ""),
+    }
+    done = subprocess.run(
+        ["git", "-C", str(folder), *args], env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="no git on PATH")
+def test_git_info_names_the_commit_and_whether_the_tree_is_dirty(tmp_path: Path) -> None:
+    assert git_info(tmp_path) is None, "not a repository"
+    _git(tmp_path, "init", "-q")
+    (tmp_path / "agent.py").write_text("A = 1\n")
+    _git(tmp_path, "add", "agent.py")
+    _git(tmp_path, "commit", "-q", "-m", "first")
+    head = _git(tmp_path, "rev-parse", "HEAD")
+    assert git_info(tmp_path) == {"commit": head, "dirty": False}
+    (tmp_path / "agent.py").write_text("A = 2\n")
+    assert git_info(tmp_path) == {"commit": head, "dirty": True}
