@@ -55,7 +55,9 @@ def product_commands() -> tuple[str, ...]:
     """The commands listed in product.md's table, or the known list where it is not beside us."""
     if not PRODUCT.is_file():
         return COMMANDS
-    found = re.findall(r"^\| `mlarena-sync ([a-z-]+)[^`]*`", PRODUCT.read_text(encoding="utf-8"), re.M)
+    found = re.findall(
+        r"^\| `mlarena-sync ([a-z-]+)[^`]*`", PRODUCT.read_text(encoding="utf-8"), re.M
+    )
     return tuple(found)
 
 
