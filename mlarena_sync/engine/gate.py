@@ -125,7 +125,9 @@ def decide(ctx: DeployContext) -> DeployDecision:
                 blocker="reserve",
             )
     if ctx.caller == "watch" and ctx.last_auto_deploy_at is not None and ctx.min_interval > 0:
-        ready = ctx.last_auto_deploy_at + timedelta(seconds=ctx.min_interval)
+        # A recorded time in the future (a clock set back, a hand-edited state) counts as now:
+        # it never holds deploys longer than one min_interval.
+        ready = min(ctx.last_auto_deploy_at, ctx.now) + timedelta(seconds=ctx.min_interval)
         if ctx.now < ready:
             wait = (ready - ctx.now).total_seconds()
             return DeployDecision(

@@ -247,9 +247,13 @@ class DeployScheduler:
         return res.ok
 
     def _context(self) -> DeployContext:
+        now = self.clock.now()
+        last = self.last_auto_deploy_at
+        if last is not None and last > now:  # a clock set back, a hand-edited state: now, once
+            self.last_auto_deploy_at = now
         return DeployContext(
             caller="watch",
-            now=self.clock.now(),
+            now=now,
             changed=True,
             enabled=self.spec.auto,
             in_flight=self.in_flight,
@@ -271,7 +275,7 @@ class DeployScheduler:
             self._wait_until(d.wait_until)
             key = (d.blocker, d.wait_until)
             if key != self._last_block and d.blocker == "interval":
-                at = d.wait_until.astimezone().strftime("%H:%M:%S") if d.wait_until else "later"
+                at = _when(d.wait_until, self.clock.now())
                 self.sink.emit(
                     "deploy_waiting",
                     blocker=d.blocker,
@@ -318,3 +322,12 @@ class DeployScheduler:
         self.sink.emit(
             "deploy_refused", level="warning", message=exc.message, text=f"deploy refused: {exc}"
         )
+
+
+def _when(at: datetime | None, now: datetime) -> str:
+    """A wait's end in local time: the time of day, with the date when it is not today."""
+    if at is None:
+        return "later"
+    local = at.astimezone()
+    same_day = local.date() == now.astimezone().date()
+    return local.strftime("%H:%M:%S" if same_day else "%Y-%m-%d %H:%M:%S")

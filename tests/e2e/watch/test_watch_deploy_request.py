@@ -4,8 +4,11 @@ deployed by the next watch."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
+from helpers.cli import Cli, in_project
 from helpers.project import Project, make_project, write_config
 from helpers.wait import wait_until
 from helpers.watch import StartWatch
@@ -60,3 +63,30 @@ def test_a_restarted_watch_deploys_what_a_stopped_one_synced(
     assert second.finish() == 0
     assert arena.deploy_count(aid) == 1
     assert not _journal(project).deploy_pending()
+
+
+@pytest.mark.parametrize(
+    "recorded",
+    ["2099-01-01T00:00:00+00:00", "2099-01-01T00:00:00", "2026-01-01T00:00:00"],
+    ids=["future", "future-naive", "naive"],
+)
+def test_a_strange_last_deploy_at_never_blocks_or_crashes_watch(
+    arena: FakeArena, token: str, tmp_path: Path, start_watch: StartWatch, cli: Cli, recorded: str
+) -> None:
+    project = make_project(tmp_path, arena.url, "watch", auto="true", min_interval=1)
+    assert cli(*in_project(project, "push", "--no-deploy")).code == 0
+    _journal(project).set_deploy_pending(False)  # only the edit below wants a deploy
+    aid = project.agent_id()
+    assert aid is not None
+    state_file = project.state_dir / "state.json"
+    state = json.loads(state_file.read_text())
+    (entry,) = state["targets"].values()
+    entry["last_deploy_at"] = recorded
+    state_file.write_text(json.dumps(state))
+    run = start_watch(project, arena)
+    project.write("helper.py", "VALUE = 9\n")
+    wait_until(lambda: arena.deploy_count(aid) >= 1, 15, "watch's deploy", tolerate=())
+    assert arena.wait_deploys_idle(15)
+    run.hold(1.5)
+    assert run.finish() == 0
+    assert arena.deploy_count(aid) == 1
