@@ -80,11 +80,10 @@ def _fields(rec: DeployRecord, prev: DeployRecord | None, kept: bool) -> dict[st
 def _line(rec: DeployRecord, prev: DeployRecord | None, now: datetime, top: float) -> str:
     n = _changed(rec, prev)
     score = f"score {rec.score:g}" if rec.score is not None else "score -"
-    score = f"{score:<13}"
+    files = f"{n} file{'s' if n != 1 else ''} changed"
     return (
-        f"#{rec.id:<3} {age(rec.at, now):>10}  {rec.trigger:<5}  {_git_text(rec):<13} "
-        f"{n} file{'s' if n != 1 else ''} changed  {rec.status or 'in flight'}  {score}  "
-        f"{_bar(rec.score, top)}"
+        f"#{rec.id:<3} {age(rec.at, now):>10}  {rec.trigger:<5}  {_git_text(rec):<13}  "
+        f"{files:<16}  {rec.status or 'in flight':<10}  {score:<13}  {_bar(rec.score, top)}"
     ).rstrip()
 
 
