@@ -21,7 +21,10 @@ meanwhile the entry is marked unknown (``sha256`` empty), so the next push uploa
 of believing a hash of bytes that were never sent.
 
 Errors: the first failed upload stops the scheduling of new ones; those already in flight are
-waited for and recorded (each still emits its ``upload`` event), then the error is raised.
+waited for and recorded (each still emits its ``upload`` event), then the error is raised. A file
+deleted between the scan and its upload is no error: it changed during the sync, so it is skipped
+(``changed_during_sync``, :attr:`SyncReport.vanished`; nothing of it was sent) and the caller
+rescans.
 """
 
 from __future__ import annotations
@@ -80,6 +83,15 @@ class SyncReport:
     deleted: list[str] = field(default_factory=list)
     last_result: FileOpResult | None = None
     unsure: list[str] = field(default_factory=list)  # changed while streamed: re-sent next time
+    vanished: list[str] = field(default_factory=list)  # deleted after the scan: skipped
+
+
+class _Vanished(Exception):
+    """The file of an upload was deleted after the scan: nothing of it was sent."""
+
+    def __init__(self, up: Upload) -> None:
+        super().__init__(up.name)
+        self.up = up
 
 
 def _log_event(event: str, **fields: Any) -> None:
@@ -165,7 +177,14 @@ class _Batch:
 
     # ---------------------------------------------------------------- uploads
     def send(self, up: Upload, journaled: BaseEntry | None) -> _Sent:
-        """Upload one file (any thread); ``journaled`` is the entry the journal holds for it."""
+        """Upload one file (any thread); ``journaled`` is the entry the journal holds for it.
+        :class:`_Vanished` when the file is gone before any of it was sent."""
+        try:
+            return self._send(up, journaled)
+        except FileNotFoundError:
+            raise _Vanished(up) from None
+
+    def _send(self, up: Upload, journaled: BaseEntry | None) -> _Sent:
         local = up.local
         big = local.size >= PROGRESS_MIN_BYTES
         progress = _progress(up.name, self.emit, local.size) if big else None
@@ -182,7 +201,10 @@ class _Batch:
         result = self.client.upload_file(
             self.cid, self.aid, up.name, local.abs_path, progress=progress
         )
-        after = os.stat(local.abs_path)
+        try:
+            after = os.stat(local.abs_path)
+        except FileNotFoundError:  # sent, then deleted: what was sent is not known for sure
+            return _Sent(up, result, BaseEntry(local.path, "", local.size), False)
         steady = (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns) and (
             after.st_size == local.size and after.st_mtime_ns == local.mtime_ns
         )
@@ -204,13 +226,30 @@ class _Batch:
         )
         self.done()
 
+    def skip(self, gone: _Vanished) -> None:
+        """An upload whose file was deleted after the scan: left out (main thread)."""
+        up = gone.up
+        self.report.vanished.append(up.name)
+        self.emit(
+            "changed_during_sync",
+            file=up.local.path,
+            name=up.name,
+            text=f"{up.local.path}: deleted while syncing; skipped (rescanning)",
+        )
+
+    def upload_one(self, up: Upload, intents: dict[str, BaseEntry]) -> None:
+        try:
+            self.record(self.send(up, intents.get(up.name)))
+        except _Vanished as gone:
+            self.skip(gone)
+
     def upload_many(self, ups: Sequence[Upload], intents: dict[str, BaseEntry]) -> None:
         """``ups`` with at most :data:`MAX_IN_FLIGHT` in flight; the first error stops the
         scheduling, waits for those in flight (recorded), then is raised."""
         if not ups:
             return
         if len(ups) == 1:
-            self.record(self.send(ups[0], intents.get(ups[0].name)))
+            self.upload_one(ups[0], intents)
             return
         error: BaseException | None = None
         pool = ThreadPoolExecutor(
@@ -229,6 +268,8 @@ class _Batch:
                     exc = fut.exception()
                     if exc is None:
                         self.record(fut.result())
+                    elif isinstance(exc, _Vanished):
+                        self.skip(exc)
                     elif error is None:
                         error = exc
                         for other in pending:  # stop scheduling; in-flight ones run to the end
@@ -242,7 +283,7 @@ class _Batch:
 
     def upload_each(self, ups: Sequence[Upload], intents: dict[str, BaseEntry]) -> None:
         for up in ups:
-            self.record(self.send(up, intents.get(up.name)))
+            self.upload_one(up, intents)
 
     # ---------------------------------------------------------------- deletes
     def delete(self, name: str, reason: str) -> None:

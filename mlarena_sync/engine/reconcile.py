@@ -84,6 +84,22 @@ class ReconcileResult:
     validation_message: str | None = None
     local: Mapping[str, LocalFile] = field(default_factory=dict, repr=False)
     deletes_skipped: tuple[str, ...] = ()  # over the delete cap, with "skip_deletes"
+    vanished: tuple[str, ...] = ()  # deleted after the scan: skipped, then rescanned
+
+
+#: Reconciles run again while files vanish between a scan and their upload.
+RESCANS = 2
+
+
+def _after_rescan(first: ReconcileResult, then: ReconcileResult) -> ReconcileResult:
+    """One result for a reconcile and the one that rescanned after files vanished."""
+    return replace(
+        then,
+        uploaded=first.uploaded + then.uploaded,
+        deleted=first.deleted + then.deleted,
+        changed=first.changed or then.changed,
+        created_agent=first.created_agent or then.created_agent,
+    )
 
 
 class _Reads:
@@ -249,7 +265,13 @@ class Reconciler:
         if options.dry_run:
             return self._dry_run(options)
         with self.locked():
-            return self._reconcile(options)
+            result = self._reconcile(options)
+            for _ in range(RESCANS):
+                if not result.vanished:
+                    break
+                log.debug("rescan", vanished=result.vanished)
+                result = _after_rescan(result, self._reconcile(options))
+            return result
 
     def _dry_run(self, options: ReconcileOptions) -> ReconcileResult:
         local = self.scan(save_cache=False, limits=False)
@@ -369,6 +391,7 @@ class Reconciler:
             validation_message=message,
             local=local,
             deletes_skipped=skipped,
+            vanished=tuple(report.vanished),
         )
 
     def _checked_plan(

@@ -220,6 +220,8 @@ def _local_file(path: Path, rel: str, cache: StatCache, found: list[str]) -> Loc
             sha, st, steady = hash_file(path)
             if steady and stat_mod.S_ISREG(st.st_mode):
                 cache.store(rel, st, sha, hashed_at)
+    except FileNotFoundError:
+        return None  # deleted since the folder was listed: not there, no problem
     except OSError as exc:
         found.append(
             f"{printable(rel)}: cannot read it ({exc.strerror}); fix its permissions or exclude it"

@@ -305,6 +305,9 @@ class Watcher:
         except ClientError as exc:  # the server refused a request as sent: say it, go on
             self.warn_once(f"api:{exc}", "sync_failed", message=str(exc))
             return
+        except OSError as exc:  # a local file changed under the sync: the next event retries
+            self.warn_once(f"blocked:{exc}", "sync_failed", message=f"local file: {exc}")
+            return
         self._warned = {k for k in self._warned if not k.startswith(("blocked:", "api:"))}
         self.agent_id = result.agent_id
         self._remote_due = started + self.options.remote_every

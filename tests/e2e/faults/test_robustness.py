@@ -1,0 +1,97 @@
+"""Robustness found by the adversarial review (issue 15): a file deleted between the scan and its
+upload (item 12); files the process itself writes (item 15)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers.cli import Cli, in_project, push_ok
+from helpers.project import make_project
+from helpers.watch import StartWatch, watch_starter
+
+from mlarena_sync.arena import FakeArena
+from mlarena_sync.engine.evidence import prove
+
+
+@pytest.fixture
+def start_watch() -> Iterator[StartWatch]:
+    with watch_starter() as start:
+        yield start
+
+
+RECONCILE_PROVE = "mlarena_sync.engine.reconcile.prove"
+
+
+def _server_text(arena: FakeArena, aid: int, name: str) -> str | None:
+    path = arena.store.files.path(aid, name)
+    return None if path is None else Path(path).read_text(encoding="utf-8")
+
+
+def _delete_after_the_scan(monkeypatch: pytest.MonkeyPatch, *doomed: Path) -> None:
+    """``doomed`` are deleted once the reconcile has scanned and listed, before it uploads."""
+
+    def prove_then_delete(*args: Any, **kwargs: Any) -> Any:
+        proven = prove(*args, **kwargs)
+        for path in doomed:
+            path.unlink(missing_ok=True)
+        return proven
+
+    monkeypatch.setattr(RECONCILE_PROVE, prove_then_delete)
+
+
+def _delete_no_more(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(RECONCILE_PROVE, prove)
+
+
+# ---------------------------------------------------------------- item 12
+
+
+def test_a_file_deleted_between_scan_and_upload_is_skipped_and_push_rescans(
+    arena: FakeArena, token: str, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = make_project(tmp_path, arena.url, "cli")
+    aid = push_ok(cli, project)
+    new = project.write("doomed.py", "X = 1\n")
+    edited = project.write("notes.txt", "edited, then deleted\n")
+    project.write("lib/helper.py", "SIDE = 2\n")
+    _delete_after_the_scan(monkeypatch, new, edited)
+
+    res = cli(*in_project(project, "push", "--no-deploy"))
+    assert res.code == 0, res.text
+    assert "Traceback" not in res.text and "crash" not in res.text, res.text
+    assert "doomed.py: deleted while syncing; skipped" in res.text, res.text
+    assert _server_text(arena, aid, "helper.py") == "SIDE = 2\n"
+    assert _server_text(arena, aid, "doomed.py") is None
+    # the rescan saw notes.txt gone: the server's copy (the last synced one) is deleted too
+    assert _server_text(arena, aid, "notes.txt") is None
+
+    _delete_no_more(monkeypatch)
+    again = cli(*in_project(project, "--json", "plan"))
+    assert again.code == 0, again.text
+    plan = next(line for line in again.json_lines() if line["event"] == "plan")
+    assert plan["changes"] == 0 and plan["is_empty"], plan
+
+
+def test_a_file_deleted_between_scan_and_upload_does_not_stop_watch(
+    arena: FakeArena,
+    tmp_path: Path,
+    start_watch: StartWatch,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    project = make_project(tmp_path, arena.url, "watch")
+    run = start_watch(project, arena)
+    run.wait_bound()
+    run.wait_remote("helper.py", "VALUE = 0\n")
+    doomed = project.root / "doomed.py"
+    _delete_after_the_scan(monkeypatch, doomed)
+    project.write("doomed.py", "X = 1\n")
+    run.out.expect("changed_during_sync", 10)
+    _delete_no_more(monkeypatch)
+
+    project.write("helper.py", "VALUE = 1\n")
+    run.wait_remote("helper.py", "VALUE = 1\n", timeout=10)
+    assert "doomed.py" not in run.remote()
+    assert run.finish() == 0
