@@ -55,6 +55,28 @@ def test_push_during_a_deploy_holds_then_syncs_and_deploys_once_more(
     assert arena.agent_status(SID) == "active"
 
 
+def test_an_upload_refused_unforeseen_is_held_then_sent_once_the_deploy_settles(
+    cli: Cli, alice: str, arena46: FakeArena, tmp_path: Path
+) -> None:
+    """A deploy started between push's status read and its upload: the server's 409 on the
+    file PUT (injected here) holds the edit like a deploy seen in flight."""
+    project = code_project(tmp_path, arena46.url, extra="deploy:\n  check: null\n")
+    assert cli("-C", str(project.dir), "push", "--wait").code == 0
+    v2 = AGENT_PY + "# v2\n"
+    project.write("agent.py", v2)
+    arena46.reset_counters()
+    arena46.faults.fail_next(1, 409, route="put_file")
+
+    res = cli("-C", str(project.dir), "push", "--wait")
+
+    assert res.code == 0, res.text
+    assert "held while a deploy is in flight" in res.text, res.text
+    assert "deployed: active" in res.out, res.out
+    assert writes(arena46.counters) == {PUT_FILE: 2, DEPLOY: 1}  # refused, then sent once
+    assert stored(arena46, SID, "agent.py") == v2.encode()
+    assert arena46.deploy_count(SID) == 2
+
+
 def test_watch_during_a_deploy_holds_then_syncs_and_deploys_once_more(
     slow_queue: FakeArena, tmp_path: Path, start_watch: StartWatch
 ) -> None:
