@@ -31,6 +31,7 @@ from mlarena_sync.errors import AuthError, ConfigError
 __all__ = [
     "MASK",
     "SCOPES",
+    "TOKEN_LIKE_BYTES",
     "TOKEN_PREFIX",
     "Redactor",
     "TokenParts",
@@ -40,6 +41,7 @@ __all__ = [
     "mask_token_like",
     "parse_token",
     "redact",
+    "secret_part",
 ]
 
 TOKEN_PREFIX = "mlk"
@@ -47,11 +49,17 @@ SCOPES = ("user", "creator", "teacher")
 MASK = "***"
 
 _LOOKUP = r"[A-Za-z0-9-]+"
-_SECRET = r"[\x21-\x7e]+"  # printable ASCII, no space
+_SECRET_CHAR = r"[\x21-\x7e]"  # printable ASCII, no space
+_SECRET = _SECRET_CHAR + "+"
 _LOOKUP_RE = re.compile(_LOOKUP)
 _SECRET_RE = re.compile(_SECRET)
 #: Anything shaped like a token, whatever its scope: what redaction masks on sight.
 _TOKEN_LIKE = re.compile(rf"{TOKEN_PREFIX}_([a-z][a-z0-9]*)_({_LOOKUP})_{_SECRET}")
+#: The same shape in bytes, with a secret of 8 characters or more (a real one is far longer):
+#: what the secrets guard refuses in a file's content.
+TOKEN_LIKE_BYTES = re.compile(
+    rf"{TOKEN_PREFIX}_[a-z][a-z0-9]*_{_LOOKUP}_{_SECRET_CHAR}{{8,}}".encode("ascii")
+)
 _HINT = "set MLARENA_API_KEY to the full `mlk_user_...` key from your ML Arena profile"
 _URL_EXAMPLE = "https://ml-arena.com"
 
@@ -93,6 +101,14 @@ def parse_token(token: str, *, source: str | None = None) -> TokenParts:
     if not _SECRET_RE.fullmatch(secret):
         raise _malformed("empty secret or characters not allowed in a header", source)
     return TokenParts(scope=scope, lookup=lookup)
+
+
+def secret_part(token: str | None) -> str | None:
+    """The secret part of a well-formed-looking token (after its third ``_``), else None."""
+    parts = (token or "").split("_", 3)
+    if len(parts) == 4 and parts[0] == TOKEN_PREFIX and parts[3]:
+        return parts[3]
+    return None
 
 
 def looks_like_token(value: str) -> bool:

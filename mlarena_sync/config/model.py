@@ -42,6 +42,7 @@ from mlarena_sync.config.targets import (
 )
 from mlarena_sync.config.template import render_init_yaml
 from mlarena_sync.errors import ConfigError
+from mlarena_sync.tokens import mask_token_like
 
 __all__ = [
     "API_CHOICES",
@@ -121,6 +122,20 @@ KNOWN_KEYS: frozenset[str] = frozenset(
 _Values = dict[str, object]
 
 
+def _check_env_name(r: yn.Reader, node: yn.Node, key: str, text: str) -> None:
+    """``api_key_env`` names a variable; a token pasted there is refused without quoting it."""
+    if mask_token_like(text) != text:
+        raise r.error(
+            node,
+            key,
+            "holds what looks like an API token itself, not the name of a variable: remove "
+            f"it from mlarena.yaml (and revoke it if the file was shared), put it in "
+            f"{DEFAULT_API_KEY_ENV} and write `api_key_env: {DEFAULT_API_KEY_ENV}` or leave it out",
+        )
+    if not _ENV_NAME.match(text):
+        raise r.error(node, key, f"{mask_token_like(text)!r} is not an environment variable name")
+
+
 def _read_value(r: yn.Reader, kind: str, node: yn.Node, key: str) -> object:
     if kind == "bool":
         return r.boolean(node, key)
@@ -147,8 +162,8 @@ def _read_value(r: yn.Reader, kind: str, node: yn.Node, key: str) -> object:
         raise r.error(node, key, f"must be one of {', '.join(API_CHOICES)} (got {text!r})")
     if kind == "mode" and text not in SYNC_MODES:
         raise r.error(node, key, f"must be one of {', '.join(SYNC_MODES)} (got {text!r})")
-    if kind == "env" and not _ENV_NAME.match(text):
-        raise r.error(node, key, f"{text!r} is not an environment variable name")
+    if kind == "env":
+        _check_env_name(r, node, key, text)
     if kind == "entry" and not _SAFE_NAME.match(text):
         raise r.error(node, key, f"{text!r} is not a file name the server can store")
     if kind == "server":

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from mlarena_sync.config.targets import API_CHOICES, DEFAULT_API_KEY_ENV, Target
 from mlarena_sync.errors import ConfigError
-from mlarena_sync.tokens import check_url, parse_token
+from mlarena_sync.tokens import check_url, mask_token_like, parse_token
 
 __all__ = ["apply_overrides", "check_token_shape", "resolve_token", "validate_server"]
 
@@ -70,6 +70,12 @@ def check_token_shape(token: str, source: str) -> None:
 def resolve_token(target: Target, env: Mapping[str, str], api_key_file: Path | None) -> str:
     """The API token: ``--api-key-file`` > the variable ``api_key_env`` names. Never logged."""
     if api_key_file is not None:
+        if mask_token_like(str(api_key_file)) != str(api_key_file):
+            raise ConfigError(
+                "--api-key-file was given what looks like an API token, not the path of a file "
+                "holding one",
+                hint=f"put the key in a file and pass its path, or set {DEFAULT_API_KEY_ENV}",
+            )
         source = f"--api-key-file {api_key_file}"
         try:
             raw = Path(api_key_file).read_text(encoding="utf-8")

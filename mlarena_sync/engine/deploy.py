@@ -1,7 +1,8 @@
 """The deploy sequence: the local ``check`` gate, one deploy request, following it to the end.
 
-* :func:`run_check` runs ``deploy.check`` in the mirrored folder with a timeout; its output is
-  captured so the caller can show it (a failing check means no deploy).
+* :func:`run_check` runs ``deploy.check`` in the mirrored folder with a timeout, without the API
+  token in its environment; its output is captured so the caller can show it (a failing check
+  means no deploy).
 * :func:`request_deploy` sends exactly one deploy. The client never retries it: the latest deploy
   id is read and journaled before sending; a lost reply (timeout, 5xx, unreadable 2xx) is
   answered by reading the deploys again: a newer id means the server took it
@@ -14,11 +15,12 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +30,7 @@ import structlog
 from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import AgentStatus, DeployOutcome
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
+from mlarena_sync.config.targets import DEFAULT_API_KEY_ENV
 from mlarena_sync.engine.status_lines import StatusEvent, StatusTracker
 from mlarena_sync.errors import (
     ApiError,
@@ -43,9 +46,11 @@ from mlarena_sync.errors import (
 )
 from mlarena_sync.store.journal import DeployRequest, Journal
 from mlarena_sync.store.state import StateStore
+from mlarena_sync.tokens import looks_like_token
 
 __all__ = [
     "CheckResult",
+    "check_env",
     "follow",
     "latest_deploy_id",
     "record_deploy",
@@ -76,8 +81,19 @@ def _command(cmd: str) -> str:
     return cmd
 
 
-def run_check(cmd: str | None, cwd: Path, timeout: float) -> CheckResult:
-    """Run the check command (a shell command) in ``cwd``; ``ok`` when it exits 0."""
+def check_env(hide: Iterable[str] = ()) -> dict[str, str]:
+    """This process's environment without the API token: ``MLARENA_API_KEY``, the variables
+    named in ``hide`` (``api_key_env``), and any value shaped like a token. The check is a
+    command from ``mlarena.yaml``, which may come from someone else's repository."""
+    hidden = {DEFAULT_API_KEY_ENV, *hide}
+    return {k: v for k, v in os.environ.items() if k not in hidden and not looks_like_token(v)}
+
+
+def run_check(
+    cmd: str | None, cwd: Path, timeout: float, *, hide_env: Iterable[str] = ()
+) -> CheckResult:
+    """Run the check command (a shell command) in ``cwd``, without the API token in its
+    environment (:func:`check_env`); ``ok`` when it exits 0."""
     if not cmd or not cmd.strip():
         return CheckResult(True, 0, "")
     try:
@@ -85,6 +101,7 @@ def run_check(cmd: str | None, cwd: Path, timeout: float) -> CheckResult:
             _command(cmd),
             shell=True,
             cwd=cwd,
+            env=check_env(hide_env),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

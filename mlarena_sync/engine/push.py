@@ -113,7 +113,12 @@ def _run_check(ws: Workspace) -> bool:
     """``deploy.check`` in the mirrored folder; its output and verdict as events."""
     check = ws.target.deploy.check
     ws.out.emit("check_started", command=check)
-    res = run_check(check, ws.target.files.root, ws.target.deploy.check_timeout)
+    res = run_check(
+        check,
+        ws.target.files.root,
+        ws.target.deploy.check_timeout,
+        hide_env=(ws.target.api_key_env,),
+    )
     if res.output.strip():
         ws.out.emit("check_output", output=res.output.rstrip(), returncode=res.returncode)
     if res.ok:

@@ -1,10 +1,12 @@
-"""The secrets guard: never upload ``.env`` files, private keys, or the user's own API token.
+"""The secrets guard: never upload ``.env`` files, private keys, or an API token.
 
 Files are judged by name (``.env*``, ``id_rsa*``, ``*.pem``, ...) and by content (a PEM private
-key block, the token itself). Content is read in chunks with an overlap, so a big file is never
-held in memory and a secret straddling two chunks is still found. Verdicts on content are cached
-in memory by the file's SHA-256, so ``watch`` re-reads only files that changed. ``files.allow``
-patterns (gitignore style) let a file past the guard. Messages never contain the token.
+key block, the user's token, its secret part alone, or anything shaped like a token of any
+user: ``mlk_<scope>_<lookup>_<secret>``). Content is read in chunks with an overlap, so a big
+file is never held in memory and a secret straddling two chunks is still found. Verdicts on
+content are cached in memory by the file's SHA-256, so ``watch`` re-reads only files that
+changed. ``files.allow`` patterns (gitignore style) let a file past the guard. Messages never
+contain the token.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Protocol
 from pathspec import GitIgnoreSpec
 
 from mlarena_sync.local.scan import printable
+from mlarena_sync.tokens import TOKEN_LIKE_BYTES, secret_part
 
 __all__ = ["CHUNK_SIZE", "SECRET_NAMES", "SecretsGuard", "find_secrets"]
 
@@ -36,7 +39,8 @@ SECRET_NAMES: tuple[str, ...] = (
     "!id_*.pub",
 )
 _PRIVATE_KEY = re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
-_MARKER_OVERLAP = 64  # longer than any BEGIN ... PRIVATE KEY line
+_MARKER_OVERLAP = 256  # longer than any BEGIN ... PRIVATE KEY line or token-shaped string
+_MIN_SECRET = 8  # a shorter secret part would match by chance
 _CACHE_LIMIT = 8192
 _verdicts: dict[tuple[str, str], str | None] = {}
 
@@ -55,6 +59,9 @@ class SecretsGuard:
 
     def __init__(self, token: str | None, allow: Sequence[str] = ()) -> None:
         self._token = token.encode() if token and len(token) >= 8 else b""
+        secret = secret_part(token)
+        # The secret alone is the credential too (the lookup is shown openly): refused on sight.
+        self._secret = secret.encode() if secret and len(secret) >= _MIN_SECRET else b""
         # Cache key part: identifies the token in memory only (never written anywhere).
         self._token_id = hashlib.sha256(self._token).hexdigest()
         self._names = GitIgnoreSpec.from_lines(list(SECRET_NAMES))
@@ -87,11 +94,21 @@ class SecretsGuard:
         with abs_path.open("rb") as fh:
             while chunk := fh.read(CHUNK_SIZE):
                 window = tail + chunk
-                if self._token and self._token in window:
-                    return "it contains your API token"
-                if _PRIVATE_KEY.search(window):
-                    return "it contains a private key"
+                reason = self._window_reason(window)
+                if reason is not None:
+                    return reason
                 tail = window[-overlap:]
+        return None
+
+    def _window_reason(self, window: bytes) -> str | None:
+        if self._token and self._token in window:
+            return "it contains your API token"
+        if self._secret and self._secret in window:
+            return "it contains the secret part of your API token"
+        if TOKEN_LIKE_BYTES.search(window):
+            return "it contains an ML Arena API token (mlk_<scope>_<lookup>_<secret>)"
+        if _PRIVATE_KEY.search(window):
+            return "it contains a private key"
         return None
 
     def problem(self, file: _FileLike) -> str | None:

@@ -109,9 +109,11 @@ def test_verdicts_are_cached_by_content_hash(tmp_path: Path) -> None:
     path = tmp_path / "a.py"
     path.write_text("clean\n", encoding="utf-8")
     assert guard.content_reason(path, "sha-of-clean") is None
-    path.write_text(TOKEN, encoding="utf-8")
+    path.write_text(TOKEN.split("_", 3)[3], encoding="utf-8")  # the secret part alone
     assert guard.content_reason(path, "sha-of-clean") is None  # same hash: not re-read
-    assert guard.content_reason(path, "sha-of-token") == "it contains your API token"
+    assert guard.content_reason(path, "sha-of-token") == (
+        "it contains the secret part of your API token"
+    )
     assert SecretsGuard("mlk_user_other_token").content_reason(path, "sha-of-token") is None
 
 
