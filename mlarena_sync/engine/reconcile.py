@@ -145,6 +145,7 @@ class Reconciler:
         self._emit = as_callback(sink or LogSink())
         self._locked = False
         self._competition: Competition | None = None
+        self._own_said: set[str] = set()  # files this process writes, said once
         self._selector = Selector(target.files, config_path=target.config_path)
         self.journal = Journal(store, self.key)
         self.binder = AgentBinder(target, client, store, self.key, self.journal, self._emit)
@@ -188,7 +189,15 @@ class Reconciler:
         root = self.target.files.root
         cache = self.store.load_stat_cache(root)
         problems: list[str] = []
-        files = scan(root, self._selector, cache, problems)
+        own: list[str] = []
+        files = scan(root, self._selector, cache, problems, own)
+        for rel in sorted(set(own) - self._own_said):
+            self._own_said.add(rel)
+            self._emit(
+                "own_output_skipped",
+                file=rel,
+                text=f"{rel}: this process writes its output there; not synced",
+            )
         competition = self.competition() if limits else self._competition
         allow = self.target.files.allow
         try:

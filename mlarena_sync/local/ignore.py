@@ -57,8 +57,9 @@ HARD_IGNORES: tuple[str, ...] = (
     "4913",
     "*.tmp",
     ".*.kate-swp",
-    # the config file itself
+    # the config file itself, and our crash logs (written where the state folder is missing)
     f"/{CONFIG_NAME}",
+    "mlarena-sync-crash-*.log",
 )
 SOFT_IGNORES: tuple[str, ...] = (".*",)
 IGNORE_FILES: tuple[str, ...] = (".gitignore", ".mlarenaignore")

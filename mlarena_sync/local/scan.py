@@ -9,6 +9,10 @@ The ctime is part of the key, as in git: a same-size edit whose mtime was put ba
 set. Racy entries (a file modified within :data:`StatCache.RACY_NS` of being hashed, where a
 second write in the same timestamp tick would go unnoticed) are not trusted and get hashed again,
 and so is an entry without a ctime (written by an older version): hash when in doubt.
+
+A file this process itself writes (its stdout or stderr redirected into the folder: ``watch >
+watch.log``, ``nohup.out``) is never selected: it would change on every sync and never settle.
+It is recognised by its identity (``st_dev``, ``st_ino``), not its name.
 """
 
 from __future__ import annotations
@@ -24,7 +28,16 @@ from pathlib import Path
 from mlarena_sync.errors import SelectionError
 from mlarena_sync.local.ignore import Selector
 
-__all__ = ["CHUNK_SIZE", "LocalFile", "StatCache", "StatEntry", "hash_file", "printable", "scan"]
+__all__ = [
+    "CHUNK_SIZE",
+    "LocalFile",
+    "StatCache",
+    "StatEntry",
+    "hash_file",
+    "own_outputs",
+    "printable",
+    "scan",
+]
 
 CHUNK_SIZE = 1 << 20
 
@@ -124,6 +137,19 @@ def hash_file(path: Path) -> tuple[str, os.stat_result, bool]:
     return digest.hexdigest(), st, count == st.st_size
 
 
+def own_outputs() -> frozenset[tuple[int, int]]:
+    """``(st_dev, st_ino)`` of the regular files this process's stdout and stderr write to."""
+    found: set[tuple[int, int]] = set()
+    for fd in (1, 2):
+        try:
+            st = os.fstat(fd)
+        except OSError:
+            continue
+        if stat_mod.S_ISREG(st.st_mode):
+            found.add((st.st_dev, st.st_ino))
+    return frozenset(found)
+
+
 def printable(path: str) -> str:
     """``path`` safe to print: a name that is not UTF-8 (surrogate-escaped) shows U+FFFD."""
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
@@ -142,8 +168,10 @@ def scan(
     selector: Selector,
     cache: StatCache | None = None,
     problems: list[str] | None = None,
+    own: list[str] | None = None,
 ) -> list[LocalFile]:
-    """Every selected file under ``root``, sorted by path.
+    """Every selected file under ``root``, sorted by path, but those this process writes (its
+    stdout/stderr: :func:`own_outputs`), whose paths are appended to ``own`` when given.
 
     Symlinked files are followed when they point inside ``root``; symlinked folders are not
     (their target, inside ``root``, is scanned in its own place). Problems (a symlink leading
@@ -152,6 +180,7 @@ def scan(
     caller can report them with its own); otherwise they raise one :class:`SelectionError`.
     """
     cache = cache if cache is not None else StatCache()
+    outputs = own_outputs()
     found: list[str] = []
     out: list[LocalFile] = []
     selector.refresh()
@@ -187,17 +216,16 @@ def scan(
                 continue
             if not selector.is_file_selected(rel):
                 continue
-            if link:
-                real = os.path.realpath(entry.path)
-                if not os.path.exists(real):
-                    shown = f"{printable(rel)}: a broken symlink (to {printable(real)})"
-                    found.append(f"{shown}; remove or exclude it")
-                    continue
-                if not _inside(real, root_real):
-                    found.append(_outside(rel, real, root))
-                    continue
+            problem = _link_problem(entry.path, rel, root, root_real) if link else None
+            if problem is not None:
+                found.append(problem)
+                continue
             if not is_file:
                 found.append(f"{printable(rel)}: not a regular file; exclude it")
+                continue
+            if outputs and _is_output(entry, outputs):
+                if own is not None:
+                    own.append(rel)
                 continue
             local = _local_file(Path(entry.path), rel, cache, found)
             if local is not None:
@@ -209,6 +237,24 @@ def scan(
     elif found:
         raise SelectionError(found)
     return out
+
+
+def _link_problem(path: str, rel: str, root: Path, root_real: str) -> str | None:
+    """Why a selected symlinked file cannot be synced (broken, or leading outside the root)."""
+    real = os.path.realpath(path)
+    if not os.path.exists(real):
+        return f"{printable(rel)}: a broken symlink (to {printable(real)}); remove or exclude it"
+    if not _inside(real, root_real):
+        return _outside(rel, real, root)
+    return None
+
+
+def _is_output(entry: os.DirEntry[str], outputs: frozenset[tuple[int, int]]) -> bool:
+    try:
+        st = entry.stat()
+    except OSError:
+        return False
+    return (st.st_dev, st.st_ino) in outputs
 
 
 def _local_file(path: Path, rel: str, cache: StatCache, found: list[str]) -> LocalFile | None:

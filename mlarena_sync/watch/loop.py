@@ -69,6 +69,11 @@ WATCH_RECONCILE = ReconcileOptions(
 )
 
 
+#: A file uploaded by this many reconciles in a row changes on every one: a program is writing
+#: it (a log?), and watch says so once.
+CHURN = 5
+
+
 def edits(n: int) -> str:
     """``1 edit``, ``2 edits``."""
     return f"{n} edit" + ("" if n == 1 else "s")
@@ -124,6 +129,7 @@ class Watcher:
         self._conflicts: set[tuple[str, str]] = set()
         self._remote_changes: set[str] = set()
         self._deletes_paused: tuple[str, ...] = ()
+        self._churn: dict[str, int] = {}  # name → reconciles in a row that uploaded it
         rescan = target.watch.rescan
         self._rescan = rescan if rescan > 0 else None
         self._next_rescan = clock.monotonic() + (self._rescan or 0.0)
@@ -329,6 +335,7 @@ class Watcher:
             return
         self.held_pending = False
         self._held_shown = 0
+        self._note_churn(result)
         if result.changed:
             self.stats.syncs += 1
             self.last_activity = self.clock.monotonic()
@@ -350,6 +357,22 @@ class Watcher:
             self.deploys.changes_synced(result)
         if result.agent_status.in_flight:
             self.deploys.in_flight_seen(result.agent_status)
+
+    def _note_churn(self, result: ReconcileResult) -> None:
+        """Say once which file changed on each of the last :data:`CHURN` reconciles."""
+        self._churn = {name: self._churn.get(name, 0) + 1 for name in result.uploaded}
+        for name, count in sorted(self._churn.items()):
+            if count >= CHURN:
+                local = result.local.get(name)
+                path = local.path if local is not None else name
+                self.warn_once(
+                    f"churn:{path}",
+                    "file_keeps_changing",
+                    file=path,
+                    syncs=count,
+                    text=f"{path} changed on each of the last {count} syncs: if a program writes "
+                    "it (a log?), exclude it (files.exclude in mlarena.yaml, or .mlarenaignore)",
+                )
 
     def _report_plan(self, result: ReconcileResult) -> None:
         by_key = {(c.name, c.reason): c for c in result.plan.conflicts}

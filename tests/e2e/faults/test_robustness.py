@@ -3,17 +3,20 @@ upload (item 12); files the process itself writes (item 15)."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers.cli import Cli, in_project, push_ok
+from helpers.processes import cli_cmd, cli_env
 from helpers.project import make_project
 from helpers.watch import StartWatch, watch_starter
 
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.engine.evidence import prove
+from mlarena_sync.watch.loop import CHURN
 
 
 @pytest.fixture
@@ -94,4 +97,50 @@ def test_a_file_deleted_between_scan_and_upload_does_not_stop_watch(
     project.write("helper.py", "VALUE = 1\n")
     run.wait_remote("helper.py", "VALUE = 1\n", timeout=10)
     assert "doomed.py" not in run.remote()
+    assert run.finish() == 0
+
+
+# ---------------------------------------------------------------- item 15
+
+
+def test_push_never_syncs_the_file_its_own_output_goes_to(
+    arena: FakeArena, token: str, tmp_path: Path
+) -> None:
+    project = make_project(tmp_path, arena.url, "cli")
+    log = project.root / "push.log"  # `mlarena-sync push > push.log` inside the agent folder
+    with log.open("wb") as out:
+        proc = subprocess.run(
+            cli_cmd("-C", str(project.dir), "push", "--no-deploy"),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=cli_env(token),
+            timeout=60,
+            check=False,
+        )
+    text = log.read_text()
+    assert proc.returncode == 0, text
+    assert "push.log: this process writes its output there; not synced" in text, text
+    aid = project.agent_id()
+    assert aid is not None
+    assert _server_text(arena, aid, "push.log") is None
+    assert _server_text(arena, aid, "notes.txt") == "keep calm\n"
+
+
+def test_watch_says_once_that_a_file_changes_on_every_reconcile(
+    arena: FakeArena, tmp_path: Path, start_watch: StartWatch
+) -> None:
+    project = make_project(tmp_path, arena.url, "watch")
+    run = start_watch(project, arena)
+    run.wait_bound()
+    run.out.expect("synced", 10)
+    log = project.root / "app.log"
+    for i in range(CHURN + 1):
+        with log.open("a") as fh:
+            fh.write(f"line {i}\n")
+        run.out.expect("synced", 10, count=2 + i)
+    warned = run.out.expect("file_keeps_changing", 5)
+    assert warned["file"] == "app.log" and warned["syncs"] == CHURN, warned
+    assert "exclude it" in warned["text"]
+    assert len(run.out.named("file_keeps_changing")) == 1  # said once, not on every sync
     assert run.finish() == 0
