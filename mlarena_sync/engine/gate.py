@@ -124,24 +124,32 @@ def decide(ctx: DeployContext) -> DeployDecision:
                 wait_until=limits.next_available_at,
                 blocker="reserve",
             )
-    if ctx.caller == "watch" and ctx.last_auto_deploy_at is not None and ctx.min_interval > 0:
-        # A recorded time in the future (a clock set back, a hand-edited state) counts as now:
-        # it never holds deploys longer than one min_interval.
-        ready = min(ctx.last_auto_deploy_at, ctx.now) + timedelta(seconds=ctx.min_interval)
-        if ctx.now < ready:
-            wait = (ready - ctx.now).total_seconds()
-            return DeployDecision(
-                deploy=False,
-                reason=f"last automatic deploy was less than {ctx.min_interval:g}s ago; "
-                f"next one in {wait:.0f}s",
-                wait_until=ready,
-                blocker="interval",
-            )
+    interval = _interval(ctx)
+    if interval is not None:
+        return interval
     if ctx.changed:
         return DeployDecision(deploy=True, reason="files changed and passed the checks")
     if ctx.pending:
         return DeployDecision(deploy=True, reason=f"{PENDING}, passed the checks")
     return DeployDecision(deploy=True, reason="deploy requested (--deploy)")
+
+
+def _interval(ctx: DeployContext) -> DeployDecision | None:
+    """``watch``'s ``min_interval`` rule. A recorded time in the future (a clock set back, a
+    hand-edited state) counts as now: it never holds deploys longer than one interval."""
+    if ctx.caller != "watch" or ctx.last_auto_deploy_at is None or ctx.min_interval <= 0:
+        return None
+    ready = min(ctx.last_auto_deploy_at, ctx.now) + timedelta(seconds=ctx.min_interval)
+    if ctx.now >= ready:
+        return None
+    wait = (ready - ctx.now).total_seconds()
+    return DeployDecision(
+        deploy=False,
+        reason=f"last automatic deploy was less than {ctx.min_interval:g}s ago; "
+        f"next one in {wait:.0f}s",
+        wait_until=ready,
+        blocker="interval",
+    )
 
 
 def evaluate(

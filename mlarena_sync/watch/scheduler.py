@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from mlarena_sync.api.models import AgentStatus
+from mlarena_sync.api.models import AgentStatus, DeployOutcome
 from mlarena_sync.clock import Clock
 from mlarena_sync.config.model import Target
 from mlarena_sync.engine.deploy import (
@@ -171,18 +171,8 @@ class DeployScheduler:
         if not decision.deploy:
             self._blocked(decision)
             return False
-        try:
-            outcome = request_deploy(
-                self.rec.client, cid, aid, self.rec.journal, now=self.clock.now()
-            )
-        except QuotaError as exc:
-            self._refused(exc, aid)
-            return False
-        except (TransportError, ServerError):
-            raise  # the loop backs off; a journaled request is settled before the next try
-        except MlarenaSyncError as exc:  # the reply was lost and no new deploy can be seen
-            self.wanted = False
-            self.sink.emit("deploy_unknown", level="warning", message=str(exc))
+        outcome = self._request(cid, aid)
+        if outcome is None:
             return False
         now = self.clock.now()
         self.last_auto_deploy_at = now
@@ -215,6 +205,20 @@ class DeployScheduler:
         elif outcome.accepted:  # poll now: the status route's wording, as push shows it
             self._next_poll = self.clock.monotonic()
         return True
+
+    def _request(self, cid: int, aid: int) -> DeployOutcome | None:
+        """One deploy request (journaled, never retried); None when it was not taken."""
+        try:
+            return request_deploy(self.rec.client, cid, aid, self.rec.journal, now=self.clock.now())
+        except QuotaError as exc:
+            self._refused(exc, aid)
+            return None
+        except (TransportError, ServerError):
+            raise  # the loop backs off; a journaled request is settled before the next try
+        except MlarenaSyncError as exc:  # the reply was lost and no new deploy can be seen
+            self.wanted = False
+            self.sink.emit("deploy_unknown", level="warning", message=str(exc))
+            return None
 
     def _settled_earlier(self, cid: int) -> bool:
         """Settle a deploy request whose answer was never seen (a killed run, a lost reply with
