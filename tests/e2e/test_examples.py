@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import yaml
 from helpers import REPO
+from helpers.arena import open_client
 
-from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.cli.main import main
 from mlarena_sync.config.model import load_config
@@ -35,14 +35,14 @@ def copy_example(dest: Path) -> Path:
 
 
 def my_row_reward(arena: FakeArena) -> float | None:
-    with ArenaClient(arena.url, arena.user_token) as client:
+    with open_client(arena) as client:
         rows = [row for row in client.leaderboard(COMPETITION) if row.is_mine]
     assert len(rows) == 1, rows
     return rows[0].mean_reward
 
 
 def my_agent_status(arena: FakeArena) -> str:
-    with ArenaClient(arena.url, arena.user_token) as client:
+    with open_client(arena) as client:
         (row,) = [row for row in client.leaderboard(COMPETITION) if row.is_mine]
         assert row.agent_id is not None
         return client.status(COMPETITION, row.agent_id).status

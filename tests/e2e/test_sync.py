@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.arena import open_client
 
-from mlarena_sync.api.client import ArenaClient
+from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import FileOpResult, RemoteFile
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.engine.apply import MAX_IN_FLIGHT, SAVE_EVERY, SAVE_INTERVAL, apply_plan
@@ -30,7 +31,7 @@ AGENT_PY = "class Agent:\n    def predict(self, observation):\n        return 0\
 class Recorder:
     """Wraps the client's file calls: the order of starts/ends and the uploads in flight."""
 
-    def __init__(self, client: ArenaClient, journal: Journal) -> None:
+    def __init__(self, client: Arena, journal: Journal) -> None:
         self.client = client
         self.journal = journal
         self.lock = threading.Lock()
@@ -59,8 +60,8 @@ class Recorder:
 
 
 @pytest.fixture
-def client(arena: FakeArena) -> Iterator[ArenaClient]:
-    with ArenaClient(arena.url, arena.user_token) as c:
+def client(arena: FakeArena) -> Iterator[Arena]:
+    with open_client(arena) as c:
         yield c
 
 
@@ -108,7 +109,7 @@ def _apply(
 
 
 def test_helpers_in_parallel_then_deletes_then_the_entry_alone(
-    arena: FakeArena, client: ArenaClient, tmp_path: Path
+    arena: FakeArena, client: Arena, tmp_path: Path
 ) -> None:
     aid = client.create_agent(CID, "sync-test")
     client.upload_file(CID, aid, "old.py", b"OLD = 1\n")
@@ -146,7 +147,7 @@ def test_helpers_in_parallel_then_deletes_then_the_entry_alone(
 
 
 def test_first_failure_stops_scheduling_records_what_landed_and_raises(
-    arena: FakeArena, client: ArenaClient, tmp_path: Path
+    arena: FakeArena, client: Arena, tmp_path: Path
 ) -> None:
     aid = client.create_agent(CID, "sync-fail")
     client.upload_file(CID, aid, "old.py", b"OLD = 1\n")

@@ -1,8 +1,8 @@
 """Assertions of the fault and bad-input matrices: nothing lost, nothing left half-done, errors
 said in one clear line.
 
-The remote side is read over real HTTP on 127.0.0.1, or from the fake arena's storage folder
-(for exact bytes of binary files, which the v0 API cannot serve).
+The remote side is read over real HTTP on 127.0.0.1 through the arena's generation (v4.6 serves
+a binary's bytes; v0 cannot, so they are read from the fake arena's storage folder).
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ def assert_converged(
     arena: Any, project: Project, aid: int, *, token: str, extra_remote: Iterable[str] = ()
 ) -> int:
     """Remote files == the local selection (+ ``extra_remote``), byte for byte; the number
-    of files checked. Binary files are compared through the arena's storage folder."""
+    of files checked. Binary files are compared through ``remote_bytes``."""
     local = local_selection(project.root)
-    remote = remote_files(arena.url, token, aid)
+    remote = remote_files(arena, token, aid)
     extra = set(extra_remote)
     missing = sorted(set(local) - set(remote))
     unexpected = sorted(set(remote) - set(local) - extra)
@@ -50,7 +50,7 @@ def assert_converged(
         if entry["content"] is not None:
             assert entry["content"].encode() == data, f"{name}: remote text differs from local"
         else:
-            stored = remote_bytes(arena, aid, name)
+            stored = remote_bytes(arena, aid, name, token)
             if stored is not None:
                 assert stored == data, f"{name}: remote bytes differ from local"
     base = assert_base_consistent(project, remote, aid)

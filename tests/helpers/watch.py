@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.commands.common import Workspace
@@ -19,6 +18,7 @@ from mlarena_sync.watch.loop import WatchOptions
 from mlarena_sync.watch.session import watch
 from mlarena_sync.watch.source import ChangeSource
 
+from .arena import remote_text
 from .events import EventRecorder
 from .project import Project
 from .wait import hold, wait_until
@@ -36,14 +36,10 @@ class WatchRun:
     errors: list[BaseException] = field(default_factory=list)
     code: list[int] = field(default_factory=list)
 
-    def client(self) -> ArenaClient:
-        return ArenaClient(self.arena.url, self.arena.user_token)
-
     def remote(self) -> dict[str, str | None]:
         aid = self.project.agent_id()
         assert aid is not None
-        with self.client() as c:
-            return {n: f.content for n, f in c.list_files(COMPETITION, aid).items()}
+        return remote_text(self.arena, self.arena.user_token, aid, COMPETITION)
 
     def wait_bound(self, timeout: float = 10) -> int:
         def bound() -> int | None:

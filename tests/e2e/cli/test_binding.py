@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.arena import open_client
 from helpers.project import Project
 
-from mlarena_sync.api.client import ArenaClient
+from mlarena_sync.api.interface import Arena
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.config.model import RuntimeSpec, Target, load_config
 from mlarena_sync.engine.binding import AgentBinder, resolve_runtime
@@ -18,7 +19,7 @@ from mlarena_sync.store.journal import Journal
 from mlarena_sync.store.state import StateStore, target_key
 
 
-def _binder(target: Target, client: ArenaClient, store: StateStore) -> AgentBinder:
+def _binder(target: Target, client: Arena, store: StateStore) -> AgentBinder:
     key = target_key(target)
     events: list[tuple[str, dict[str, Any]]] = []
     return AgentBinder(
@@ -36,7 +37,7 @@ def test_create_once_then_bound_and_a_lost_creation_refuses_a_twin(
 ) -> None:
     target = load_config(project.config).target(None)
     store = StateStore.for_config(project.config)
-    with ArenaClient(arena.url, arena.user_token) as client:
+    with open_client(arena) as client:
         binder = _binder(target, client, store)
         assert binder.bound_id() is None
         first = binder.bind(force=False)
@@ -69,7 +70,7 @@ def test_resolve_runtime_lists_what_the_competition_offers(
     arena: FakeArena, project: Project
 ) -> None:
     target = load_config(project.config).target(None)
-    with ArenaClient(arena.url, arena.user_token) as client:
+    with open_client(arena) as client:
         offered = client.runtime_options(target.competition)
     assert resolve_runtime(target, offered) is None  # none asked for
     wanted = dataclasses.replace(target, runtime=RuntimeSpec(id=None, language="cobol"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers.arena import FILE_ROUTE, hits, mutations, remote_text
+from helpers.arena import hits, mutations, remote_text, routes
 from helpers.cli import Cli, in_project, push_ok
 from helpers.project import Project
 
@@ -28,7 +28,7 @@ def test_browser_and_local_edit_of_one_file_is_a_conflict(
     assert "helper.py" in res.err and "--force" in res.err
     assert "Traceback" not in res.text
     assert mutations(arena.counters) == {}, "nothing is applied when a conflict is found"
-    assert remote_text(arena.url, token, aid)["helper.py"] == "SIDE = 7  # browser\n"
+    assert remote_text(arena, token, aid)["helper.py"] == "SIDE = 7  # browser\n"
     assert (project.root / "lib/helper.py").read_text() == "SIDE = 0  # local\n"
 
     plan = cli(*in_project(project, "plan"))
@@ -49,9 +49,9 @@ def test_browser_edit_alone_is_left_in_place_and_pull_brings_it_down(
     arena.reset_counters()
     res = cli(*in_project(project, "push", "--no-deploy"))
     assert res.code == 0, res.text
-    assert hits(arena.counters, FILE_ROUTE) == 0
+    assert hits(arena.counters, routes(arena).file) == 0
     assert "changed on the server" in res.out and "pull" in res.out
-    assert remote_text(arena.url, token, aid)["helper.py"] == "SIDE = 0  # browser\n"
+    assert remote_text(arena, token, aid)["helper.py"] == "SIDE = 0  # browser\n"
 
     pulled = cli(*in_project(project, "pull"))
     assert pulled.code == 0, pulled.text
@@ -81,20 +81,29 @@ def test_push_force_keeps_the_local_version(
     aid = _edited_on_both_sides(arena, cli, project)
     res = cli(*in_project(project, "push", "--no-deploy", "--force"))
     assert res.code == 0, res.text
-    assert remote_text(arena.url, token, aid)["helper.py"] == "SIDE = 0  # local\n"
+    assert remote_text(arena, token, aid)["helper.py"] == "SIDE = 0  # local\n"
 
 
-def test_pull_reports_binary_files_as_not_downloadable(
+def test_pull_reports_binary_files_as_not_downloadable_on_v0_and_brings_them_on_v46(
     arena: FakeArena, token: str, cli: Cli, project: Project
 ) -> None:
-    (project.root / "weights.bin").write_bytes(bytes(range(256)) * 4)
+    """v0 serves text files only: pull reports a binary as not downloadable. v4.6 serves the
+    bytes: a binary deleted here is left deleted like any file, and ``pull --force`` brings it
+    back byte for byte."""
+    weights = bytes(range(256)) * 4
+    (project.root / "weights.bin").write_bytes(weights)
     assert cli(*in_project(project, "push", "--no-deploy")).code == 0
     (project.root / "weights.bin").unlink()
     res = cli(*in_project(project, "--json", "pull"))
     assert res.code == 0, res.text
     events = res.json_lines()
-    assert any(e["event"] == "not_downloadable" and e["name"] == "weights.bin" for e in events)
+    reported = any(e["event"] == "not_downloadable" and e["name"] == "weights.bin" for e in events)
+    assert reported is (arena.api == "v0"), events
     assert not (project.root / "weights.bin").exists()
+    if arena.api != "v0":
+        forced = cli(*in_project(project, "pull", "--force", "weights.bin"))
+        assert forced.code == 0, forced.text
+        assert (project.root / "weights.bin").read_bytes() == weights
 
 
 def test_pull_leaves_a_locally_deleted_file_deleted_unless_forced(

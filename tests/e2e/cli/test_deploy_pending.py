@@ -5,7 +5,7 @@ pending: the next push deploys it once, plan and status say so, only an accepted
 from __future__ import annotations
 
 import pytest
-from helpers.arena import DEPLOY_ROUTE, hits
+from helpers.arena import hits, routes
 from helpers.cli import Cli, in_project, push_ok
 from helpers.project import Project, write_config
 
@@ -22,11 +22,11 @@ def _deploys_once_then_rests(arena: FakeArena, cli: Cli, project: Project) -> No
     arena.reset_counters()
     res = cli(*in_project(project, "push", "--wait"))
     assert res.code == 0, res.text
-    assert hits(arena.counters, DEPLOY_ROUTE) == 1, res.text
+    assert hits(arena.counters, routes(arena).deploy) == 1, res.text
     assert "no deploy needed" not in res.text
     again = cli(*in_project(project, "push"))
     assert again.code == 0, again.text
-    assert hits(arena.counters, DEPLOY_ROUTE) == 1, "the pending deploy was spent once"
+    assert hits(arena.counters, routes(arena).deploy) == 1, "the pending deploy was spent once"
     assert "nothing changed: no deploy needed" in again.out
     assert "not deployed yet" not in cli(*in_project(project, "status")).out
 
@@ -50,7 +50,7 @@ def test_failed_check_then_fixed_deploys_on_the_next_push(
     res = cli(*in_project(project, "push"))
     assert res.code == 5, res.text
     assert "the local check failed" in res.err and "the deploy stays pending" in res.err
-    assert hits(arena.counters, DEPLOY_ROUTE) == 0
+    assert hits(arena.counters, routes(arena).deploy) == 0
     _says_pending(cli, project)
     write_config(project.dir, arena.url, check=PASSING_CHECK)
     _deploys_once_then_rests(arena, cli, project)
@@ -74,7 +74,7 @@ def test_no_deploy_then_push_deploys_once(arena: FakeArena, cli: Cli, project: P
     res = cli(*in_project(project, "push", "--no-deploy"))
     assert res.code == 0, res.text
     assert "synced files not deployed yet (pending since" in res.out
-    assert hits(arena.counters, DEPLOY_ROUTE) == 0
+    assert hits(arena.counters, routes(arena).deploy) == 0
     _says_pending(cli, project)
     _deploys_once_then_rests(arena, cli, project)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers.arena import DEPLOY_ROUTE, hits, remote_text
+from helpers.arena import hits, remote_text, routes
 from helpers.cli import Cli, in_project, push_ok
 from helpers.project import Project, write_config
 
@@ -27,8 +27,8 @@ def test_quota_used_up_syncs_files_but_does_not_deploy(
     arena.reset_counters()
     res = cli(*in_project(project, "push", "--wait"))
     assert res.code == 5, res.text
-    assert hits(arena.counters, DEPLOY_ROUTE) == 0, "quota read first: no request to refuse"
-    assert remote_text(arena.url, token, aid)["helper.py"] == "SIDE = 0\n", "files were synced"
+    assert hits(arena.counters, routes(arena).deploy) == 0, "quota read first: no request to refuse"
+    assert remote_text(arena, token, aid)["helper.py"] == "SIDE = 0\n", "files were synced"
     assert "quota" in res.err and "next slot at" in res.err
     assert "files were synced" in res.err
     assert arena.deploy_count(aid) == 1
@@ -39,7 +39,7 @@ def test_reserve_is_not_kept_from_push(arena: FakeArena, cli: Cli, project: Proj
     write_config(project.dir, arena.url, reserve=1)
     res = cli(*in_project(project, "push"))
     assert res.code == 0, res.text
-    assert hits(arena.counters, DEPLOY_ROUTE) == 1
+    assert hits(arena.counters, routes(arena).deploy) == 1
 
 
 def test_failing_check_means_no_deploy(
@@ -54,9 +54,9 @@ def test_failing_check_means_no_deploy(
     assert res.code == 5, res.text
     assert "check failed" in res.err
     assert "lint says no" in res.out
-    assert hits(arena.counters, DEPLOY_ROUTE) == 0
+    assert hits(arena.counters, routes(arena).deploy) == 0
     aid = project.agent_id()
-    assert set(remote_text(arena.url, token, aid)) == {"agent.py", "helper.py", "notes.txt"}
+    assert set(remote_text(arena, token, aid)) == {"agent.py", "helper.py", "notes.txt"}
 
 
 def test_broken_agent_with_wait_exits_6_and_shows_the_traceback(
@@ -69,7 +69,7 @@ def test_broken_agent_with_wait_exits_6_and_shows_the_traceback(
     assert "helper_that_does_not_exist" in res.out
     assert "deploy_failed" in res.err
     assert len(res.err.strip().splitlines()) == 1
-    assert hits(arena.counters, DEPLOY_ROUTE) == 1
+    assert hits(arena.counters, routes(arena).deploy) == 1
 
 
 def test_validation_failure_means_no_deploy(arena: FakeArena, cli: Cli, project: Project) -> None:
@@ -77,12 +77,12 @@ def test_validation_failure_means_no_deploy(arena: FakeArena, cli: Cli, project:
     res = cli(*in_project(project, "push"))
     assert res.code == 5, res.text
     assert "validation" in res.err
-    assert hits(arena.counters, DEPLOY_ROUTE) == 0
+    assert hits(arena.counters, routes(arena).deploy) == 0
 
 
 def test_no_deploy_and_deploy_flags(arena: FakeArena, cli: Cli, project: Project) -> None:
     assert cli(*in_project(project, "push", "--no-deploy")).code == 0
-    assert hits(arena.counters, DEPLOY_ROUTE) == 0
+    assert hits(arena.counters, routes(arena).deploy) == 0
     res = cli(*in_project(project, "push", "--deploy", "--wait"))
     assert res.code == 0, res.text
-    assert hits(arena.counters, DEPLOY_ROUTE) == 1
+    assert hits(arena.counters, routes(arena).deploy) == 1

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from helpers.arena import CREATE_ROUTE, DEPLOY_ROUTE, hits, mutations
+from helpers.arena import adapter_class, hits, mutations, routes
 from helpers.cli import Cli, in_project
 from helpers.project import Project
 
-from mlarena_sync.api.client import ArenaClient
+from mlarena_sync.api.interface import Arena
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.errors import TransportError
 
@@ -34,7 +34,7 @@ def test_push_dying_between_uploads_and_deploy_is_deployed_by_the_next(
     arena.reset_counters()
     res = cli(*in_project(project, "push", "--wait"))
     assert res.code == 0, res.text
-    assert hits(arena.counters, DEPLOY_ROUTE) == 1
+    assert hits(arena.counters, routes(arena).deploy) == 1
     arena.reset_counters()
     again = cli(*in_project(project, "push"))
     assert again.code == 0, again.text
@@ -67,14 +67,15 @@ def test_plan_and_status_show_the_deploy_an_interrupted_push_left_pending(
 def test_lost_create_reply_never_makes_a_silent_twin(
     arena: FakeArena, cli: Cli, project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_create = ArenaClient.create_agent
+    adapter = adapter_class(arena)
+    real_create = adapter.create_agent
 
-    def created_but_reply_lost(self: ArenaClient, cid: int, name: str, *a: object) -> int:
-        real_create(self, cid, name)
+    def created_but_reply_lost(self: Arena, cid: int, name: str, *a: object) -> int:
+        real_create(self, cid, name)  # type: ignore[arg-type]
         raise TransportError("the connection dropped")
 
     with monkeypatch.context() as m:
-        m.setattr(ArenaClient, "create_agent", created_but_reply_lost)
+        m.setattr(adapter, "create_agent", created_but_reply_lost)
         assert cli(*in_project(project, "push")).code == 1
     arena.reset_counters()
     res = cli(*in_project(project, "push"))
@@ -83,5 +84,5 @@ def test_lost_create_reply_never_makes_a_silent_twin(
     assert mutations(arena.counters) == {}
     forced = cli(*in_project(project, "push", "--force", "--no-deploy"))
     assert forced.code == 0, forced.text
-    assert hits(arena.counters, CREATE_ROUTE) == 1
+    assert hits(arena.counters, routes(arena).create) == 1
     assert cli(*in_project(project, "push", "--no-deploy")).code == 0

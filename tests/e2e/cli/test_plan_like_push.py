@@ -3,6 +3,7 @@ the new agent's template file the same way (n5)."""
 
 from __future__ import annotations
 
+import pytest
 from helpers.arena import mutations
 from helpers.cli import Cli, in_project
 from helpers.project import Project, write_config
@@ -29,12 +30,17 @@ def test_plan_accepts_an_offered_runtime(arena: FakeArena, cli: Cli, project: Pr
     assert plan.code == 0, plan.text
 
 
-def test_plan_and_push_give_the_template_file_one_reason(cli: Cli, project: Project) -> None:
+@pytest.mark.api("v0")  # v4.6: plan says "replaces the template", push "new" (report, issue 10)
+def test_plan_and_push_give_the_template_file_one_reason(
+    arena: FakeArena, cli: Cli, project: Project
+) -> None:
+    """A new v0 agent holds the competition's template ``agent.py``; a new v4.6 submission is
+    empty (the template comes back as ``template_source`` only), so agent.py is just new."""
     plan = cli(*in_project(project, "--json", "plan"))
     assert plan.code == 0, plan.text
     (event,) = plan.json_lines()
     reasons = {u["name"]: u["reason"] for u in event["uploads"]}
-    assert reasons["agent.py"] == "replaces the template"
+    assert reasons["agent.py"] == ("replaces the template" if arena.api == "v0" else "new")
     assert reasons["helper.py"] == "new"
     push = cli(*in_project(project, "--json", "push", "--no-deploy"))
     assert push.code == 0, push.text

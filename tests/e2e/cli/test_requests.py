@@ -7,26 +7,23 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from helpers.arena import API, mutations
+from helpers.arena import adapter_class, mutations, routes
 from helpers.cli import Cli, in_project, push_ok
 from helpers.project import Project
 
-from mlarena_sync.api.client import ArenaClient
+from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import Competition
 from mlarena_sync.arena import FakeArena
 
-LISTING = f"GET {API}/competition/{{cid}}/{{aid}}/file"
-STATUS = f"GET {API}/competition/{{cid}}/{{aid}}/status"
-COMPETITION = "GET /api/competitions/{cid}"
 
+def _at_most(monkeypatch: pytest.MonkeyPatch, arena: FakeArena, files: int) -> None:
+    adapter = adapter_class(arena)
+    real = adapter.competition
 
-def _at_most(monkeypatch: pytest.MonkeyPatch, files: int) -> None:
-    real = ArenaClient.competition
+    def limited(self: Arena, cid: int) -> Competition:
+        return dataclasses.replace(real(self, cid), max_upload_files=files)  # type: ignore[arg-type]
 
-    def limited(self: ArenaClient, cid: int) -> Competition:
-        return dataclasses.replace(real(self, cid), max_upload_files=files)
-
-    monkeypatch.setattr(ArenaClient, "competition", limited)
+    monkeypatch.setattr(adapter, "competition", limited)
 
 
 def test_noop_push_reads_only_the_listing_and_the_status(
@@ -35,19 +32,20 @@ def test_noop_push_reads_only_the_listing_and_the_status(
     push_ok(cli, project)
     arena.reset_counters()
     push_ok(cli, project)
-    assert {k: v for k, v in arena.counters.items() if v} == {LISTING: 1, STATUS: 1}
+    route = routes(arena)
+    assert {k: v for k, v in arena.counters.items() if v} == {route.listing: 1, route.status: 1}
 
     project.write("lib/more.py", "MORE = 1\n")
     arena.reset_counters()
     push_ok(cli, project)
-    assert arena.counters.get(COMPETITION) == 1, "limits are checked when something is uploaded"
+    assert arena.counters.get(route.competition) == 1, "limits are read when something is uploaded"
 
 
 def test_limits_stop_an_upload_before_any_change_and_come_with_name_problems(
     arena: FakeArena, cli: Cli, project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     push_ok(cli, project)
-    _at_most(monkeypatch, 3)
+    _at_most(monkeypatch, arena, 3)
     project.write("lib/extra.py", "EXTRA = 1\n")
     arena.reset_counters()
     res = cli(*in_project(project, "push", "--no-deploy"))

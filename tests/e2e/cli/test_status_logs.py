@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers.arena import mutations
+from helpers.arena import mutations, open_client
 from helpers.cli import Cli, in_project
 from helpers.project import Project
 
@@ -73,7 +73,6 @@ def test_logs_follow_shows_a_redeploy_made_between_two_polls(
     arena: FakeArena, cli: Cli, project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """m4: the redeploy starts and ends while follow sleeps; it is noticed by its deploy id."""
-    from mlarena_sync.api.client import ArenaClient
     from mlarena_sync.clock import SystemClock
 
     assert cli(*in_project(project, "push", "--wait")).code == 0
@@ -83,7 +82,7 @@ def test_logs_follow_shows_a_redeploy_made_between_two_polls(
 
     def sleep(self: SystemClock, seconds: float) -> None:
         if not redeployed:
-            with ArenaClient(arena.url, arena.user_token) as client:
+            with open_client(arena) as client:
                 redeployed.append(client.deploy(1, aid).deployment_id or 0)
             assert arena.wait_deploys_idle(15)
         real_sleep(self, seconds)

@@ -8,8 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import requests
-from helpers.arena import API, auth, mutations, remote_files
+from helpers.arena import delete_agent, mutations, remote_bytes, remote_files
 from helpers.checks import (
     CODE_COMPETITION,
     FILE_COMPETITION,
@@ -173,6 +172,7 @@ def test_revoked_token_exit_4(
     arena: FakeArena, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = make_project(tmp_path, arena.url, "faults")
+    seeded = set(arena.store.agents)
     revoked = "mlk_user_alice01_revoked_0123456789abcdef"
     monkeypatch.setenv("MLARENA_API_KEY", revoked)
     res = push(cli, project)
@@ -180,7 +180,7 @@ def test_revoked_token_exit_4(
     assert "revoked_0123456789abcdef" not in res.text
     # A revoked token cannot be told from a good one without a request: the first one may be
     # the create-agent POST, which the arena refuses (401). Nothing may have changed.
-    assert set(arena.store.agents) == {1}, "an agent was created with a revoked token"
+    assert set(arena.store.agents) == seeded, "an agent was created with a revoked token"
 
 
 # ---------------------------------------------------------------- server-side references
@@ -224,9 +224,7 @@ def test_agent_deleted_remotely(arena: FakeArena, token: str, cli: Cli, tmp_path
     project = make_project(tmp_path, arena.url, "faults")
     assert push(cli, project).code == 0
     aid = bound_agent_id(project)
-    resp = requests.delete(
-        f"{arena.url}{API}/competition/{CODE_COMPETITION}/{aid}", headers=auth(token), timeout=10
-    )
+    resp = delete_agent(arena, token, aid, CODE_COMPETITION)
     assert resp.status_code == 200, resp.text
     (project.root / "agent.py").write_text(
         "class Agent:\n    def predict(self, o):\n        return 1\n"
@@ -358,7 +356,7 @@ def test_root_reads_chmod_000_file_and_syncs_it(
     finally:
         locked.chmod(0o644)
     assert res.code == 0, res.text
-    remote = remote_files(arena.url, token, bound_agent_id(project))
+    remote = remote_files(arena, token, bound_agent_id(project))
     assert remote["locked.py"]["content"] == "X = 1\n"
 
 
@@ -374,13 +372,12 @@ def test_non_utf8_content_syncs_as_binary(
     assert res.code == 0, res.text
     assert "Traceback" not in res.text
     aid = bound_agent_id(project)
-    remote = remote_files(arena.url, token, aid)
+    remote = remote_files(arena, token, aid)
     local = local_selection(project.root)
     for name in ("notes.txt", "weights.bin", "nul.py"):
         assert remote[name]["is_binary"] is True, name
         assert remote[name]["size"] == len(local[name]), name
-        stored = arena.store.files.path(aid, name)
-        assert stored is not None and stored.read_bytes() == local[name], name
+        assert remote_bytes(arena, aid, name, token) == local[name], name
     arena.reset_counters()
     again = push(cli, project)
     assert again.code == 0, again.text

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers.arena import count, mutations, remote_files
+from helpers.arena import count, hits, mutations, open_client, remote_files, routes
 from helpers.checks import (
     CODE_COMPETITION,
     assert_clear_error,
@@ -25,7 +25,7 @@ from helpers.checks import (
 from helpers.cli import Cli, push
 from helpers.project import agent_py, make_project, small_tree, state_files, write_config
 
-from mlarena_sync.api.client import ArenaClient, Timeouts
+from mlarena_sync.api.client import Timeouts
 from mlarena_sync.arena import FakeArena
 
 FAILED = 1
@@ -115,9 +115,9 @@ def test_dropped_connections_beyond_retries_then_converge(
 
 def _validated_agent(arena: FakeArena, token: str) -> int:
     """A fresh agent of alice's holding a valid agent.py (made through the client)."""
-    with ArenaClient(arena.url, token) as client:
-        aid = client.create_agent(CODE_COMPETITION, "deploy-faults")
-        client.upload_file(CODE_COMPETITION, aid, "agent.py", agent_py("helper_00").encode())
+    with open_client(arena, token) as c:
+        aid = c.create_agent(CODE_COMPETITION, "deploy-faults")
+        c.upload_file(CODE_COMPETITION, aid, "agent.py", agent_py("helper_00").encode())
     assert arena.agent_status(aid) == "upload_validated"
     return aid
 
@@ -126,8 +126,8 @@ def test_deploy_hanging_past_client_timeout_is_sent_once(arena: FakeArena, token
     aid = _validated_agent(arena, token)
     arena.reset_counters()
     arena.faults.hang_deploy = 2.0
-    with ArenaClient(arena.url, token, timeouts=Timeouts(deploy=0.5)) as client:
-        outcome = client.deploy(CODE_COMPETITION, aid)
+    with open_client(arena, token, timeouts=Timeouts(deploy=0.5)) as c:
+        outcome = c.deploy(CODE_COMPETITION, aid)
     assert outcome.timed_out
     assert outcome.accepted, "the status read after the timeout shows the deploy took effect"
     assert count(arena.counters, "PUT", "/deploy") == 1
@@ -156,9 +156,9 @@ def test_deploy_connection_dropped_is_not_retried(arena: FakeArena, token: str) 
     aid = _validated_agent(arena, token)
     arena.reset_counters()
     arena.faults.drop_next(1, route="deploy")
-    with ArenaClient(arena.url, token) as client:
+    with open_client(arena, token) as c:
         try:
-            client.deploy(CODE_COMPETITION, aid)
+            c.deploy(CODE_COMPETITION, aid)
         except Exception as exc:  # a clear error is fine; a second deploy is not
             assert type(exc).__module__ == "mlarena_sync.errors", exc
     assert count(arena.counters, "PUT", "/deploy") == 1
@@ -170,7 +170,7 @@ def test_push_with_deploy_under_faults_deploys_once(
 ) -> None:
     project = make_project(tmp_path, arena.url, "faults", files=small_tree(4))
     arena.faults.fail_next(2, 503, route="put_file")
-    arena.faults.drop_next(1, route="status")
+    arena.faults.drop_next(1, route=routes(arena).status_endpoint)
     res = cli("-C", str(project.dir), "push", "--wait")
     assert res.code == 0, res.text
     aid = bound_agent_id(project)
@@ -194,12 +194,12 @@ def test_deleted_state_folder_relearns_and_destroys_nothing(
     arena.reset_counters()
     res = push(cli, project)
     assert res.code == 0, res.text
-    assert count(arena.counters, "POST", "/competition/{cid}") == 0, "no new agent"
+    assert hits(arena.counters, routes(arena).create) == 0, "no new agent"
     puts = count(arena.counters, "PUT", "/file")
     assert puts <= 1, f"only the binary (size-only proof) may be re-uploaded ({puts} PUTs)"
     assert_converged(arena, project, aid, token=token, extra_remote=["made_in_browser.py"])
     assert_stable(cli, project, arena)
-    browser = remote_files(arena.url, token, aid)["made_in_browser.py"]
+    browser = remote_files(arena, token, aid)["made_in_browser.py"]
     assert browser["content"] == "X = 'keep me'\n"
 
 
@@ -275,12 +275,12 @@ def test_deleted_state_with_name_only_binding_destroys_nothing(
     project = make_project(tmp_path, arena.url, "faults", files=small_tree(4))
     assert push(cli, project).code == 0
     old = bound_agent_id(project)
-    before = remote_files(arena.url, token, old)
+    before = remote_files(arena, token, old)
     shutil.rmtree(project.state_dir)
     res = push(cli, project)
     assert "Traceback" not in res.text
     assert res.code in (0, 2), res.text
-    assert remote_files(arena.url, token, old) == before
+    assert remote_files(arena, token, old) == before
 
 
 # ---------------------------------------------------------------- a file that keeps changing

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.arena import mutations
+from helpers.arena import adapter_class, mutations
 from helpers.checks import assert_clear_error, bound_agent_id
 from helpers.cli import Cli, Result
 from helpers.processes import cli_env, spawn_cli, stop_process
@@ -22,6 +22,7 @@ from helpers.project import Project, make_project, small_tree
 from helpers.wait import wait_until
 
 from mlarena_sync.api.client import ArenaClient
+from mlarena_sync.api.interface import Generation
 from mlarena_sync.arena import FakeArena
 
 MODES = [[], ["-v"], ["--json"]]
@@ -136,7 +137,7 @@ def test_forced_crash_writes_a_crash_log_without_the_token(
     def boom(self: Any, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError(f"unexpected bug while holding Bearer {token}")
 
-    monkeypatch.setattr(ArenaClient, "list_files", boom)
+    monkeypatch.setattr(adapter_class(arena), "list_files", boom)
     for mode in MODES:
         res = cli("-C", str(project.dir), *mode, "push", "--no-deploy")
         assert res.code == 1, res.text
@@ -171,7 +172,10 @@ def test_watch_output_has_no_token(
             "-C", str(project.dir), "-v", "watch", env=env, stdout=out, stderr=subprocess.STDOUT
         )
         try:
-            wait_until(lambda: bound_agent_id(project) > 0, timeout=30, what="watch to bind")
+            try:
+                wait_until(lambda: bound_agent_id(project) > 0, timeout=30, what="watch to bind")
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}\n--- watch output\n{log.read_text()}") from exc
             (project.root / "pkg0" / "helper_00.py").write_text("VALUE = 7\n")
             wait_until(lambda: len(log.read_bytes()) > 0, timeout=10, what="watch output")
         finally:
@@ -269,6 +273,7 @@ def test_redirects_are_not_followed(
     assert elsewhere.seen == [], f"the redirect was followed: {elsewhere.seen}"
 
 
+@pytest.mark.api("v0")  # signed game-log URLs are v0's; v4.6 serves run stdout in the runs
 def test_game_log_fetch_sends_no_token(
     arena: FakeArena, token: str, tiny_server: Callable[[Reply], Any]
 ) -> None:
@@ -294,10 +299,11 @@ class _AuthRecorder:
         return getattr(self.app, name)
 
 
+@pytest.mark.api("v0")  # signed game-log URLs are v0's; v4.6 serves run stdout in the runs
 def test_logs_games_sends_no_token_to_signed_urls(
-    token: str, cli: Cli, tmp_path: Path, home: Path
+    api_generation: Generation, token: str, cli: Cli, tmp_path: Path, home: Path
 ) -> None:
-    own = FakeArena(tmp_path / "arena-data", api="v0", queue_seconds=0.05)
+    own = FakeArena(tmp_path / "arena-data", api=api_generation, queue_seconds=0.05)
     recorder = _AuthRecorder(own.app)
     own.app = recorder  # type: ignore[assignment]
     own.start("127.0.0.1", 0)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import IO
 
 import pytest
-from helpers.arena import remote_files
+from helpers.arena import Served, path_of, remote_files, routes
 from helpers.checks import bound_agent_id
 from helpers.processes import cli_env, free_port, spawn_cli, stop_process
 from helpers.project import Project, local_selection, make_project, small_tree
@@ -60,10 +60,10 @@ def watches() -> Iterator[list[Watch]]:
             watch.stop()
 
 
-def _synced(arena_url: str, project: Project, token: str, aid_box: list[int]) -> bool:
+def _synced(arena: Served, project: Project, token: str, aid_box: list[int]) -> bool:
     if not aid_box:
         aid_box.append(bound_agent_id(project))
-    remote = remote_files(arena_url, token, aid_box[0])
+    remote = remote_files(arena, token, aid_box[0])
     local = local_selection(project.root)
     return all(
         name in remote
@@ -76,7 +76,8 @@ def _synced(arena_url: str, project: Project, token: str, aid_box: list[int]) ->
 class ArenaProcess:
     """The fake arena CLI on a fixed port with a data dir (restartable)."""
 
-    def __init__(self, port: int, data_dir: Path, log: Path) -> None:
+    def __init__(self, api: str, port: int, data_dir: Path, log: Path) -> None:
+        self.api = api
         self.port = port
         self.data_dir = data_dir
         self.log = log
@@ -94,7 +95,7 @@ class ArenaProcess:
                     "-m",
                     "mlarena_sync.arena",
                     "--api",
-                    "v0",  # as the session arena (helpers.arena), until the suite runs on both
+                    self.api,
                     "--port",
                     str(self.port),
                     "--data-dir",
@@ -108,8 +109,9 @@ class ArenaProcess:
             )
         import requests
 
+        probe = path_of(routes(self).competition, cid=1)
         wait_until(
-            lambda: requests.get(f"{self.url}/api/competitions/1", timeout=2).ok,
+            lambda: requests.get(f"{self.url}{probe}", timeout=2).ok,
             timeout=20,
             what="the fake arena to answer",
         )
@@ -121,8 +123,9 @@ class ArenaProcess:
 
 
 @pytest.fixture
-def arena_process(tmp_path: Path) -> Iterator[ArenaProcess]:
-    proc = ArenaProcess(free_port(), tmp_path / "arena-data", tmp_path / "arena.log")
+def arena_process(api_generation: str, tmp_path: Path) -> Iterator[ArenaProcess]:
+    data, log = tmp_path / "arena-data", tmp_path / "arena.log"
+    proc = ArenaProcess(api_generation, free_port(), data, log)
     try:
         yield proc
     finally:
@@ -141,7 +144,7 @@ def test_arena_restart_during_watch(
     watches.append(watch)
     aid: list[int] = []
     wait_until(
-        lambda: _synced(arena_process.url, project, token, aid),
+        lambda: _synced(arena_process, project, token, aid),
         timeout=30,
         what="the first sync",
     )
@@ -156,7 +159,7 @@ def test_arena_restart_during_watch(
 
     arena_process.start()
     wait_until(
-        lambda: _synced(arena_process.url, project, token, aid),
+        lambda: _synced(arena_process, project, token, aid),
         timeout=45,
         interval=0.2,
         what="watch to catch up after the restart",
@@ -164,7 +167,7 @@ def test_arena_restart_during_watch(
     assert watch.alive(), watch.output()
     assert watch.stop() == INTERRUPTED, watch.output()
     assert "Traceback" not in watch.output()
-    remote = remote_files(arena_process.url, token, aid[0])
+    remote = remote_files(arena_process, token, aid[0])
     assert "helper_03.py" not in remote
     assert remote["helper_01.py"]["content"] == "VALUE = 'during the outage'\n"
     arena_process.stop()
@@ -181,8 +184,8 @@ def test_rm_rf_under_watch_respects_max_delete(
     watch = Watch(project, token, tmp_path / "watch.log")
     watches.append(watch)
     aid: list[int] = []
-    wait_until(lambda: _synced(arena.url, project, token, aid), timeout=30, what="first sync")
-    synced = set(remote_files(arena.url, token, aid[0]))
+    wait_until(lambda: _synced(arena, project, token, aid), timeout=30, what="first sync")
+    synced = set(remote_files(arena, token, aid[0]))
     assert len(synced) >= 10
 
     arena.reset_counters()
@@ -202,11 +205,11 @@ def test_rm_rf_under_watch_respects_max_delete(
         # Watch is alive and still syncing: a new file reaches the arena.
         (project.root / "after.py").write_text("AFTER = 1\n")
         wait_until(
-            lambda: "after.py" in remote_files(arena.url, token, aid[0]),
+            lambda: "after.py" in remote_files(arena, token, aid[0]),
             timeout=20,
             what="a file written after the rm -rf to sync",
         )
-    remote = set(remote_files(arena.url, token, aid[0]))
+    remote = set(remote_files(arena, token, aid[0]))
     deleted = synced - remote
     assert len(deleted) <= max_delete, f"watch deleted {len(deleted)} remote files: {deleted}"
     print(f"rm -rf under watch ({root}): {len(deleted)} remote file(s) deleted")

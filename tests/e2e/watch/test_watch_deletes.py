@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers.arena import open_client, remote_text
 from helpers.project import make_project
 from helpers.wait import wait_until
 from helpers.watch import COMPETITION, StartWatch
 
-from mlarena_sync.api.client import ArenaClient
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.config.model import load_config
 from mlarena_sync.engine.reconcile import ReconcileOptions, Reconciler
@@ -26,8 +26,9 @@ def test_skip_deletes_over_the_cap_applies_everything_else(
     project = make_project(tmp_path, arena.url, "watch", files=FILES, max_delete=2)
     target = load_config(project.config).target(None)
     store = StateStore.for_config(project.config)
-    with ArenaClient(arena.url, arena.user_token) as client:
-        rec = Reconciler(target, client, store, token=arena.user_token)
+    token = arena.user_token
+    with open_client(arena) as c:
+        rec = Reconciler(target, c, store, token=token)
         rec.reconcile()
         for name in ("a.py", "b.py", "c.py"):
             (project.root / name).unlink()
@@ -36,14 +37,14 @@ def test_skip_deletes_over_the_cap_applies_everything_else(
             rec.reconcile()  # the default: stop, nothing applied
         aid = rec.bound_id()
         assert aid is not None
-        assert client.list_files(COMPETITION, aid)["helper.py"].content == "VALUE = 0\n"
+        assert remote_text(arena, token, aid, COMPETITION)["helper.py"] == "VALUE = 0\n"
 
         result = rec.reconcile(ReconcileOptions(over_delete_cap="skip_deletes"))
         assert result.deletes_skipped == ("a.py", "b.py", "c.py")
         assert result.uploaded == ("helper.py",) and result.deleted == ()
         assert result.plan.delete_cap_hit and result.plan.deletes == []
-        remote = client.list_files(COMPETITION, aid)
-        assert remote["helper.py"].content == "VALUE = 1\n"
+        remote = remote_text(arena, token, aid, COMPETITION)
+        assert remote["helper.py"] == "VALUE = 1\n"
         assert {"a.py", "b.py", "c.py"} <= set(remote)
         assert rec.target is target
 

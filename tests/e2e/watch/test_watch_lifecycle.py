@@ -12,12 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers.arena import remote_text
 from helpers.processes import cli_env, spawn_cli
 from helpers.project import make_project
 from helpers.wait import wait_until
 from helpers.watch import COMPETITION, StartWatch
 
-from mlarena_sync.api.client import ArenaClient
+from mlarena_sync.api.interface import Generation
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.errors import AuthError, LockedError
 from mlarena_sync.watch.source import QueueChangeSource
@@ -39,11 +40,14 @@ def _free_port() -> int:
 
 
 def test_outage_says_lost_and_back_once_and_syncs_the_edits(
-    own_arena: list[FakeArena], tmp_path: Path, start_watch: StartWatch
+    api_generation: Generation,
+    own_arena: list[FakeArena],
+    tmp_path: Path,
+    start_watch: StartWatch,
 ) -> None:
     data = tmp_path / "arena-data"
     port = _free_port()  # an explicit port: cheroot sets SO_REUSEADDR, the restart can rebind
-    first = FakeArena(data, api="v0").start(port=port)
+    first = FakeArena(data, api=api_generation).start(port=port)
     own_arena.append(first)
     project = make_project(
         tmp_path, first.url, "watch", files={"a.py": "A = 0\n", "b.py": "B = 0\n"}
@@ -59,7 +63,7 @@ def test_outage_says_lost_and_back_once_and_syncs_the_edits(
     run.out.expect("connection_lost", 15)
     project.write("a.py", "A = 'offline 2'\n")  # more edits while down
 
-    second = FakeArena(data, api="v0").start(port=port)
+    second = FakeArena(data, api=api_generation).start(port=port)
     own_arena.append(second)
     run.arena = second
     run.out.expect("connection_restored", 15)
@@ -147,22 +151,17 @@ def test_signal_stops_cleanly_and_leaves_a_consistent_state(
     wait_until(lambda: project.agent_id() is not None, 20, "the agent to be bound")
     aid = project.agent_id()
     assert aid is not None
-    client = ArenaClient(arena.url, arena.user_token)
+
+    def remote() -> dict[str, str | None]:
+        return remote_text(arena, arena.user_token, aid, COMPETITION)
 
     def synced() -> bool:
         assert proc.poll() is None, log.read_text()
-        return client.list_files(COMPETITION, aid).get("a.py") is not None
+        return "a.py" in remote()
 
     wait_until(synced, 20, "the first sync")
     project.write("a.py", "A = 1\n")
-    wait_until(
-        lambda: (
-            (f := client.list_files(COMPETITION, aid).get("a.py")) is not None
-            and f.content == "A = 1\n"
-        ),
-        10,
-        "the edit to sync",
-    )
+    wait_until(lambda: remote().get("a.py") == "A = 1\n", 10, "the edit to sync")
     proc.send_signal(sig)
     assert proc.wait(15) == code, log.read_text()
     output = log.read_text()
@@ -171,13 +170,11 @@ def test_signal_stops_cleanly_and_leaves_a_consistent_state(
     # consistent: the base manifest says what the server holds, and the lock is free
     state = json.loads((project.dir / ".mlarena-sync" / "state.json").read_text())
     (entry,) = state["targets"].values()
-    remote = client.list_files(COMPETITION, aid)
-    assert set(entry["files"]) == set(remote)
+    assert set(entry["files"]) == set(remote())
     import hashlib
 
     assert entry["files"]["a.py"]["sha256"] == hashlib.sha256(b"A = 1\n").hexdigest()
     assert (project.dir / ".mlarena-sync" / "lock").read_text() == ""
-    client.close()
 
 
 def test_second_watcher_process_exits_2_naming_the_pid(
