@@ -26,6 +26,7 @@ from typing import Any
 from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import AgentStatus, DeployOutcome, LatestDeploy
 from mlarena_sync.config.model import Target
+from mlarena_sync.engine.reconcile import Reconciler
 from mlarena_sync.engine.status_lines import FAILED_STATUSES
 from mlarena_sync.engine.workspace import Workspace
 from mlarena_sync.errors import MlarenaSyncError
@@ -40,6 +41,7 @@ __all__ = [
     "failed",
     "git_info",
     "learn_outcomes",
+    "learn_settled",
     "read_history",
     "record_deploy_request",
     "trigger_for",
@@ -192,24 +194,45 @@ def _score(
     return (round(sum(scores) / len(scores), 4) if scores else None), len(scores)
 
 
-def complete(ws: Workspace, client: Arena, ledger: Ledger, aid: int) -> list[LatestDeploy]:
-    """Append the facts the open records lack (outcome, score); the server's deploy attempts
-    (newest first) are returned for the caller to show the ones the ledger does not know."""
-    cid, now = ws.target.competition, ws.clock.now()
+def complete(
+    ledger: Ledger,
+    key: str,
+    client: Arena,
+    cid: int,
+    aid: int,
+    *,
+    now: datetime,
+    status: AgentStatus | None = None,
+) -> list[LatestDeploy]:
+    """Append the facts the open records of ``key`` lack (outcome, score); the server's deploy
+    attempts (newest first) are returned for the caller to show the ones the ledger does not
+    know. ``status``: the agent's status when the caller has just read it."""
     attempts = client.deploys(cid, aid)
-    records = ledger.records(ws.key)
+    records = ledger.records(key)
     if not records:
         return attempts
-    status = client.status(cid, aid)
-    facts = _outcomes(records, attempts, status, now)
-    for rid, found in facts.items():
-        ledger.complete(ws.key, rid, **found)
-    last = ledger.records(ws.key)[-1]
+    status = status if status is not None else client.status(cid, aid)
+    for rid, found in _outcomes(records, attempts, status, now).items():
+        ledger.complete(key, rid, **found)
+    last = ledger.records(key)[-1]
     if last.settled and not failed(last.status) and last.score is None and not status.in_flight:
         score, runs = _score(client, cid, last, status)
         if score is not None:
-            ledger.complete(ws.key, last.id, score=score, runs=runs)
+            ledger.complete(key, last.id, score=score, runs=runs)
     return attempts
+
+
+def learn_settled(
+    rec: Reconciler, aid: int, status: AgentStatus, *, now: datetime, sink: EventSink
+) -> None:
+    """``watch`` saw a deploy settle: the ledger learns its outcome and score (a warning,
+    never an error, when that fails)."""
+    ledger = Ledger(rec.store.state_dir)
+    try:
+        if _open(ledger.records(rec.key)):
+            complete(ledger, rec.key, rec.client, rec.cid, aid, now=now, status=status)
+    except (OSError, MlarenaSyncError) as exc:
+        sink.emit("ledger_incomplete", level="warning", message=str(exc))
 
 
 def _live(records: Sequence[DeployRecord]) -> int | None:
@@ -238,7 +261,9 @@ def read_history(ws: Workspace, *, online: bool = True, everything: bool = True)
     if online and aid is not None and (everything or _open(records)):
         try:
             with ws.client(read_only=True) as client:
-                attempts = complete(ws, client, ledger, aid)
+                attempts = complete(
+                    ledger, ws.key, client, ws.target.competition, aid, now=ws.clock.now()
+                )
         except MlarenaSyncError as exc:  # the ledger is still worth showing
             ws.out.emit("history_offline", level="warning", message=str(exc))
     records = ledger.records(ws.key)

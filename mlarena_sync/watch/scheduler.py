@@ -33,7 +33,7 @@ from mlarena_sync.engine.deploy import (
     settle_request,
 )
 from mlarena_sync.engine.gate import DeployContext, DeployDecision, evaluate
-from mlarena_sync.engine.history import record_deploy_request
+from mlarena_sync.engine.history import learn_settled, record_deploy_request
 from mlarena_sync.engine.reconcile import Reconciler, ReconcileResult
 from mlarena_sync.engine.status_lines import FAILED_STATUSES, StatusTracker
 from mlarena_sync.errors import MlarenaSyncError, QuotaError, ServerError, TransportError
@@ -141,6 +141,7 @@ class DeployScheduler:
         grace_over = now - self._flight_start >= self.options.start_grace
         if snap.settled and (self._seen_flight or grace_over):
             self.in_flight = False
+            learn_settled(self.rec, agent_id, snap, now=self.clock.now(), sink=self.sink)
             if snap.status in FAILED_STATUSES:
                 self.sink.emit(
                     "deploy_failed",

@@ -1,5 +1,5 @@
 """`watch` records each deploy it requests in the ledger (trigger ``watch``), with the bytes it
-deployed kept for ``restore``."""
+deployed kept for ``restore``, and its outcome once it sees the deploy settle."""
 
 from __future__ import annotations
 
@@ -23,8 +23,11 @@ def test_a_watch_deploy_is_recorded_with_its_bytes(
     aid = run.wait_bound()
     recorded = run.out.expect("deploy_recorded", 15)
     wait_until(lambda: arena.deploy_count(aid) == 1, 10, "the deploy")
+    ledger = Ledger(project.state_dir)
+    wait_until(lambda: ledger.records()[0].settled, 15, "watch to record the outcome")
     assert run.finish() == 0
-    [record] = Ledger(project.state_dir).records()
+    [record] = ledger.records()
+    assert record.status and record.settled_at is not None
     assert record.id == recorded["id"] == 1
     assert record.trigger in ("watch", "ci") and record.agent_id == aid
     objects = ObjectStore(project.state_dir)
