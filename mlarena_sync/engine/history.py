@@ -7,7 +7,9 @@
   in the object store and keeps that store within ``history.keep_bytes``. It never fails a
   deploy: a ledger that cannot be written is a warning.
 * :func:`complete` reads what the server knows (the deploy attempts, the status, the runs) and
-  appends the facts the open records lack: the outcome once settled, the score.
+  appends the facts the open records lack: the outcome once settled, the score. It runs after
+  ``push --wait`` (:func:`learn_outcomes`), when ``watch`` sees a deploy settle
+  (:func:`learn_settled`), and in ``history``.
 * :func:`read_history` is what ``history``, ``diff`` and ``restore`` read: the records, the
   server-side attempts the ledger does not know (made from the browser or another machine),
   and which record is live.
