@@ -57,8 +57,13 @@ def test_editing_one_file_sends_exactly_one_upload(
     arena.reset_counters()
     res = cli(*in_project(project, "push", "--wait"))
     assert res.code == 0, res.text
-    assert hits(arena.counters, routes(arena).file) == 1
-    assert hits(arena.counters, routes(arena).deploy) == 1
+    route = routes(arena)
+    assert hits(arena.counters, route.file) == 1
+    assert hits(arena.counters, route.deploy) == 1
+    # v4.6 lists sizes only: the remote copy (still of the synced size) is read back once
+    # before it is overwritten; the v0 listing carries the text, so no read is needed.
+    read_backs = hits(arena.counters, route.read_back) if route.read_back else 0
+    assert read_backs == (0 if arena.api == "v0" else 1), arena.counters
     assert remote_text(arena, token, aid)["helper.py"] == "SIDE = 0\n"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ from helpers.project import agent_py, make_project, small_tree, state_files, wri
 
 from mlarena_sync.api.client import Timeouts
 from mlarena_sync.arena import FakeArena
+from mlarena_sync.errors import UploadsHeldError
 
 FAILED = 1
 
@@ -120,6 +122,43 @@ def _validated_agent(arena: FakeArena, token: str) -> int:
         c.upload_file(CODE_COMPETITION, aid, "agent.py", agent_py("helper_00").encode())
     assert arena.agent_status(aid) == "upload_validated"
     return aid
+
+
+@pytest.fixture
+def slow_queue(arena: FakeArena) -> Iterator[FakeArena]:
+    """Deploys wait 3 s in the queue (restored after the test)."""
+    before = arena.simulator.queue_seconds
+    arena.simulator.queue_seconds = 3.0
+    yield arena
+    arena.wait_deploys_idle(15)
+    arena.simulator.queue_seconds = before
+
+
+def test_an_upload_during_a_deploy_cancels_it_on_v0_and_is_refused_on_v46(
+    slow_queue: FakeArena, token: str
+) -> None:
+    """The generations differ (interface.Capabilities): a file PUT while a deploy is queued
+    cancels that deploy on v0 (and lands); v4.6 refuses it (409, nothing written) and the
+    deploy goes on."""
+    arena = slow_queue
+    aid = _validated_agent(arena, token)
+    with open_client(arena, token) as c:
+        c.deploy(CODE_COMPETITION, aid)
+        assert arena.agent_status(aid) == "deploy_queue"
+        if arena.api == "v0":
+            c.upload_file(CODE_COMPETITION, aid, "late.py", b"LATE = 1\n")
+            assert arena.agent_status(aid) == "upload_validated"
+            latest = c.deploy_status(CODE_COMPETITION, aid).latest
+            assert latest is not None and latest.status == "cancelled"
+            assert "late.py" in remote_files(arena, token, aid)
+        else:
+            with pytest.raises(UploadsHeldError):
+                c.upload_file(CODE_COMPETITION, aid, "late.py", b"LATE = 1\n")
+            assert "late.py" not in remote_files(arena, token, aid)
+            assert arena.wait_deploys_idle(15)
+            # it ran to its end (the agent imports a helper it lacks), not cancelled
+            assert arena.agent_status(aid) == "deploy_failed"
+    assert arena.deploy_count(aid) == 1
 
 
 def test_deploy_hanging_past_client_timeout_is_sent_once(arena: FakeArena, token: str) -> None:
