@@ -24,8 +24,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-from typing import Literal
+from dataclasses import replace
 
 import structlog
 
@@ -38,6 +37,15 @@ from mlarena_sync.engine.apply import apply_plan
 from mlarena_sync.engine.binding import AgentBinder
 from mlarena_sync.engine.evidence import prove
 from mlarena_sync.engine.plan import TEMPLATE_REASON, Plan, make_plan, relabel_uploads
+from mlarena_sync.engine.results import (
+    DEFAULT_OPTIONS,
+    RESCANS,
+    UNBOUND,
+    OverDeleteCap,
+    ReconcileOptions,
+    ReconcileResult,
+    after_rescan,
+)
 from mlarena_sync.errors import ConfigError, SelectionError, UploadsHeldError
 from mlarena_sync.events import EventSink, LogSink, as_callback
 from mlarena_sync.local.ignore import Selector
@@ -49,57 +57,6 @@ from mlarena_sync.store.state import BaseEntry, StateStore, TargetState, target_
 __all__ = ["OverDeleteCap", "ReconcileOptions", "ReconcileResult", "Reconciler"]
 
 log = structlog.get_logger("mlarena_sync.engine.reconcile")
-
-
-#: What a reconcile does when the plan deletes more than ``sync.max_delete`` files (no --force):
-#: ``"stop"`` raises :class:`ConflictError`, nothing applied (push); ``"skip_deletes"`` applies
-#: everything else and reports the deletes in :attr:`ReconcileResult.deletes_skipped` (watch).
-OverDeleteCap = Literal["stop", "skip_deletes"]
-
-#: Shown as the status of an agent that does not exist yet (dry run before the first push).
-UNBOUND = AgentStatus(None, "no agent yet: the first push creates it", None, None, ())
-
-
-@dataclass(frozen=True)
-class ReconcileOptions:
-    dry_run: bool = False  # plan only: no request that changes anything
-    force: bool = False  # overwrite remote changes, exceed max_delete, upload mid-deploy
-    skip_conflicts: bool = False  # watch: sync everything else, report conflicted files
-    hold_while_deploying: bool = True  # in-flight deploy → apply nothing, report `held`
-    mark_deploy_pending: bool = False  # push: journal "deploy decision pending" before applying
-    over_delete_cap: OverDeleteCap = "stop"  # watch: "skip_deletes" syncs the rest
-
-
-@dataclass(frozen=True, kw_only=True)
-class ReconcileResult:
-    plan: Plan
-    agent_status: AgentStatus  # read after the batch (validation verdict)
-    uploaded: tuple[str, ...] = ()
-    deleted: tuple[str, ...] = ()
-    held: int = 0  # operations not applied because a deploy is in flight
-    changed: bool = False  # something was uploaded or deleted
-    validation_ok: bool = True
-    created_agent: bool = False
-    agent_id: int | None = None  # None only for a dry run before the first push
-    validation_message: str | None = None
-    local: Mapping[str, LocalFile] = field(default_factory=dict, repr=False)
-    deletes_skipped: tuple[str, ...] = ()  # over the delete cap, with "skip_deletes"
-    vanished: tuple[str, ...] = ()  # deleted after the scan: skipped, then rescanned
-
-
-#: Reconciles run again while files vanish between a scan and their upload.
-RESCANS = 2
-
-
-def _after_rescan(first: ReconcileResult, then: ReconcileResult) -> ReconcileResult:
-    """One result for a reconcile and the one that rescanned after files vanished."""
-    return replace(
-        then,
-        uploaded=first.uploaded + then.uploaded,
-        deleted=first.deleted + then.deleted,
-        changed=first.changed or then.changed,
-        created_agent=first.created_agent or then.created_agent,
-    )
 
 
 class _Reads:
@@ -270,16 +227,14 @@ class Reconciler:
             delete=sync.delete,
         )
 
-    def reconcile(self, options: ReconcileOptions = ReconcileOptions()) -> ReconcileResult:
+    def reconcile(self, options: ReconcileOptions = DEFAULT_OPTIONS) -> ReconcileResult:
         if options.dry_run:
             return self._dry_run(options)
         with self.locked():
             result = self._reconcile(options)
             for _ in range(RESCANS):
-                if not result.vanished:
-                    break
-                log.debug("rescan", vanished=result.vanished)
-                result = _after_rescan(result, self._reconcile(options))
+                if result.vanished:  # files deleted after the scan were skipped: rescan
+                    result = after_rescan(result, self._reconcile(options))
             return result
 
     def _dry_run(self, options: ReconcileOptions) -> ReconcileResult:

@@ -43,9 +43,8 @@ import structlog
 
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.config.model import Target
-from mlarena_sync.engine.advice import conflicts_hint
 from mlarena_sync.engine.deploy import CheckResult, run_check
-from mlarena_sync.engine.reconcile import ReconcileOptions, Reconciler, ReconcileResult
+from mlarena_sync.engine.reconcile import ReconcileOptions, Reconciler
 from mlarena_sync.errors import (
     ApiError,
     ClientError,
@@ -56,6 +55,7 @@ from mlarena_sync.errors import (
 )
 from mlarena_sync.events import EventSink
 from mlarena_sync.watch.debounce import Backoff, Debouncer, stat_probe
+from mlarena_sync.watch.notices import PlanNotices
 from mlarena_sync.watch.options import WatchOptions
 from mlarena_sync.watch.scheduler import DeployScheduler
 from mlarena_sync.watch.source import ChangeSource, LocalSnapshot
@@ -67,11 +67,6 @@ log = structlog.get_logger("mlarena_sync.watch.loop")
 WATCH_RECONCILE = ReconcileOptions(
     skip_conflicts=True, hold_while_deploying=True, over_delete_cap="skip_deletes"
 )
-
-
-#: A file uploaded by this many reconciles in a row changes on every one: a program is writing
-#: it (a log?), and watch says so once.
-CHURN = 5
 
 
 def edits(n: int) -> str:
@@ -126,10 +121,7 @@ class Watcher:
         self._offline = False
         self._retry_at = 0.0
         self._warned: set[str] = set()
-        self._conflicts: set[tuple[str, str]] = set()
-        self._remote_changes: set[str] = set()
-        self._deletes_paused: tuple[str, ...] = ()
-        self._churn: dict[str, int] = {}  # name → reconciles in a row that uploaded it
+        self.notices = PlanNotices(sink, target.sync.max_delete, self.warn_once)
         rescan = target.watch.rescan
         self._rescan = rescan if rescan > 0 else None
         self._next_rescan = clock.monotonic() + (self._rescan or 0.0)
@@ -319,7 +311,7 @@ class Watcher:
         self._remote_due = started + self.options.remote_every
         if not (result.held or result.plan.conflicts or result.deletes_skipped):
             self._snapshot = before.with_files(result.local.values())
-        self._report_plan(result)
+        self.notices.report_plan(result)
         if result.held:
             self.stats.held += 1
             self.held_pending = True
@@ -335,7 +327,7 @@ class Watcher:
             return
         self.held_pending = False
         self._held_shown = 0
-        self._note_churn(result)
+        self.notices.note_churn(result)
         if result.changed:
             self.stats.syncs += 1
             self.last_activity = self.clock.monotonic()
@@ -357,56 +349,3 @@ class Watcher:
             self.deploys.changes_synced(result)
         if result.agent_status.in_flight:
             self.deploys.in_flight_seen(result.agent_status)
-
-    def _note_churn(self, result: ReconcileResult) -> None:
-        """Say once which file changed on each of the last :data:`CHURN` reconciles."""
-        self._churn = {name: self._churn.get(name, 0) + 1 for name in result.uploaded}
-        for name, count in sorted(self._churn.items()):
-            if count >= CHURN:
-                local = result.local.get(name)
-                path = local.path if local is not None else name
-                self.warn_once(
-                    f"churn:{path}",
-                    "file_keeps_changing",
-                    file=path,
-                    syncs=count,
-                    text=f"{path} changed on each of the last {count} syncs: if a program writes "
-                    "it (a log?), exclude it (files.exclude in mlarena.yaml, or .mlarenaignore)",
-                )
-
-    def _report_plan(self, result: ReconcileResult) -> None:
-        by_key = {(c.name, c.reason): c for c in result.plan.conflicts}
-        conflicts = set(by_key)
-        for name, reason in sorted(conflicts - self._conflicts):
-            self.sink.emit(
-                "conflict_paused",
-                level="warning",
-                name=name,
-                reason=reason,
-                text=f"{name}: {reason}; paused (the rest keeps syncing); "
-                + conflicts_hint([by_key[name, reason]]),
-            )
-        self._conflicts = conflicts
-        remote = set(result.plan.remote_changes)
-        for name in sorted(remote - self._remote_changes):
-            self.sink.emit(
-                "remote_changed",
-                level="warning",
-                name=name,
-                text=f"{name} changed on the server: left in place; `mlarena-sync pull` takes it",
-            )
-        self._remote_changes = remote
-        skipped = result.deletes_skipped
-        if skipped and skipped != self._deletes_paused:
-            limit = self.target.sync.max_delete
-            self.sink.emit(
-                "deletes_paused",
-                level="warning",
-                files=list(skipped),
-                max_delete=limit,
-                text=f"{len(skipped)} remote file(s) deleted locally, over sync.max_delete = "
-                f"{limit}: the deletes are paused, other changes keep syncing (check that "
-                "files.root is the right folder, then run `mlarena-sync push --force`, or raise "
-                "sync.max_delete):\n  " + "\n  ".join(skipped),
-            )
-        self._deletes_paused = skipped

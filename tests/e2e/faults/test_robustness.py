@@ -16,7 +16,7 @@ from helpers.watch import StartWatch, watch_starter
 
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.engine.evidence import prove
-from mlarena_sync.watch.loop import CHURN
+from mlarena_sync.watch.notices import CHURN
 
 
 @pytest.fixture
