@@ -12,6 +12,7 @@ from mlarena_sync.cli.output import Output
 from mlarena_sync.commands.common import Workspace, open_workspace
 from mlarena_sync.commands.invocation import Invocation
 from mlarena_sync.engine.gate import pending_text
+from mlarena_sync.engine.history import learn_outcomes
 from mlarena_sync.engine.status_report import StatusReport, gather
 
 __all__ = ["add_arguments", "run", "status"]
@@ -129,4 +130,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(inv: Invocation, args: argparse.Namespace) -> int:
-    return status(open_workspace(inv, args), inv.out)
+    ws = open_workspace(inv, args)
+    code = status(ws, inv.out)
+    learn_outcomes(ws)  # the deploy ledger learns what settled since (only while facts are due)
+    return code

@@ -20,6 +20,7 @@ from helpers.project import Project
 from helpers.wait import wait_until
 
 from mlarena_sync.arena import FakeArena
+from mlarena_sync.store.ledger import Ledger
 
 
 def _folder(project: Project) -> dict[str, bytes]:
@@ -183,4 +184,22 @@ def test_diff_names_binary_files_with_their_sizes(
             "size_a": 1024,
             "size_b": 2048,
         }
+    ]
+
+
+def test_status_completes_the_record_of_a_push_that_did_not_wait(
+    arena: FakeArena, cli: Cli, project: Project
+) -> None:
+    res = cli(*in_project(project, "push"))
+    assert res.code == 0, res.text
+    [open_record] = Ledger(project.state_dir).records()
+    assert not open_record.settled
+
+    def completed() -> bool:
+        assert cli(*in_project(project, "status")).code == 0
+        return Ledger(project.state_dir).records()[0].settled
+
+    wait_until(completed, 30, "status to complete the record")
+    assert [r["status"] for r in _records(cli, project)] == [
+        Ledger(project.state_dir).records()[0].status
     ]
