@@ -65,12 +65,19 @@ def _bar(score: float | None, top: float) -> str:
     return "█" * max(1, round(BAR_WIDTH * max(score, 0.0) / top))
 
 
+def _duration(rec: DeployRecord) -> float | None:
+    """Seconds from the request to the end of the deploy (queue and run), when known."""
+    end = rec.finished_at or rec.settled_at
+    return max(0.0, round((end - rec.at).total_seconds(), 1)) if end is not None else None
+
+
 def _fields(rec: DeployRecord, prev: DeployRecord | None, kept: bool) -> dict[str, Any]:
     data = rec.to_json()
     data.update(
         files={n: e.sha256 for n, e in sorted(rec.files.items())},
         manifest=data["files"],
         changed=_changed(rec, prev),
+        duration_s=_duration(rec),
         bytes_kept=kept,
         known=True,
     )
