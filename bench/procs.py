@@ -185,8 +185,9 @@ class RunResult:
     returncode: int
     stdout: str
     stderr: str
-    maxrss_kb: int
+    maxrss_kb: int  # ru_maxrss: counts the runner's own RSS at fork (see hwm_kb)
     cpu: float
+    hwm_kb: int = 0  # the child's own peak RSS (VmHWM of its exec'd image), polled until exit
 
 
 def run_timed(
@@ -196,7 +197,12 @@ def run_timed(
     cwd: Path | None = None,
     timeout: float = 300.0,
 ) -> RunResult:
-    """Run a child to completion; wall clock from spawn to reap, ``ru_maxrss`` via wait4."""
+    """Run a child to completion; wall clock from spawn to reap, ``ru_maxrss`` via wait4.
+
+    ``ru_maxrss`` of a forked child starts at the parent's RSS (the kernel carries the
+    high-water mark over fork and exec), so a runner that grew hides a smaller child. The
+    child's own peak is ``VmHWM`` of ``/proc/<pid>/status`` (reset by exec), polled every
+    ~2 ms while it runs: the last reading before it exits."""
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     chunks: dict[int, list[bytes]] = {out_r: [], err_r: []}
@@ -224,11 +230,14 @@ def run_timed(
     deadline = time.monotonic() + timeout
     status = None
     rusage = None
+    hwm = 0
     try:
         while True:
             pid, status, rusage = os.wait4(popen.pid, os.WNOHANG)
             if pid:
                 break
+            with contextlib.suppress(OSError, ValueError):
+                hwm = max(hwm, status_kb(popen.pid, "VmHWM"))
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{' '.join(argv[:4])} ... still running after {timeout:.0f}s")
             time.sleep(0.002)
@@ -249,6 +258,7 @@ def run_timed(
         stderr=b"".join(chunks[err_r]).decode(errors="replace"),
         maxrss_kb=rusage.ru_maxrss,
         cpu=rusage.ru_utime + rusage.ru_stime,
+        hwm_kb=hwm,
     )
 
 

@@ -1,7 +1,9 @@
 """Scenario 6: peak memory of ``push --no-deploy`` sending one large binary.
 
-Figure: the child's ``ru_maxrss`` (from wait4) while it pushes a 200 MB binary (quick: 50 MB)
-plus ``agent.py``. Baseline: ``ru_maxrss`` of the bare CLI start-up (``--version``).
+Figure: the child's own peak RSS (``VmHWM``, polled until it exits: ``run_timed``) while it
+pushes a 200 MB binary (quick: 50 MB) plus ``agent.py``. Baseline: the same of the bare CLI
+start-up (``--version``). ``ru_maxrss`` from wait4 is kept in the details: it also counts the
+runner's RSS at fork, so it reads high once the runner has grown.
 The bench arena lets competition 1 take files up to 300 MB (the seeded limit is 100 MB).
 """
 
@@ -33,7 +35,8 @@ def run(res: ScenarioResult, work: Path, mode: str, api: str) -> None:
         env = child_env(arena.token)
         r = push(tree, env)
         bare = run_timed(cli("--version"), env=env)
-    peak, base = r.maxrss_kb / 1024, bare.maxrss_kb / 1024
+    peak, base = r.hwm_kb / 1024, bare.hwm_kb / 1024
+    res.details["ru_maxrss_mb"] = {"push": r.maxrss_kb / 1024, "start-up": bare.maxrss_kb / 1024}
     res.row(
         f"peak RSS pushing {size_mb} MB",
         round(peak, 1),
