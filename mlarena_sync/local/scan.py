@@ -34,6 +34,7 @@ __all__ = [
     "StatCache",
     "StatEntry",
     "hash_file",
+    "is_own_output",
     "own_outputs",
     "printable",
     "scan",
@@ -148,6 +149,15 @@ def own_outputs() -> frozenset[tuple[int, int]]:
         if stat_mod.S_ISREG(st.st_mode):
             found.add((st.st_dev, st.st_ino))
     return frozenset(found)
+
+
+def is_own_output(path: Path, outputs: frozenset[tuple[int, int]]) -> bool:
+    """Whether ``path`` is one of :func:`own_outputs` (False when it cannot be stat'ed)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    return (st.st_dev, st.st_ino) in outputs
 
 
 def printable(path: str) -> str:

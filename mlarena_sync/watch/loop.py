@@ -54,6 +54,7 @@ from mlarena_sync.errors import (
     TransportError,
 )
 from mlarena_sync.events import EventSink
+from mlarena_sync.local.scan import is_own_output, own_outputs
 from mlarena_sync.watch.debounce import Backoff, Debouncer, stat_probe
 from mlarena_sync.watch.notices import PlanNotices
 from mlarena_sync.watch.options import WatchOptions
@@ -174,10 +175,19 @@ class Watcher:
             wait = self._next_wake() - self.clock.monotonic()
             if deadline is not None:
                 wait = min(wait, deadline - self.clock.monotonic())
-            changed = self.source.get(max(0.0, wait))
+            changed = self._not_own(self.source.get(max(0.0, wait)))
             if changed is not None:
                 self.debouncer.add(changed)
                 self.last_activity = self.clock.monotonic()
+
+    def _not_own(self, changed: set[str] | None) -> set[str] | None:
+        """``changed`` without the files this process writes (its output, never synced): a
+        line it logs is no edit, or ``watch -v > watch.log`` would reconcile forever."""
+        outputs = own_outputs()
+        if not changed or not outputs:
+            return changed
+        root = self.target.files.root
+        return {rel for rel in changed if not is_own_output(root / rel, outputs)} or None
 
     def _next_wake(self) -> float:
         now = self.clock.monotonic()

@@ -3,6 +3,8 @@ upload (item 12); files the process itself writes (item 15)."""
 
 from __future__ import annotations
 
+import re
+import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,8 +12,9 @@ from typing import Any
 
 import pytest
 from helpers.cli import Cli, in_project, push_ok
-from helpers.processes import cli_cmd, cli_env
+from helpers.processes import cli_cmd, cli_env, spawn_cli, stop_process
 from helpers.project import make_project
+from helpers.wait import hold, wait_until
 from helpers.watch import StartWatch, watch_starter
 
 from mlarena_sync.arena import FakeArena
@@ -144,3 +147,34 @@ def test_watch_says_once_that_a_file_changes_on_every_reconcile(
     assert "exclude it" in warned["text"]
     assert len(run.out.named("file_keeps_changing")) == 1  # said once, not on every sync
     assert run.finish() == 0
+
+
+def test_watch_logging_into_the_folder_neither_syncs_nor_reacts_to_its_own_log(
+    arena: FakeArena, token: str, tmp_path: Path
+) -> None:
+    project = make_project(tmp_path, arena.url, "watch")
+    log = project.root / "watch.log"  # `mlarena-sync -v watch > watch.log` inside the folder
+    with log.open("wb") as out:
+        proc = spawn_cli(
+            "-v", "-C", str(project.dir), "watch", env=cli_env(token), stdout=out, stderr=out
+        )
+        try:
+            bound = wait_until(project.agent_id, 20, "the agent to be bound")
+            assert bound is not None
+            aid = bound
+            wait_until(lambda: _server_text(arena, aid, "helper.py"), 20, "the first sync")
+            project.write("helper.py", "VALUE = 1\n")
+            wait_until(
+                lambda: _server_text(arena, aid, "helper.py") == "VALUE = 1\n", 20, "the edit"
+            )
+            hold(2.0, lambda: proc.poll() is None or pytest.fail("watch ended"))  # no edits
+        finally:
+            code = stop_process(proc, sig=signal.SIGTERM)
+    text = log.read_text()
+    assert code in (0, 130, 143), text
+    assert "watch.log: this process writes its output there; not synced" in text
+    assert _server_text(arena, aid, "watch.log") is None
+    stopped = re.search(r"reconciles=(\d+)", text)
+    assert stopped is not None, text
+    # the first sync and the edit (a rescan at most): its own debug lines are no edits
+    assert int(stopped.group(1)) <= 3, stopped.group(0)
