@@ -10,6 +10,7 @@ route itself: ``routes(arena).deploy`` is the counter key of a deploy in either 
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,6 +213,30 @@ def delete_agent(arena: Served, token: str, aid: int, cid: int = 1) -> requests.
     return requests.delete(
         f"{arena.url}{routes(arena).agent_path(cid, aid)}", headers=auth(token), timeout=10
     )
+
+
+class AnsweredRequests:
+    """A fake arena's ``request_log``, counting the ``/api`` requests it has answered: with
+    :func:`api_requests` of its counters (requests received), a test waits until the server has
+    finished what a killed client had sent (``FakeArena(request_log=answered)``)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def __call__(self, line: str) -> None:  # '127.0.0.1 "PUT /api/..." 200 3ms'
+        if line.split('"')[1].split(" ")[-1].startswith("/api/"):
+            with self._lock:
+                self.count += 1
+
+    def reset(self) -> None:
+        with self._lock:
+            self.count = 0
+
+
+def api_requests(counters: Mapping[str, int]) -> int:
+    """The ``/api`` requests of a counters snapshot (received, answered or not yet)."""
+    return sum(v for k, v in counters.items() if k.split(" ", 1)[-1].startswith("/api/"))
 
 
 def hits(counters: Mapping[str, int], route: str) -> int:

@@ -5,7 +5,8 @@ kills land mid-batch, a seeded RNG for the edits and for the delay before SIGKIL
 kill a normal push must finish the work: remote files == the local selection byte for byte,
 a second push changes nothing (the base manifest agrees with the remote), no deploy at all
 (every push is --no-deploy), and no second agent. The figures are printed (run with -s) and,
-when FAULTS_FIGURES names a file, written there as JSON.
+when FAULTS_FIGURES names a file, written there as JSON. The matrix has its own arena, whose
+request log tells when the server has answered what a killed push had sent.
 """
 
 from __future__ import annotations
@@ -17,15 +18,18 @@ import random
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
-from helpers.arena import count, hits, mutations, routes
+import pytest
+from helpers.arena import AnsweredRequests, api_requests, count, hits, mutations, routes
 from helpers.checks import assert_clear_error, assert_converged, bound_agent_id
 from helpers.cli import Cli, push_args
 from helpers.processes import children_running, cli_env, spawn_cli
 from helpers.project import Project, make_project, small_tree
 from helpers.wait import wait_until
 
+from mlarena_sync.api.interface import Generation
 from mlarena_sync.arena import FakeArena
 
 SEED = 7
@@ -73,9 +77,22 @@ def _wait_first_request(arena: FakeArena, proc: subprocess.Popen[bytes], limit: 
     return time.monotonic() - started
 
 
+@pytest.fixture
+def logged_arena(
+    api_generation: Generation, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[FakeArena, AnsweredRequests]]:
+    """A fake arena of this test's generation with its answered requests; Alice logged in."""
+    answered = AnsweredRequests()
+    with FakeArena(api=api_generation, request_log=answered) as server:
+        monkeypatch.setenv("MLARENA_API_KEY", server.user_token)
+        yield server, answered
+
+
 def test_kill9_push_at_random_points_loses_nothing(
-    arena: FakeArena, token: str, cli: Cli, tmp_path: Path
+    logged_arena: tuple[FakeArena, AnsweredRequests], cli: Cli, tmp_path: Path
 ) -> None:
+    arena, answered = logged_arena
+    token = arena.user_token
     rng = random.Random(SEED)
     project = make_project(
         tmp_path, arena.url, "faults", files=small_tree(HELPERS, binaries=BINARIES), max_delete=5
@@ -111,8 +128,12 @@ def test_kill9_push_at_random_points_loses_nothing(
         _mutate(project, rng, run)
         arena.faults.latency = LATENCY
         arena.reset_counters()
+        answered.reset()
         proc = spawn_cli(*push_args(project), env=env)
-        delay = rng.uniform(0.8 * startup, 1.05 * total)
+        # The kill is timed from the push's first request, not from the spawn: under load the
+        # interpreter's start-up alone can outlast a delay calibrated on an idle machine.
+        _wait_first_request(arena, proc, 30)
+        delay = rng.uniform(0.0, 1.05 * (total - startup))
         try:
             code = proc.wait(delay)
             assert code == 0, f"run {run}: unkilled push exited {code}"
@@ -123,6 +144,10 @@ def test_kill9_push_at_random_points_loses_nothing(
             if count(arena.counters, "PUT", "/file"):
                 figures["killed_mid_batch"] += 1
         arena.faults.latency = 0.0
+        # What the killed push had sent still lands (each request waits LATENCY first): the
+        # next push starts once the server has answered it, as a person's next command would.
+        sent = api_requests(arena.counters)
+        wait_until(lambda n=sent: answered.count >= n, 10, "the killed push's requests to land")
 
         res = cli(*push_args(project))
         assert res.code == 0, f"run {run}: the push after the kill failed\n{res.text}"
