@@ -79,6 +79,15 @@ class PlanNotices:
                 text=f"{len(skipped)} remote file(s) deleted locally, over sync.max_delete = "
                 f"{limit}: the deletes are paused, other changes keep syncing (check that "
                 "files.root is the right folder, then run `mlarena-sync push --force`, or raise "
-                "sync.max_delete):\n  " + "\n  ".join(skipped),
+                "sync.max_delete):\n  " + "\n  ".join(skipped) + _also(result),
             )
         self._deletes_paused = skipped
+
+
+def _also(result: ReconcileResult) -> str:
+    """The server edits that ``push --force`` would overwrite besides the deletes."""
+    plan = result.plan
+    names = sorted({c.name for c in plan.conflicts} | set(plan.remote_changes))
+    if not names:
+        return ""
+    return "\n`push --force` would also overwrite the server's edits of: " + ", ".join(names)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from helpers.cli import Cli, in_project, push_ok
 from helpers.project import make_project
+from helpers.watch import watch_starter
 
 from mlarena_sync.api.models import RemoteFile
 from mlarena_sync.api.v0 import ArenaClient
@@ -199,3 +200,22 @@ def test_pull_refuses_remote_names_that_are_no_file_names(
     assert (project.root / "fresh.py").read_text() == "X = 1\n"
     assert sorted(p.name for p in project.dir.parent.iterdir()) == before
     assert not (project.root / "sub").exists()
+
+
+def test_watch_pausing_deletes_names_the_server_edits_push_force_would_overwrite(
+    arena: FakeArena, token: str, tmp_path: Path
+) -> None:
+    files = {"helper.py": "VALUE = 0\n", "a.txt": "a\n", "b.txt": "b\n"}
+    project = make_project(tmp_path, arena.url, "watch", files=files, max_delete=1)
+    with watch_starter() as start_watch:
+        run = start_watch(project, arena)
+        aid = run.wait_bound()
+        run.wait_remote("b.txt", "b\n")
+        arena.browser_edit(aid, "helper.py", "VALUE = 9  # browser\n")
+        (project.root / "a.txt").unlink()
+        (project.root / "b.txt").unlink()
+        paused = run.out.expect("deletes_paused", 10)
+        assert "`mlarena-sync push --force`" in paused["text"]
+        assert "would also overwrite the server's edits of: helper.py" in paused["text"], paused
+        assert run.finish() == 0
+    assert _server_text(arena, aid, "helper.py") == "VALUE = 9  # browser\n"
