@@ -310,11 +310,8 @@ class Watcher:
             # applied; say it once and wait for the next edit.
             self.warn_once(f"blocked:{exc}", "sync_blocked", message=str(exc))
             return
-        except ClientError as exc:  # the server refused a request as sent: say it, go on
+        except (ClientError, OSError) as exc:  # refused as sent, or a local file error: say it
             self.warn_once(f"api:{exc}", "sync_failed", message=str(exc))
-            return
-        except OSError as exc:  # a local file changed under the sync: the next event retries
-            self.warn_once(f"blocked:{exc}", "sync_failed", message=f"local file: {exc}")
             return
         self._warned = {k for k in self._warned if not k.startswith(("blocked:", "api:"))}
         self.agent_id = result.agent_id
