@@ -139,7 +139,9 @@ def test_kill9_push_at_random_points_loses_nothing(
         arena.faults.latency = LATENCY
         arena.reset_counters()
         answered.reset()
-        proc = spawn_cli(*push_args(project), env=env)
+        err = tmp_path / f"push-{run}.err"
+        with err.open("wb") as sink:
+            proc = spawn_cli(*push_args(project), env=env, stderr=sink)
         # The kill is timed from the push's first upload, not from the spawn: under load the
         # interpreter's start-up alone can outlast a delay calibrated on an idle machine, and
         # a kill during the reads before it (longer on v4.6) has nothing to interrupt.
@@ -147,7 +149,7 @@ def test_kill9_push_at_random_points_loses_nothing(
         delay = rng.uniform(0.0, 1.05 * (total - uploading))
         try:
             code = proc.wait(delay)
-            assert code == 0, f"run {run}: unkilled push exited {code}"
+            assert code == 0, f"run {run}: unkilled push exited {code}: {err.read_text()}"
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(10)
@@ -199,10 +201,20 @@ def test_kill9_between_uploads_and_deploy_next_push_deploys_once(
     project.config.write_text(text.replace("deploy:\n", slow_check, 1))
     marker = project.root / "pkg0" / "helper_00.py"
     arena.reset_counters()
-    proc = spawn_cli("-C", str(project.dir), "push", env=cli_env(token))
+    err = tmp_path / "push.err"
+    with err.open("wb") as sink:
+        proc = spawn_cli("-C", str(project.dir), "push", env=cli_env(token), stderr=sink)
     checks: list[int] = []
     try:
-        wait_until(lambda: count(arena.counters, "PUT", "/file") >= 1, 30, "the upload")
+        try:
+            wait_until(
+                lambda: count(arena.counters, "PUT", "/file") >= 1 or proc.poll() is not None,
+                30,
+                "the upload",
+            )
+            assert proc.poll() is None, f"the push ended ({proc.returncode})"
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; {arena.counters}; stderr:\n{err.read_text()}") from exc
         # The check (sleep 30) is running now: no deploy can be in flight.
         checks = wait_until(lambda: children_running(proc.pid, "sleep(30)"), 30, "the check")
     finally:
