@@ -24,11 +24,18 @@ from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import AgentStatus, Runtime
 from mlarena_sync.config.model import Target
 from mlarena_sync.engine.pin import pin_agent_id
-from mlarena_sync.errors import ApiError, AuthError, ConfigError, NotFoundError
+from mlarena_sync.errors import ApiError, AuthError, ConfigError, MlarenaSyncError, NotFoundError
 from mlarena_sync.store.journal import Journal
 from mlarena_sync.store.state import BaseEntry, StateStore, TargetState
 
-__all__ = ["AgentBinder", "Binding", "my_agents_named", "resolve_runtime", "runtime_text"]
+__all__ = [
+    "AgentBinder",
+    "Binding",
+    "competition_missing",
+    "my_agents_named",
+    "resolve_runtime",
+    "runtime_text",
+]
 
 log = structlog.get_logger("mlarena_sync.engine.binding")
 
@@ -52,6 +59,14 @@ def my_agents_named(client: Arena, cid: int, name: str) -> list[int]:
         log.debug("submissions_unreadable", competition=cid, reason=exc.message)
         return []
     return sorted({s.id for s in mine if s.name == name and s.competition_id in (None, cid)})
+
+
+def competition_missing(cid: int, server: str) -> ConfigError:
+    """Exit 2: ``competition:`` names no competition this token can see on ``server``."""
+    return ConfigError(
+        f"competition {cid} was not found on {server} (or is not visible to you)",
+        hint="check `competition:` in mlarena.yaml: the number in the challenge's URL",
+    )
 
 
 def pinned_text(aid: int) -> str:
@@ -180,7 +195,7 @@ class AgentBinder:
         try:
             status = status_of(aid) if status_of is not None else self.client.status(self.cid, aid)
         except NotFoundError as exc:
-            raise NotFoundError(
+            raise self._missing(aid, source) or NotFoundError(
                 f"agent {aid} ({source}) was not found in competition {self.cid}, or is not yours",
                 status_code=exc.status_code,
                 hint=hint,
@@ -205,6 +220,42 @@ class AgentBinder:
             )
         return status
 
+    def _missing(self, aid: int, source: str) -> MlarenaSyncError | None:
+        """Why agent ``aid`` answered 404, when it can be told (a few reads, on this error path
+        only): the competition itself is missing (:class:`ConfigError`, exit 2), or the agent is
+        another user's (:class:`AuthError`, exit 4: on the leaderboard as someone else's, or
+        bound here with another token); None: missing, or not yours, as the server says."""
+        try:
+            self.client.competition(self.cid)
+        except NotFoundError:
+            return competition_missing(self.cid, self.target.server)
+        except ApiError:
+            pass
+        mine = self.client.token_parts
+        who = f" {mine.masked} in use" if mine is not None else " in use"
+        fix = "set MLARENA_API_KEY to the token of the agent's owner, or set agent.id in "
+        fix += "mlarena.yaml to an agent of your own"
+        try:
+            rows = self.client.leaderboard(self.cid)
+        except ApiError:
+            rows = []
+        row = next((r for r in rows if r.agent_id == aid and not r.is_mine), None)
+        if row is not None:
+            owner = f"{row.username}'s" if row.username else "another user's"
+            return AuthError(
+                f"agent {aid} ({source}) is {owner} agent on the leaderboard of competition "
+                f"{self.cid}: not yours to change with the token{who}",
+                hint=fix,
+            )
+        state = self.store.load(self.key)
+        if state.agent_id == aid and state.bound_by and mine and mine.lookup != state.bound_by:
+            return AuthError(
+                f"agent {aid} ({source}) was bound with the token mlk_user_{state.bound_by}_*** "
+                f"and cannot be seen with the token{who}: it is another user's agent",
+                hint=fix,
+            )
+        return None
+
     def check_no_twin(self) -> None:
         """:class:`ConfigError` when an agent of ours is named ``agent.name`` already
         (creating one more would make a twin: a lost ``.mlarena-sync/``, a fresh clone)."""
@@ -227,7 +278,7 @@ class AgentBinder:
         if config_id is not None:
             status = self.check(config_id, "agent.id in mlarena.yaml", status_of=status_of)
             if state.agent_id != config_id:
-                state = TargetState(agent_id=config_id)
+                state = TargetState(agent_id=config_id, bound_by=self._lookup())
                 self.store.save(self.key, state)
                 self._emit("agent_bound", agent_id=config_id, source="config")
             self._pin_runtime(config_id, state)
@@ -275,7 +326,7 @@ class AgentBinder:
             if exc.status_code is not None:  # answered: surely not created
                 self.journal.set_creating(None)
             raise
-        state = TargetState(agent_id=aid)
+        state = TargetState(agent_id=aid, bound_by=self._lookup())
         self.store.save(self.key, state)  # bound at once
         self.journal.set_creating(None)
         pinned = self._pin(aid)
@@ -304,6 +355,10 @@ class AgentBinder:
                 state.files[rname] = BaseEntry(rname, "", rf.size)
         self.store.save(self.key, state)
         return aid
+
+    def _lookup(self) -> str | None:
+        parts = self.client.token_parts
+        return parts.lookup if parts is not None else None
 
     def runtime_pinned(self) -> bool:
         """Whether binding the bound agent pins nothing: no ``runtime:`` asked for, or the

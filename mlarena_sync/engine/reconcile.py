@@ -34,7 +34,7 @@ from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.config.model import Target
 from mlarena_sync.engine.advice import conflict_error, delete_cap_error
 from mlarena_sync.engine.apply import apply_plan
-from mlarena_sync.engine.binding import AgentBinder
+from mlarena_sync.engine.binding import AgentBinder, competition_missing
 from mlarena_sync.engine.evidence import prove
 from mlarena_sync.engine.plan import TEMPLATE_REASON, Plan, make_plan, relabel_uploads
 from mlarena_sync.engine.results import (
@@ -46,7 +46,7 @@ from mlarena_sync.engine.results import (
     ReconcileResult,
     after_rescan,
 )
-from mlarena_sync.errors import ConfigError, SelectionError, UploadsHeldError
+from mlarena_sync.errors import ConfigError, NotFoundError, SelectionError, UploadsHeldError
 from mlarena_sync.events import EventSink, LogSink, as_callback
 from mlarena_sync.local.ignore import Selector
 from mlarena_sync.local.names import check_names
@@ -128,7 +128,10 @@ class Reconciler:
 
     def competition(self) -> Competition:
         if self._competition is None:
-            self._competition = self.client.competition(self.cid)
+            try:
+                self._competition = self.client.competition(self.cid)
+            except NotFoundError:
+                raise competition_missing(self.cid, self.target.server) from None
         return self._competition
 
     def scan(self, *, save_cache: bool, limits: bool = True) -> dict[str, LocalFile]:

@@ -77,6 +77,9 @@ class TargetState:
     #: The ``runtime:`` of mlarena.yaml that ``runtime_id`` was resolved from: while it stays
     #: the same, the pinned runtime holds and the runtime options need not be read again.
     runtime_spec: str | None = None
+    #: The lookup part of the token the agent was bound with (public: ``mlk_user_<lookup>_***``):
+    #: when another token cannot see the agent, it is another user's (exit 4), not a lost one.
+    bound_by: str | None = None
 
 
 def server_key(url: str) -> str:
@@ -142,6 +145,7 @@ def _state_from_json(data: object) -> TargetState:
         last_deploy_at=last,
         runtime_id=_opt_int(data.get("runtime_id")),
         runtime_spec=spec if isinstance(spec := data.get("runtime_spec"), str) else None,
+        bound_by=by if isinstance(by := data.get("bound_by"), str) else None,
     )
 
 
@@ -156,6 +160,7 @@ def _state_to_json(state: TargetState) -> dict[str, object]:
         "agent_id": state.agent_id,
         "runtime_id": state.runtime_id,
         "runtime_spec": state.runtime_spec,
+        **({"bound_by": state.bound_by} if state.bound_by else {}),
         "last_deploy_at": state.last_deploy_at.isoformat() if state.last_deploy_at else None,
         "files": files,
     }

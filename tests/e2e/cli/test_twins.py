@@ -102,10 +102,10 @@ def test_another_users_token_in_a_bound_folder_says_where_the_binding_is(
     aid = _push_bound_by_state_only(cli, project)
     monkeypatch.setenv("MLARENA_API_KEY", BOB.token)
     res = cli(*in_project(project, "status"))
-    assert res.code == 1, res.text
-    assert f"agent {aid} (bound in .mlarena-sync/) was not found in competition 1" in res.err
-    assert "MLARENA_API_KEY the token of the user who created it" in res.err
-    assert "`mlarena-sync push --force` to create a new agent named 'cli-agent'" in res.err
+    assert res.code == 4, res.text  # permission refused (issue 12), not a failure
+    assert f"agent {aid} (bound in .mlarena-sync/) was bound with the token" in res.err
+    assert "it is another user's agent" in res.err
+    assert "set MLARENA_API_KEY to the token of the agent's owner" in res.err
     assert "remove it (and .mlarena-sync/)" not in res.err
 
 
