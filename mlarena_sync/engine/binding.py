@@ -21,7 +21,7 @@ from typing import NamedTuple
 import structlog
 
 from mlarena_sync.api.interface import Arena
-from mlarena_sync.api.models import AgentStatus, Runtime
+from mlarena_sync.api.models import AgentStatus, Competition, Runtime
 from mlarena_sync.config.model import Target
 from mlarena_sync.engine.pin import pin_agent_id
 from mlarena_sync.errors import ApiError, AuthError, ConfigError, MlarenaSyncError, NotFoundError
@@ -32,6 +32,7 @@ __all__ = [
     "AgentBinder",
     "Binding",
     "competition_missing",
+    "competition_of",
     "my_agents_named",
     "resolve_runtime",
     "runtime_text",
@@ -67,6 +68,14 @@ def competition_missing(cid: int, server: str) -> ConfigError:
         f"competition {cid} was not found on {server} (or is not visible to you)",
         hint="check `competition:` in mlarena.yaml: the number in the challenge's URL",
     )
+
+
+def competition_of(client: Arena, cid: int, server: str) -> Competition:
+    """The competition's detail; :func:`competition_missing` (exit 2) when there is none."""
+    try:
+        return client.competition(cid)
+    except NotFoundError:
+        raise competition_missing(cid, server) from None
 
 
 def pinned_text(aid: int) -> str:

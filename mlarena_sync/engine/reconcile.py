@@ -34,7 +34,7 @@ from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.config.model import Target
 from mlarena_sync.engine.advice import conflict_error, delete_cap_error
 from mlarena_sync.engine.apply import apply_plan
-from mlarena_sync.engine.binding import AgentBinder, competition_missing
+from mlarena_sync.engine.binding import AgentBinder, competition_of
 from mlarena_sync.engine.evidence import prove
 from mlarena_sync.engine.plan import TEMPLATE_REASON, Plan, make_plan, relabel_uploads
 from mlarena_sync.engine.results import (
@@ -46,7 +46,7 @@ from mlarena_sync.engine.results import (
     ReconcileResult,
     after_rescan,
 )
-from mlarena_sync.errors import ConfigError, NotFoundError, SelectionError, UploadsHeldError
+from mlarena_sync.errors import ConfigError, SelectionError, UploadsHeldError
 from mlarena_sync.events import EventSink, LogSink, as_callback
 from mlarena_sync.local.ignore import Selector
 from mlarena_sync.local.names import check_names
@@ -114,12 +114,12 @@ class Reconciler:
         return self._selector
 
     @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
-        """Hold the state lock (re-entrant within this reconciler)."""
+    def locked(self, *, borrow: bool = True) -> Iterator[None]:
+        """Hold the state lock (re-entrant within this reconciler; a watch's is borrowed)."""
         if self._locked:
             yield
             return
-        with self.store.lock():
+        with self.store.lock(borrow=borrow):
             self._locked = True
             try:
                 yield
@@ -128,10 +128,7 @@ class Reconciler:
 
     def competition(self) -> Competition:
         if self._competition is None:
-            try:
-                self._competition = self.client.competition(self.cid)
-            except NotFoundError:
-                raise competition_missing(self.cid, self.target.server) from None
+            self._competition = competition_of(self.client, self.cid, self.target.server)
         return self._competition
 
     def scan(self, *, save_cache: bool, limits: bool = True) -> dict[str, LocalFile]:

@@ -42,7 +42,7 @@ from mlarena_sync.events import EventSink, LogSink
 from mlarena_sync.local.scan import StatCache
 from mlarena_sync.store.atomic import atomic_write
 from mlarena_sync.store.cached import Cached
-from mlarena_sync.store.lock import hold_lock
+from mlarena_sync.store.lock import FolderLock, hold_lock
 
 __all__ = [
     "STATE_DIR_NAME",
@@ -196,6 +196,7 @@ class StateDir:
         self.reset_reason: str | None = None
         self._mutex = threading.RLock()
         self._held = 0  # > 0 while this object holds the lock
+        self._folder_lock: FolderLock | None = None  # the lock held (lent by a watch)
         self._states = Cached(self.path / STATE_FILE, self._read_states)
         self._journal = Cached(self.path / JOURNAL_FILE, _read_journal)
         self._stat_roots = Cached(self.path / STAT_CACHE_FILE, self._read_stat_roots)
@@ -364,20 +365,35 @@ class StateDir:
 
     # ---------------------------------------------------------------- lock
     @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
-        """Hold ``.mlarena-sync/lock`` (``flock``); :class:`LockedError` names the holder's PID.
-        What another process wrote before we took it is read again (once)."""
+    def lock(self, *, borrow: bool = True) -> Iterator[None]:
+        """Hold ``.mlarena-sync/lock`` (a watch's is borrowed); re-read what others wrote."""
         self._ensure_dir()
-        with hold_lock(self.path):
+        with hold_lock(self.path, borrow=borrow) as held:
             with self._mutex:
                 for cached in (self._states, self._journal, self._stat_roots):
                     cached.refresh()
                 self._held += 1
+                self._folder_lock = held
             try:
                 yield
             finally:
                 with self._mutex:
                     self._held -= 1
+                    self._folder_lock = None
+
+    @contextlib.contextmanager
+    def lent(self) -> Iterator[None]:
+        """The lock released for the block (a command borrows it), then taken back."""
+        held = self._folder_lock
+        assert held is not None, "lent() outside lock()"
+        held.release()
+        try:
+            yield
+        finally:
+            held.reacquire()
+            with self._mutex:
+                for cached in (self._states, self._journal, self._stat_roots):
+                    cached.refresh()
 
 
 #: The name the engine and the commands still use (one class: :class:`StateDir`).

@@ -129,6 +129,7 @@ class Watcher:
         self._snapshot: LocalSnapshot | None = None  # what the last clean reconcile saw
         self._remote_due = 0.0  # monotonic: when a rescan must contact the server again
         self.rescans_local = 0  # rescans that found nothing locally and skipped the server
+        self.borrowers: Callable[[], int] = lambda: 0  # serves the commands waiting for the folder
 
     @property
     def held_unsynced(self) -> int:
@@ -169,6 +170,9 @@ class Watcher:
             now = self.clock.monotonic()
             if deadline is not None and now >= deadline:
                 break
+            if self.borrowers():  # a command ran on the folder meanwhile: look again
+                self.need_sync = True
+                self.deploys.resume()
             self.step()
             if self.stop_event.is_set():
                 break

@@ -93,6 +93,11 @@ class DeployScheduler:
             # leaves the deploy pending for the next push or watch (an accepted deploy clears it).
             self.rec.journal.set_deploy_pending(True, at=self.clock.now())
 
+    def resume(self) -> None:
+        """The folder is back from a command run beside the watch: whether a deploy is owed is
+        the journal's (a ``push`` deployed, or synced without deploying)."""
+        self.wanted = self.spec.auto and self.rec.journal.deploy_pending()
+
     def in_flight_seen(self, status: AgentStatus) -> None:
         """A reconcile found a deploy queued or running (ours, or one started elsewhere)."""
         if not self.in_flight:

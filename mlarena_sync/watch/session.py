@@ -1,9 +1,10 @@
 """A ``watch`` session: the daemon beside the editor (the loop is :mod:`mlarena_sync.watch.loop`).
 
 Holds the state lock for the whole session (a second watcher on the same folder exits 2 naming
-the PID that holds it), starts the change source, runs the loop, and stops cleanly: the
-observer is stopped and joined and the state is saved. Exit codes: 130 on Ctrl-C (SIGINT), 0 on
-SIGTERM, SIGHUP or when ``max_duration`` / the ``stop`` event ends it; errors are raised for the
+the PID that holds it; ``push`` and ``pull`` borrow it: :mod:`.lending`), starts the change
+source, runs the loop, and stops cleanly: the observer is stopped and joined and the state is
+saved. Exit codes: 130 on Ctrl-C (SIGINT), 0 on SIGTERM, SIGHUP or when ``max_duration`` / the
+``stop`` event ends it; errors are raised for the
 CLI to map (``AuthError`` → 4, ...). Synced edits not deployed yet stay pending in the journal.
 """
 
@@ -18,6 +19,7 @@ from types import FrameType
 
 from mlarena_sync.engine.workspace import Workspace
 from mlarena_sync.local.ignore import Selector
+from mlarena_sync.watch.lending import FolderLending
 from mlarena_sync.watch.loop import Watcher, WatchOptions
 from mlarena_sync.watch.source import ChangeSource, TreeWatcher
 
@@ -69,22 +71,26 @@ def watch(
     received: list[int] = []
     with ws.client() as client:
         rec = ws.reconciler(client)
-        with rec.locked():
+        with rec.locked(borrow=False):  # a second watch is refused; other commands borrow
             selector = Selector(ws.target.files, config_path=ws.target.config_path)
             src = source or TreeWatcher(selector, state_dir=ws.store.state_dir)
             watcher = Watcher(
                 ws.target, rec, source=src, sink=ws.out, clock=ws.clock, stop=stop, options=opts
             )
+            lending = FolderLending(ws.store, ws.out, watcher.stop_event)
+            watcher.borrowers = lending.serve
 
             def on_signal(signum: int) -> None:
                 received.append(signum)
                 watcher.stop()
 
             src.start()
+            lending.open(src.wake)
             try:
                 with _signals(on_signal):
                     watcher.run()
             finally:
+                lending.close()  # watch.sock removed
                 src.stop()  # stopped and joined; the state is saved after every operation
             first = signal.SIGINT if signal.SIGINT in received else next(iter(received), None)
             reason = signal.Signals(first).name if first is not None else "stopped"
