@@ -72,6 +72,9 @@ class Capabilities:
     viewer_roles: bool
     #: The leaderboard's ``is_mine`` is also true on a teammate's row (v4.6): do not bind by it.
     leaderboard_marks_team_rows: bool
+    #: A new agent starts holding the competition's template as ``agent.py`` (v0); a new v4.6
+    #: submission starts empty (the template comes back in the create reply only).
+    new_agents_hold_the_template: bool
 
 
 V0_CAPABILITIES = Capabilities(
@@ -85,6 +88,7 @@ V0_CAPABILITIES = Capabilities(
     status_has_latest_deploy=False,
     viewer_roles=False,
     leaderboard_marks_team_rows=False,
+    new_agents_hold_the_template=True,
 )
 
 V4_CAPABILITIES = Capabilities(
@@ -98,6 +102,7 @@ V4_CAPABILITIES = Capabilities(
     status_has_latest_deploy=True,
     viewer_roles=True,
     leaderboard_marks_team_rows=True,
+    new_agents_hold_the_template=False,
 )
 
 

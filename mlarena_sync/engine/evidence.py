@@ -7,9 +7,10 @@ file that no longer equals what was last synced is then a conflict or a remote c
 silently replaced. A fresh checkout (no sync record) reads back a remote file beside a local one
 of the same size, so equal files are recognised and not uploaded again.
 
-Nothing is read when the listing already proves the answer (a size that differs from the sync
-record, a v0 listing that carries the text), nor for files nobody writes: in the common case of
-one local edit and no foreign write, one read per overwritten file, and none for a no-op push.
+Nothing is read when the listing already proves the answer (a v0 listing that carries the text),
+nor for files nobody writes: in the common case of one local edit and no foreign write, one read
+per overwritten file, and none for a no-op push. A file deleted on the server between the listing
+and its read-back is treated as gone, as the next listing would show it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Mapping
 
 from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import RemoteFile
+from mlarena_sync.errors import NotFoundError
 from mlarena_sync.local.scan import LocalFile
 from mlarena_sync.store.state import BaseEntry
 
@@ -39,11 +41,13 @@ def needs_proof(
         return False
     if lf is not None and bf is None:
         return True  # no sync record: equal (nothing to do) or not (a conflict in safe mode)
-    if overwrite or bf is None or rf.size != bf.size:
-        return False  # replica/--force overwrite anyway; another size already proves a change
-    if lf is not None:
-        return lf.sha256 != bf.sha256  # an upload would overwrite it
-    return delete  # a delete would remove it
+    if overwrite or bf is None:
+        return False  # replica/--force overwrite anyway
+    if lf is not None and lf.sha256 != bf.sha256:
+        # An upload would overwrite it: the same size must be proven unchanged; another size
+        # is a conflict already, read so that `plan` and the error show both sides' hashes.
+        return True
+    return lf is None and delete and rf.size == bf.size  # a delete would remove it
 
 
 def prove(
@@ -65,6 +69,10 @@ def prove(
     for name, rf in remote.items():
         lf, bf = local.get(name), base.get(name)
         if needs_proof(lf, rf, bf, overwrite=overwrite, delete=delete):
-            data = arena.download_file(cid, aid, name)
+            try:
+                data = arena.download_file(cid, aid, name)
+            except NotFoundError:  # deleted on the server since the listing: it is gone
+                del proven[name]
+                continue
             proven[name] = dataclasses.replace(rf, digest=hashlib.sha256(data).hexdigest())
     return proven

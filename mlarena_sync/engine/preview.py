@@ -85,7 +85,8 @@ def preview(
             resolve_runtime(ws.target, client.runtime_options(ws.target.competition))
         if result.agent_id is None and not force:
             rec.binder.check_no_twin()  # push would stop there (exit 2)
-        if result.agent_id is None and rec.competition().agent_template:
+        template = client.capabilities.new_agents_hold_the_template
+        if result.agent_id is None and template and rec.competition().agent_template:
             plan = relabel_uploads(result.plan, [TEMPLATE_FILE], TEMPLATE_REASON)
             result = dataclasses.replace(result, plan=plan)
         decision = plan_decision(

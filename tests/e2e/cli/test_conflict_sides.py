@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import re
 
-import pytest
 from helpers import REPO
 from helpers.cli import Cli, in_project, push_ok
 from helpers.project import Project
@@ -20,7 +19,6 @@ def _sha12(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-@pytest.mark.api("v0")  # v4.6: the text file's remote side is called binary (report, issue 10)
 def test_plan_shows_both_sides_of_a_conflict_and_the_way_out(
     arena: FakeArena, cli: Cli, project: Project
 ) -> None:

@@ -3,7 +3,6 @@ the new agent's template file the same way (n5)."""
 
 from __future__ import annotations
 
-import pytest
 from helpers.arena import mutations
 from helpers.cli import Cli, in_project
 from helpers.project import Project, write_config
@@ -30,7 +29,6 @@ def test_plan_accepts_an_offered_runtime(arena: FakeArena, cli: Cli, project: Pr
     assert plan.code == 0, plan.text
 
 
-@pytest.mark.api("v0")  # v4.6: plan says "replaces the template", push "new" (report, issue 10)
 def test_plan_and_push_give_the_template_file_one_reason(
     arena: FakeArena, cli: Cli, project: Project
 ) -> None:
