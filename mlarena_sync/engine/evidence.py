@@ -35,10 +35,15 @@ def needs_proof(
     *,
     overwrite: bool,
     delete: bool,
+    verify_all: bool = False,
 ) -> bool:
-    """Whether the plan's verdict on this name hangs on the remote bytes (see the module doc)."""
+    """Whether the plan's verdict on this name hangs on the remote bytes (see the module doc);
+    ``verify_all``: every file beside a local one (a replica push: the folder must win even
+    over a same-size remote edit)."""
     if rf.sha256 is not None or rf.size is None:
         return False
+    if verify_all and lf is not None:
+        return True
     if lf is not None and bf is None:
         return True  # no sync record: equal (nothing to do) or not (a conflict in safe mode)
     if overwrite or bf is None:
@@ -60,6 +65,7 @@ def prove(
     *,
     overwrite: bool,
     delete: bool,
+    verify_all: bool = False,
 ) -> dict[str, RemoteFile]:
     """``remote`` with the hash of every file :func:`needs_proof` names, read back from the
     server (only where the generation can download bytes; elsewhere the listing is all)."""
@@ -68,7 +74,7 @@ def prove(
         return proven
     for name, rf in remote.items():
         lf, bf = local.get(name), base.get(name)
-        if needs_proof(lf, rf, bf, overwrite=overwrite, delete=delete):
+        if needs_proof(lf, rf, bf, overwrite=overwrite, delete=delete, verify_all=verify_all):
             try:
                 data = arena.download_file(cid, aid, name)
             except NotFoundError:  # deleted on the server since the listing: it is gone

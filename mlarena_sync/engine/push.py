@@ -182,7 +182,10 @@ def _reconcile_when_free(
     """Reconcile; while a deploy in flight holds the changes, wait for it and reconcile again
     (at most :data:`MAX_HOLDS` times: someone keeps deploying)."""
     options = ReconcileOptions(
-        force=opts.force, hold_while_deploying=not opts.force, mark_deploy_pending=True
+        force=opts.force,
+        hold_while_deploying=not opts.force,
+        mark_deploy_pending=True,
+        verify_all=ws.target.sync.mode == "replica",
     )
     result = rec.reconcile(options)
     waited = 0

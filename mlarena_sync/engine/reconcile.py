@@ -225,6 +225,7 @@ class Reconciler:
             base,
             overwrite=options.force or sync.mode == "replica",
             delete=sync.delete,
+            verify_all=options.verify_all,
         )
 
     def reconcile(self, options: ReconcileOptions = DEFAULT_OPTIONS) -> ReconcileResult:

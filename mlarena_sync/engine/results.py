@@ -37,6 +37,10 @@ class ReconcileOptions:
     hold_while_deploying: bool = True  # in-flight deploy → apply nothing, report `held`
     mark_deploy_pending: bool = False  # push: journal "deploy decision pending" before applying
     over_delete_cap: OverDeleteCap = "stop"  # watch: "skip_deletes" syncs the rest
+    # replica push: read back every remote file the listing cannot prove equal (v4.6 lists no
+    # hash), so a same-size remote edit is overwritten too; watch leaves it off (a read per file
+    # per save would cost every save).
+    verify_all: bool = False
 
 
 DEFAULT_OPTIONS = ReconcileOptions()

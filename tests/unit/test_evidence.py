@@ -86,3 +86,12 @@ def test_a_file_deleted_on_the_server_before_its_read_back_is_gone_not_an_error(
         delete=True,
     )
     assert proven == {}, "the plan then sees it missing remotely (and re-uploads the local file)"
+
+
+def test_a_replica_push_reads_back_every_file_beside_a_local_one() -> None:
+    unchanged_here = local(b"AAAA")
+    assert not needs_proof(unchanged_here, listed(4), BASE, overwrite=True, delete=True)
+    assert needs_proof(
+        unchanged_here, listed(4), BASE, overwrite=True, delete=True, verify_all=True
+    )
+    assert not needs_proof(None, listed(4), BASE, overwrite=True, delete=True, verify_all=True)

@@ -108,7 +108,6 @@ def test_entry_file_is_uploaded_last(arena: FakeArena, cli: Cli, project: Projec
     assert sorted(uploads) == ["agent.py", "helper.py", "notes.txt"]
 
 
-@pytest.mark.api("v0")  # v4.6: a same-size browser edit is left in place (report, issue 10)
 def test_replica_mode_makes_the_remote_equal_the_folder(
     arena: FakeArena, token: str, cli: Cli, project: Project
 ) -> None:
