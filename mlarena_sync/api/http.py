@@ -6,6 +6,10 @@ token cannot travel to another host. Plain ``http://`` is refused except to loop
 
 * Timeouts follow the official clients (reads 30 s, uploads 120 s, create/deploy 60 s, deletes
   60 s, raw downloads 300 s, connect 10 s) and are configurable through :class:`Timeouts`.
+  Beside these per-read timeouts, each call has a total deadline, retries included
+  (``Timeouts.total``, 60 s; uploads and downloads ``total_transfer``, 900 s): past it the
+  socket is shut down (:class:`~mlarena_sync.api.transport.Deadline`) and the call fails as a
+  timeout, not retried.
 * Reads and file PUTs are retried on 429/502/503/504 and connection failures (see
   :mod:`mlarena_sync.api.retry` for the design); a :class:`Call` with ``retried=False`` (create,
   deploy, delete) is sent exactly once.
@@ -33,7 +37,14 @@ from mlarena_sync import __version__
 from mlarena_sync.api.multipart import UploadBody
 from mlarena_sync.api.responses import json_body, raise_for_status, server_message, transport_error
 from mlarena_sync.api.retry import make_retry, send_with_retries
-from mlarena_sync.api.transport import Bearer, NoAuth, close_session, new_session, segment
+from mlarena_sync.api.transport import (
+    Bearer,
+    Deadline,
+    NoAuth,
+    close_session,
+    new_session,
+    segment,
+)
 from mlarena_sync.errors import (
     ApiError,
     AuthError,
@@ -65,6 +76,15 @@ class Timeouts:
     delete: float = 60.0
     #: A raw file download (v4.6 SDK: 300 s; model weights can be large).
     download: float = 300.0
+    #: The whole call, its retries and their waits included: a server trickling a reply a few
+    #: bytes at a time (no read ever waits ``read`` seconds) holds a command no longer.
+    total: float = 60.0
+    #: The same for an upload or a raw download, whose body may be large.
+    total_transfer: float = 900.0
+
+    def deadline(self, *, transfer: bool = False) -> float:
+        """A call's total deadline (it wins over a longer read timeout)."""
+        return self.total_transfer if transfer else self.total
 
 
 @dataclass(frozen=True)
@@ -240,6 +260,7 @@ class HttpCore:
             "params": call.params,
         }
         attempt = 0
+        deadline = Deadline(self.timeouts.deadline(transfer=self._transfer(call)))
 
         def send() -> requests.Response:
             nonlocal attempt
@@ -257,6 +278,7 @@ class HttpCore:
                     attempt=attempt,
                 )
 
+            deadline.check()
             try:
                 if body is not None:
                     with body() as upload:
@@ -270,12 +292,22 @@ class HttpCore:
                     )
             except requests.RequestException as exc:
                 logged(error=type(exc).__name__)
+                if deadline.expired:
+                    deadline.check()  # raises DeadlineExceeded, from exc
                 raise
             logged(status=response.status_code)
             return response
 
+        def wait(delay: float) -> None:  # a retry's wait ends at the deadline
+            self._sleep(min(delay, deadline.left()))
+
         retry = make_retry(self.retry_total, self.backoff_factor) if call.retried else None
-        return send_with_retries(send, method=method, route=route, retry=retry, sleep=self._sleep)
+        with deadline:
+            return send_with_retries(send, method=method, route=route, retry=retry, sleep=wait)
+
+    def _transfer(self, call: Call) -> bool:
+        """An upload or a raw download: its body may be large (:attr:`Timeouts.total_transfer`)."""
+        return call.body is not None or call.read_timeout >= self.timeouts.download
 
     def _json(self, response: requests.Response, what: str) -> Any:
         return json_body(response, what, self._token)

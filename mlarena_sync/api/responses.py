@@ -35,6 +35,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from mlarena_sync.api.models import DeployLimits
+from mlarena_sync.api.transport import DeadlineExceeded
 from mlarena_sync.errors import (
     AuthError,
     ClientError,
@@ -218,6 +219,9 @@ def transport_error(
         reason, hint = "TLS verification failed", "check the server URL and your CA certificates"
     elif isinstance(exc, requests.exceptions.ConnectTimeout):
         reason, hint = "timed out connecting", "check your network and the server URL"
+    elif isinstance(exc, DeadlineExceeded):
+        reason = "no complete reply within the request deadline"
+        hint = "the server is slow; try again later (the deadline: `sync.request_deadline`)"
     elif isinstance(exc, requests.exceptions.ReadTimeout):
         reason, hint = "timed out waiting for the reply", "the server is slow; try again later"
     elif isinstance(exc, requests.exceptions.ConnectionError):

@@ -37,6 +37,8 @@ from urllib3.exceptions import MaxRetryError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
+from mlarena_sync.api.transport import DeadlineExceeded
+
 #: Statuses worth another attempt: rate limited, bad gateway, unavailable, gateway timeout.
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 #: Longest wait between attempts computed from the backoff (seconds).
@@ -63,8 +65,9 @@ def make_retry(total: int, backoff_factor: float) -> Retry:
 
 
 def retryable_error(exc: BaseException) -> bool:
-    """Transport failures worth another attempt (not TLS failures: those do not heal)."""
-    if isinstance(exc, requests.exceptions.SSLError):
+    """Transport failures worth another attempt (not TLS failures: those do not heal; nor a
+    passed request deadline: it covers the retries too)."""
+    if isinstance(exc, (requests.exceptions.SSLError, DeadlineExceeded)):
         return False
     return isinstance(
         exc,

@@ -1,16 +1,24 @@
-"""Session plumbing for the client: auth handlers, path segments, pool closing, "was it sent?".
+"""Session plumbing for the client: auth handlers, path segments, pool closing, "was it sent?",
+and the request deadline (:class:`Deadline`).
 
 Kept apart from :mod:`mlarena_sync.api.client` so that the client reads as one method per route.
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+import time
+from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
 import requests
 import requests.auth
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
 from mlarena_sync.errors import ConfigError
@@ -23,14 +31,119 @@ POOL_MAXSIZE = 10
 BLOCKSIZE = 1024 * 1024
 
 
+class DeadlineExceeded(requests.exceptions.ReadTimeout):
+    """The call's total deadline passed (a read timeout: the server may have taken it)."""
+
+
+#: The :class:`Deadline` of the call the current thread is sending, if any.
+_running = threading.local()
+
+
+class Deadline:
+    """A total deadline for one call, retries included, distinct from the per-read timeout.
+
+    A per-read timeout never fires against a server that sends a few bytes every few seconds.
+    While a :class:`Deadline` is entered, every connection the thread sends on registers with
+    it (:meth:`attach`, from :class:`_Connection`); when the deadline passes, a timer thread
+    shuts that socket down, so the blocked send or read returns at once and requests raises.
+    :meth:`check` then turns whatever requests raised into :class:`DeadlineExceeded`.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        self._conn: HTTPConnection | None = None
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._started: float | None = None
+
+    def __enter__(self) -> Deadline:
+        _running.deadline = self
+        self._started = time.monotonic()
+        self._timer.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._timer.cancel()
+        _running.deadline = None
+        with self._lock:
+            self._conn = None
+
+    def attach(self, conn: HTTPConnection) -> None:
+        """``conn`` carries the call now (shut down at once if the deadline has passed)."""
+        with self._lock:
+            self._conn = conn
+            if self.expired:
+                _shut(conn)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            if self._conn is not None:
+                _shut(self._conn)
+
+    def check(self) -> None:
+        """Raise :class:`DeadlineExceeded` once the deadline has passed."""
+        if self.expired:
+            raise DeadlineExceeded(f"{self.seconds:g}s")
+
+    def left(self) -> float:
+        """Seconds until the deadline (0 once passed; the whole of it before it is entered)."""
+        if self._started is None:
+            return self.seconds
+        return max(0.0, self.seconds - (time.monotonic() - self._started))
+
+
+def _shut(conn: HTTPConnection) -> None:
+    sock = getattr(conn, "sock", None)
+    if sock is None:
+        return
+    with contextlib.suppress(OSError):  # already closed
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _attach(conn: HTTPConnection) -> None:
+    deadline = getattr(_running, "deadline", None)
+    if deadline is not None:
+        deadline.attach(conn)
+
+
+class _Connection(HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _attach(self)
+        super().request(*args, **kwargs)
+
+
+class _TlsConnection(HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _attach(self)
+        super().request(*args, **kwargs)
+
+
+class _Pool(HTTPConnectionPool):
+    ConnectionCls = _Connection
+
+
+class _TlsPool(HTTPSConnectionPool):
+    ConnectionCls = _TlsConnection
+
+
 class _Adapter(HTTPAdapter):
-    """requests' adapter with a bigger send block size for streamed bodies."""
+    """requests' adapter with a bigger send block size for streamed bodies, and connections
+    that a :class:`Deadline` can cut."""
 
     def init_poolmanager(
         self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
     ) -> None:
         pool_kwargs.setdefault("blocksize", BLOCKSIZE)
         super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _Pool, "https": _TlsPool}
 
 
 def new_session() -> requests.Session:

@@ -8,8 +8,9 @@ knob works the same in both generations.
 from __future__ import annotations
 
 import re
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import structlog
@@ -19,7 +20,7 @@ from werkzeug.wrappers import Request, Response
 
 from mlarena_sync.arena import control
 from mlarena_sync.arena.errors import DomainError, status_for
-from mlarena_sync.arena.faults import FailRule
+from mlarena_sync.arena.faults import FailRule, TrickleRule
 from mlarena_sync.arena.host import ArenaHost
 from mlarena_sync.arena.http import json_response, refuse
 from mlarena_sync.arena.table import Handler, Route, RouteTable
@@ -108,6 +109,9 @@ class ArenaApp:
                 late = self.host.faults.take_failure(key, endpoint, after=True)
                 if late is not None:  # handled (it took effect); the reply is replaced
                     return _injected(late)
+                slow = self.host.faults.take_trickle(key, endpoint)
+                if slow is not None:
+                    return _trickled(response, slow, self.host.stopping)
             return response
         except DomainError as exc:
             status = status_for(exc, self.table.status)
@@ -135,6 +139,23 @@ class ArenaApp:
             return json_response({"error": message, "maintenance_mode": True}, 503)
         rule = faults.take_failure(key, endpoint)
         return None if rule is None else _injected(rule)
+
+
+def _trickled(response: Response, rule: TrickleRule, stopping: threading.Event) -> Response:
+    """``response`` with its body sent ``rule.size`` bytes every ``rule.every`` seconds (its
+    Content-Length kept: the client waits for the rest). Stops when the arena stops."""
+    body = response.get_data()
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(body), rule.size):
+            if start and stopping.wait(rule.every):
+                return
+            yield body[start : start + rule.size]
+
+    slow = Response(chunks(), status=response.status_code, headers=list(response.headers.items()))
+    slow.direct_passthrough = True
+    slow.headers["Content-Length"] = str(len(body))
+    return slow
 
 
 def _injected(rule: FailRule) -> Response:

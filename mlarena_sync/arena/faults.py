@@ -37,7 +37,19 @@ def route_matches(selector: str | None, key: str, endpoint: str) -> bool:
     return selector in (key, template, endpoint)
 
 
-_Rule = TypeVar("_Rule", FailRule, DropRule)
+@dataclass
+class TrickleRule:
+    count: int
+    route: str | None
+    #: The reply's body is sent ``size`` bytes at a time, ``every`` seconds apart (after the
+    #: status and headers, with its full Content-Length: the client keeps waiting for more).
+    every: float = 5.0
+    size: int = 8
+    #: Always True: the request is handled (it takes effect) before its reply trickles.
+    after: bool = True
+
+
+_Rule = TypeVar("_Rule", FailRule, DropRule, TrickleRule)
 
 
 def _take(
@@ -69,6 +81,9 @@ class Faults:
     - ``drop_next(n, route=None)``: the next ``n`` matching requests get their connection
       closed without any reply; ``after=True``: handled first, then closed unanswered (a lost
       reply).
+    - ``trickle_next(n, route=None, every=5.0, size=8)``: the next ``n`` matching requests are
+      handled, then their reply's body is sent ``size`` bytes every ``every`` seconds (a server
+      that never stalls long enough for a per-read timeout, yet never finishes).
     - ``maintenance``: None, or the admin's message: every ``/api`` route then answers 503
       ``{"error": message, "maintenance_mode": true}`` (the v4.6 SDK's ``MaintenanceError``).
     - ``put_during_deploy``: what a file PUT (or delete) gets while a deploy is queued or
@@ -85,6 +100,7 @@ class Faults:
         self.put_during_deploy: str | None = None
         self._fails: list[FailRule] = []
         self._drops: list[DropRule] = []
+        self._trickles: list[TrickleRule] = []
 
     def fail_next(
         self,
@@ -103,6 +119,20 @@ class Faults:
         with self._lock:
             self._drops.append(DropRule(count, route, after))
 
+    def trickle_next(
+        self, count: int, *, route: str | None = None, every: float = 5.0, size: int = 8
+    ) -> None:
+        if every <= 0 or size <= 0:
+            raise ValueError("trickle_next: every and size must be positive")
+        with self._lock:
+            self._trickles.append(TrickleRule(count, route, float(every), int(size)))
+
+    def take_trickle(self, key: str, endpoint: str) -> TrickleRule | None:
+        """Consume one trickle rule matching this request; the rule, if there was one."""
+        with self._lock:
+            rule, self._trickles = _take(self._trickles, key, endpoint, None)
+            return rule
+
     def clear(self) -> None:
         with self._lock:
             self.latency = 0.0
@@ -111,6 +141,7 @@ class Faults:
             self.put_during_deploy = None
             self._fails.clear()
             self._drops.clear()
+            self._trickles.clear()
 
     def take_failure(self, key: str, endpoint: str, *, after: bool = False) -> FailRule | None:
         """Consume one injected failure matching this request (before or after it is handled),
@@ -138,6 +169,7 @@ class Faults:
                 "put_during_deploy": self.put_during_deploy,
                 "fail_next": [vars(r).copy() for r in self._fails],
                 "drop_next": [vars(r).copy() for r in self._drops],
+                "trickle_next": [vars(r).copy() for r in self._trickles],
             }
 
     def apply(self, spec: dict[str, Any]) -> None:
@@ -145,7 +177,7 @@ class Faults:
 
         Keys: ``latency`` (s), ``hang_deploy`` (s), ``fail_next`` (``{"count", "status",
         "retry_after", "route", "after", "body"}``), ``drop_next`` (``{"count", "route",
-        "after"}``), ``maintenance``
+        "after"}``), ``trickle_next`` (``{"count", "route", "every", "size"}``), ``maintenance``
         (the message; ``true`` for a default one; ``null``/``false`` ends it),
         ``put_during_deploy`` (``"cancel"``, ``"refuse"`` or ``null``), ``clear`` (bool).
         """
@@ -176,6 +208,14 @@ class Faults:
                 int(drop.get("count", 1)),
                 route=drop.get("route"),
                 after=bool(drop.get("after", False)),
+            )
+        trickle = spec.get("trickle_next")
+        if isinstance(trickle, dict):
+            self.trickle_next(
+                int(trickle.get("count", 1)),
+                route=trickle.get("route"),
+                every=float(trickle.get("every", 5.0)),
+                size=int(trickle.get("size", 8)),
             )
 
 

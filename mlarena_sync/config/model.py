@@ -88,7 +88,12 @@ _SECTIONS: dict[str, dict[str, str]] = {
         "gitignore": "bool",
         "allow": "patterns",
     },
-    "sync": {"mode": "mode", "delete": "bool", "max_delete": "count"},
+    "sync": {
+        "mode": "mode",
+        "delete": "bool",
+        "max_delete": "count",
+        "request_deadline": "positive",
+    },
     "watch": {"quiet": "seconds", "max_wait": "seconds", "rescan": "seconds"},
     "deploy": {
         "auto": "bool",

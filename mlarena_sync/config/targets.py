@@ -67,6 +67,9 @@ class SyncSpec:
     mode: str = "safe"
     delete: bool = True
     max_delete: int = 5
+    #: Seconds one API call may take in all, retries included (uploads and downloads: 15 times
+    #: as long): a server trickling its reply cannot hold a command for minutes.
+    request_deadline: float = 60.0
 
 
 @dataclass(frozen=True)

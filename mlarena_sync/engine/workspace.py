@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlarena_sync.api.generation import open_arena
+from mlarena_sync.api.http import Timeouts
 from mlarena_sync.api.interface import Arena
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.config.model import Config, Target
@@ -19,7 +20,13 @@ from mlarena_sync.events import EventSink
 from mlarena_sync.store.generations import remember, remembered
 from mlarena_sync.store.state import StateStore, target_key
 
-__all__ = ["Workspace"]
+__all__ = ["Workspace", "request_timeouts"]
+
+
+def request_timeouts(deadline: float) -> Timeouts:
+    """The API timeouts with ``sync.request_deadline`` as each call's total deadline (uploads
+    and raw downloads, whose bodies may be large: 15 times as long)."""
+    return Timeouts(total=deadline, total_transfer=deadline * 15)
 
 
 @dataclass
@@ -52,6 +59,7 @@ class Workspace:
             known,
             cid=self.target.competition,
             sid=self.target.agent.id,
+            timeouts=request_timeouts(self.target.sync.request_deadline),
         )
         spoken = arena.capabilities.generation
         if self.target.api == "auto" and spoken != known and not read_only:
