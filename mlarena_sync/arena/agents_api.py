@@ -11,7 +11,7 @@ from mlarena_sync.arena.host import ArenaHost
 from mlarena_sync.arena.http import json_response, refuse
 from mlarena_sync.arena.model import DELETED, DEPLOY_QUEUE, DEPLOYABLE, Agent
 from mlarena_sync.arena.quotas import active_limits, deployment_limits
-from mlarena_sync.arena.storage import read_text, unsafe_name_reason
+from mlarena_sync.arena.storage import unsafe_name_reason
 from mlarena_sync.arena.views_v0 import agent_status, file_reply, games_of, latest_deploy
 
 
@@ -62,10 +62,11 @@ def list_files(host: ArenaHost, request: Request, cid: int, aid: int) -> Respons
 
 def file_content(host: ArenaHost, request: Request, cid: int, aid: int, name: str) -> Response:
     _, agent = _agent(host, request, cid, aid)
-    path = host.store.files.path(agent.id, name) if unsafe_name_reason(name) is None else None
-    if path is None:
+    found, text = (False, None)
+    if unsafe_name_reason(name) is None:
+        found, text = host.store.files.text(agent.id, name)
+    if not found:
         refuse(404, f"File '{name}' not found")
-    text = read_text(path)
     if text is None:
         refuse(400, f"File '{name}' is binary (or over 1 MB): it has no text content")
     return json_response({"content": text})

@@ -21,16 +21,9 @@ from mlarena_sync.arena.http import json_response
 from mlarena_sync.arena.model import DELETED, DEPLOYABLE, Agent
 from mlarena_sync.arena.queries import games_for
 from mlarena_sync.arena.quotas import active_limits
-from mlarena_sync.arena.storage import read_text, unsafe_name_reason
+from mlarena_sync.arena.storage import unsafe_name_reason
 
 MAX_RUNS_PAGE = 100
-
-
-def _file_path(host: ArenaHost, agent: Agent, name: str) -> Any:
-    path = host.store.files.path(agent.id, name) if unsafe_name_reason(name) is None else None
-    if path is None:
-        raise NotFound(f"File '{name}' not found")
-    return path
 
 
 def list_files(host: ArenaHost, request: Request, cid: int, sid: int) -> Response:
@@ -41,8 +34,13 @@ def list_files(host: ArenaHost, request: Request, cid: int, sid: int) -> Respons
 
 def file_content(host: ArenaHost, request: Request, cid: int, sid: int, name: str) -> Response:
     _, agent, _ = reader(host, request, sid, cid)
-    path = _file_path(host, agent, name)
-    text = None if name.lower().endswith(".pdf") else read_text(path)
+    found, text = (False, None)
+    if unsafe_name_reason(name) is None:
+        found, text = host.store.files.text(agent.id, name)  # under the store's lock
+    if not found:
+        raise NotFound(f"File '{name}' not found")
+    if name.lower().endswith(".pdf"):
+        text = None
     if text is None:
         raise Refused(f"File '{name}' is not served as text: download it instead")
     return json_response({"content": text})
@@ -51,9 +49,11 @@ def file_content(host: ArenaHost, request: Request, cid: int, sid: int, name: st
 def file_raw(host: ArenaHost, request: Request, cid: int, sid: int, name: str) -> Response:
     """The stored bytes as they are: the way to hash a remote binary."""
     _, agent, _ = reader(host, request, sid, cid)
-    path = _file_path(host, agent, name)
+    stored = host.store.files.open(agent.id, name) if unsafe_name_reason(name) is None else None
+    if stored is None:
+        raise NotFound(f"File '{name}' not found")
     return send_file(
-        path,
+        stored,
         request.environ,
         mimetype="application/octet-stream",
         as_attachment=True,

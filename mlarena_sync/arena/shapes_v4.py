@@ -7,7 +7,6 @@ it reads); api-v4.md is the digest. Timestamps are ISO-8601 UTC with a ``Z``.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 from mlarena_sync.arena.model import (
@@ -29,7 +28,7 @@ from mlarena_sync.arena.model import (
     User,
 )
 from mlarena_sync.arena.seed import Seed
-from mlarena_sync.arena.storage import language_of, read_text
+from mlarena_sync.arena.storage import language_of
 from mlarena_sync.arena.store import ArenaStore
 
 PHASES = {
@@ -222,11 +221,10 @@ def queue_info(store: ArenaStore, agent: Agent) -> dict[str, Any]:
 def file_rows(store: ArenaStore, agent: Agent, comp: Competition) -> list[dict[str, Any]]:
     """``{name, size, role, language}``: the entry file first, then reports, then the rest."""
     rows: list[tuple[int, str, int, str, str | None]] = []
-    for name in store.files.names(agent.id):
-        path = store.files.folder(agent.id) / name
-        size = path.stat().st_size
+    for name, size, text in store.files.entries(agent.id):  # read under the store's lock
         role = file_role(name, comp)
-        rows.append((ROLE_ORDER[role], name, size, role, file_language(path, name, size)))
+        language = None if name.lower().endswith(".pdf") or text is None else language_of(name)
+        rows.append((ROLE_ORDER[role], name, size, role, language))
     rows.sort()
     return [
         {"name": name, "size": size, "role": role, "language": language}
@@ -240,13 +238,6 @@ def file_role(name: str, comp: Competition) -> str:
     if name.lower() == "readme.md" or name.lower().endswith(".pdf"):
         return "report"
     return "other"
-
-
-def file_language(path: Path, name: str, size: int) -> str | None:
-    """How the console highlights a text file; None when it is not served as text."""
-    if name.lower().endswith(".pdf") or read_text(path, size) is None:
-        return None
-    return language_of(name)
 
 
 def game_run(game: Game, agent: Agent, owner: User | None, comp: Competition) -> dict[str, Any]:

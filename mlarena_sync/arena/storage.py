@@ -112,19 +112,54 @@ class AgentFiles:
         path = self.folder(aid) / name
         return path if path.is_file() else None
 
+    def entries(self, aid: int) -> list[tuple[str, int, str | None]]:
+        """``(name, size, text or None)`` of each file, sorted by name, read under the lock: a
+        delete cannot land between a name and its ``stat`` (that was a 500). A file gone from
+        the disk without this class (a hand-made change) is forgotten, not listed."""
+        with self._lock:
+            known = self._known(aid)
+            out = []
+            for name in sorted(known):
+                path = self.folder(aid) / name
+                try:
+                    size = path.stat().st_size
+                    text = read_text(path, size)
+                except FileNotFoundError:
+                    known.discard(name)
+                    continue
+                out.append((name, size, text))
+            return out
+
+    def text(self, aid: int, name: str) -> tuple[bool, str | None]:
+        """``(found, its text or None)``, read under the lock (a delete cannot interleave)."""
+        with self._lock:
+            path = self.path(aid, name)
+            if path is None:
+                return False, None
+            try:
+                return True, read_text(path)
+            except FileNotFoundError:
+                return False, None
+
+    def open(self, aid: int, name: str) -> IO[bytes] | None:
+        """The stored bytes, opened under the lock (an open file outlives a later delete)."""
+        with self._lock:
+            path = self.path(aid, name)
+            try:
+                return None if path is None else path.open("rb")
+            except FileNotFoundError:
+                return None
+
     def listing(self, aid: int) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
-        for name in self.names(aid):
-            path = self.folder(aid) / name
-            size = path.stat().st_size
-            text = read_text(path, size)
-            out[name] = {
+        return {
+            name: {
                 "content": text,
                 "language": language_of(name),
                 "is_binary": text is None,
                 "size": size,
             }
-        return out
+            for name, size, text in self.entries(aid)
+        }
 
     def write_stream(self, aid: int, name: str, stream: IO[bytes]) -> int:
         """Copy ``stream`` into the agent folder atomically; return the size written."""
