@@ -11,7 +11,7 @@ from mlarena_sync.api.models import DeployLimits, LatestDeploy
 from mlarena_sync.cli.output import Output
 from mlarena_sync.commands.common import Workspace, open_workspace
 from mlarena_sync.commands.invocation import Invocation
-from mlarena_sync.engine.gate import pending_text
+from mlarena_sync.engine.gate import not_live, pending_text
 from mlarena_sync.engine.history import learn_outcomes
 from mlarena_sync.engine.status_report import StatusReport, gather
 
@@ -94,11 +94,18 @@ def status(ws: Workspace, out: Output) -> int:
         _latest_text(deploy.latest),
         files_text,
     ]
+    off = not_live(agent)
     if report.pending:
         lines.insert(
             3,
             f"deploy: pending ({pending_text(report.pending_since)}; "
             "`mlarena-sync push` deploys it)",
+        )
+    elif off:
+        lines.insert(
+            3,
+            f"deploy: the agent is not live ({off}: off the leaderboard); "
+            "`mlarena-sync push --deploy` deploys it",
         )
     if agent.queue is not None and agent.queue.position:
         lines.insert(1, f"queue position {agent.queue.position}")
@@ -107,6 +114,7 @@ def status(ws: Workspace, out: Output) -> int:
         "\n".join(lines),
         agent_id=aid,
         status=agent.status,
+        live=agent.status == "active",
         message=agent.message,
         deploys_used=deploy.limits.used,
         deploys_limit=deploy.limits.daily_limit,

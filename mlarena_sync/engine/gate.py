@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from mlarena_sync.api.models import DeployLimits
+from mlarena_sync.api.models import AgentStatus, DeployLimits
 
 Caller = Literal["push", "watch"]
 Blocker = Literal[
@@ -59,6 +59,16 @@ class DeployContext:
     reserve: int = 0
     last_auto_deploy_at: datetime | None = None
     min_interval: float = 0.0
+    #: The agent's status when it is settled and not live (``upload_validated`` after a browser
+    #: edit or a sync without deploy, ``deploy_failed``, ``created``); None when live or unknown.
+    not_live: str | None = None
+
+
+def not_live(status: AgentStatus) -> str | None:
+    """``status.status`` when the agent is settled but not live (off the leaderboard), else None."""
+    if status.status is None or not status.settled or status.status in ("active", "deleted"):
+        return None
+    return status.status
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,6 +97,13 @@ def decide(ctx: DeployContext) -> DeployDecision:
             blocker="in_flight",
         )
     if not ctx.changed and not ctx.pending and not ctx.forced:
+        if ctx.not_live:  # the truth, and the way back: never "no deploy needed" about it
+            return DeployDecision(
+                deploy=False,
+                reason=f"nothing changed here, but the agent is not live ({ctx.not_live}): "
+                "`mlarena-sync push --deploy` deploys it",
+                blocker="unchanged",
+            )
         return DeployDecision(
             deploy=False, reason="nothing changed: no deploy needed", blocker="unchanged"
         )

@@ -12,7 +12,14 @@ from datetime import datetime
 
 from mlarena_sync.api.interface import Arena
 from mlarena_sync.engine.binding import resolve_runtime
-from mlarena_sync.engine.gate import PENDING, DeployContext, DeployDecision, evaluate, pending_text
+from mlarena_sync.engine.gate import (
+    PENDING,
+    DeployContext,
+    DeployDecision,
+    evaluate,
+    not_live,
+    pending_text,
+)
 from mlarena_sync.engine.plan import TEMPLATE_FILE, TEMPLATE_REASON, relabel_uploads
 from mlarena_sync.engine.reconcile import ReconcileOptions, ReconcileResult
 from mlarena_sync.engine.workspace import Workspace
@@ -49,6 +56,7 @@ def plan_decision(
                 forced=forced,
                 enabled=enabled,
                 in_flight=result.agent_status.in_flight,
+                not_live=not_live(result.agent_status) if result.agent_id else None,
                 validation_ok=True if plan.changes else result.validation_ok,
                 validation_message=result.validation_message,
             ),

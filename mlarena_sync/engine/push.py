@@ -27,7 +27,7 @@ from mlarena_sync.engine.deploy import (
     run_check,
     settle_request,
 )
-from mlarena_sync.engine.gate import DeployContext, DeployDecision, evaluate, pending_text
+from mlarena_sync.engine.gate import DeployContext, DeployDecision, evaluate, not_live, pending_text
 from mlarena_sync.engine.history import record_deploy_request
 from mlarena_sync.engine.reconcile import ReconcileOptions, Reconciler, ReconcileResult
 from mlarena_sync.engine.status_lines import FAILED_STATUSES, StatusEvent
@@ -100,6 +100,7 @@ def _decide(
             forced=opts.force_deploy,
             enabled=opts.deploy,
             in_flight=result.agent_status.in_flight,
+            not_live=not_live(result.agent_status) if result.agent_id else None,
             validation_ok=result.validation_ok,
             validation_message=result.validation_message,
         ),
@@ -143,7 +144,7 @@ def push(ws: Workspace, opts: PushOptions) -> int:
         decision = _decide(ws, client, result, opts, rec.journal.deploy_pending())
         if not decision.deploy:
             return _not_deployed(ws, result, decision, synced, rec.journal)
-        outcome = _request(ws, client, aid, synced, rec.journal)
+        outcome = _request(ws, client, aid, synced, rec)
         rec.journal.set_deploy_pending(False)
         ws.out.emit(
             "deploy_requested",
@@ -257,12 +258,12 @@ def _settle_earlier_request(ws: Workspace, client: Arena, rec: Reconciler) -> No
         )
 
 
-def _request(
-    ws: Workspace, client: Arena, aid: int, synced: str, journal: Journal
-) -> DeployOutcome:
+def _request(ws: Workspace, client: Arena, aid: int, synced: str, rec: Reconciler) -> DeployOutcome:
     """One deploy request (never retried), recorded; a quota refusal says the files were synced."""
     try:
-        outcome = request_deploy(client, ws.target.competition, aid, journal, now=ws.clock.now())
+        outcome = request_deploy(
+            client, ws.target.competition, aid, rec.journal, now=ws.clock.now()
+        )
     except QuotaError as exc:
         when = exc.next_available_at
         slot = f"; next slot at {when.isoformat(timespec='seconds')}" if when else ""
@@ -282,6 +283,7 @@ def _request(
         at=ws.clock.now(),
         caller="push",
         sink=ws.out,
+        rec=rec,
     )
     return outcome
 
