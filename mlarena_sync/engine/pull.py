@@ -35,7 +35,10 @@ from mlarena_sync.local.scan import LocalFile, printable, scan
 from mlarena_sync.store.atomic import atomic_write
 from mlarena_sync.store.state import BaseEntry
 
-__all__ = ["pull"]
+__all__ = ["PULLED_DIR", "pull"]
+
+#: Where ``pull --force`` keeps the local versions it replaces, one folder per run.
+PULLED_DIR = "pulled"
 
 
 @dataclass(frozen=True)
@@ -137,8 +140,10 @@ def pull(ws: Workspace, *, names: list[str] | None = None, force: bool = False) 
                 considered, fetched, local, state.files, force=force
             )
             _stop_on_conflicts(ws, rec.selector, local, todo, kept)
+            aside = ws.store.state_dir / PULLED_DIR / ws.clock.now().strftime("%Y%m%dT%H%M%S%f")
             for item in todo:
                 dest = _safe_rel(ws.target.files.root, item.rel)
+                _keep_aside(ws, dest, item, aside)
                 _write_atomic(dest, item.content)
                 state.files[item.name] = BaseEntry(
                     item.rel, hashlib.sha256(item.content).hexdigest(), len(item.content)
@@ -147,6 +152,27 @@ def pull(ws: Workspace, *, names: list[str] | None = None, force: bool = False) 
                 out.emit("pulled", name=item.name, file=item.rel, bytes=len(item.content))
     _report(ws, aid, todo, binaries, left_deleted, refused)
     return 0
+
+
+def _keep_aside(ws: Workspace, dest: Path, item: _Pull, aside: Path) -> None:
+    """A local file that ``pull --force`` replaces is first copied to ``aside`` (under
+    ``.mlarena-sync/pulled/``) and said: nothing the user wrote is lost, even when forced."""
+    try:
+        current = dest.read_bytes()
+    except FileNotFoundError:
+        return
+    if current == item.content:
+        return
+    copy = aside / item.rel
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_bytes(current)
+    ws.out.emit(
+        "kept_aside",
+        level="warning",
+        file=item.rel,
+        copy=str(copy),
+        text=f"{item.rel}: your version is kept in {copy}",
+    )
 
 
 def _stop_on_conflicts(
