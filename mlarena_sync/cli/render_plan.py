@@ -64,7 +64,9 @@ def _conflict_sides(c: Conflict, lf: LocalFile | None) -> list[str]:
     )
     rsize = human_size(c.remote_size) if c.remote_size is not None else "size unknown"
     remote = f"{pad}remote  {c.name}: {rsize}, " + (
-        f"sha256 {c.remote_sha256[:12]}" if c.remote_sha256 else "binary (only its size is known)"
+        f"sha256 {c.remote_sha256[:12]}"
+        if c.remote_sha256
+        else "hash unknown (only its size is known)"
     )
     return [local, remote, f"{pad}{conflicts_hint([c])}"]
 
