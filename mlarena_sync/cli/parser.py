@@ -28,7 +28,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": (
         "mlarena_sync.commands.init",
         "write a commented mlarena.yaml (never overwrites)",
-        "mlarena-sync init --competition 42 --agent-name ppo-cartpole",
+        "mlarena-sync init --challenge 42 --agent-name ppo-cartpole",
     ),
     "plan": (
         "mlarena_sync.commands.plan",

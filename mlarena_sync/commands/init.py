@@ -1,6 +1,6 @@
 """``mlarena-sync init``: write a commented ``mlarena.yaml``. Never overwrites a file.
 
-With flags it asks nothing. Without ``--competition`` it prompts on a TTY, and is a usage error
+With flags it asks nothing. Without ``--challenge`` it prompts on a TTY, and is a usage error
 otherwise (a CI job must say what it wants).
 """
 
@@ -49,8 +49,8 @@ def _ask(prompt: Callable[[str], str], question: str, default: str | None) -> st
         answer = prompt(f"{question}{shown}: ").strip()
     except EOFError:  # Ctrl-D, or stdin ran out
         raise ConfigError(
-            "init needs answers: pass --competition/--agent-name",
-            hint="e.g. mlarena-sync init --competition 42 --agent-name my-agent",
+            "init needs answers: pass --challenge/--agent-name",
+            hint="e.g. mlarena-sync init --challenge 42 --agent-name my-agent",
         ) from None
     return answer or default
 
@@ -88,18 +88,18 @@ def run(
     interactive = competition is None and inv.interactive
     if interactive:
         while competition is None:
-            raw = _ask(ask, "competition id (the number in its URL)", None) or ""
+            raw = _ask(ask, "challenge id (the number in its URL)", None) or ""
             if raw.isdigit():
                 competition = int(raw)
             elif raw:
-                out.text(f"{raw!r}: the competition id must be a number (e.g. 42)")
+                out.text(f"{raw!r}: the challenge id must be a number (e.g. 42)")
         if agent_name is None and args.agent_id is None:
             agent_name = _ask(ask, "agent name", default_agent_name(folder))
         server = _ask(ask, "server", server) or server
     if competition is None:
         raise ConfigError(
-            "init needs --competition ID (it asks only on a terminal)",
-            hint="e.g. mlarena-sync init --competition 42 --agent-name my-agent",
+            "init needs --challenge ID (it asks only on a terminal)",
+            hint="e.g. mlarena-sync init --challenge 42 --agent-name my-agent",
         )
     if agent_name is None and args.agent_id is None:
         agent_name = default_agent_name(folder)

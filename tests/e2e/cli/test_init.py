@@ -58,7 +58,7 @@ def test_init_without_competition_off_a_tty_is_a_usage_error(
     monkeypatch.setattr("sys.stdin.isatty", lambda: False)
     code, _, err = run_cli(capsys, "-C", str(tmp_path), "init")
     assert code == 2
-    assert "--competition" in err
+    assert "--challenge" in err
     assert not (tmp_path / "mlarena.yaml").exists()
 
 
@@ -123,8 +123,8 @@ def test_ctrl_d_at_a_prompt_is_a_usage_error_without_a_crash_log(
     monkeypatch.setattr("builtins.input", fake_input)
     code, out, err = run_cli(capsys, "-C", str(tmp_path), "init")
     assert code == 2
-    assert "'x1': the competition id must be a number" in out
-    assert "init needs answers: pass --competition/--agent-name" in err
+    assert "'x1': the challenge id must be a number" in out
+    assert "init needs answers: pass --challenge/--agent-name" in err
     assert "unexpected" not in err
     assert not list(Path(tempfile.gettempdir()).glob("mlarena-sync-crash-*"))
     assert not (tmp_path / "mlarena.yaml").exists()
