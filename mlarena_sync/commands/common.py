@@ -22,7 +22,14 @@ from mlarena_sync.config.model import (
 from mlarena_sync.engine.workspace import Workspace
 from mlarena_sync.store.state import StateStore
 
-__all__ = ["Invocation", "Workspace", "open_workspace", "workspace_at"]
+__all__ = [
+    "Invocation",
+    "Workspace",
+    "at_least_one",
+    "open_workspace",
+    "positive_seconds",
+    "workspace_at",
+]
 
 
 def open_workspace(inv: Invocation, args: argparse.Namespace) -> Workspace:
@@ -59,3 +66,25 @@ def workspace_at(
     token = resolve_token(chosen, env, api_key_file)
     out.add_secret(token)
     return Workspace(loaded, chosen, token, StateStore.for_config(loaded.path, sink=out), out)
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type: a number of seconds above 0 (``--timeout``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above 0")
+    return value
+
+
+def at_least_one(text: str) -> int:
+    """An argparse type: a whole number of 1 or more (``--limit``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 1 or more")
+    return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from mlarena_sync.commands.common import open_workspace
+from mlarena_sync.commands.common import at_least_one, open_workspace, positive_seconds
 from mlarena_sync.commands.invocation import Invocation
 from mlarena_sync.engine.logs import logs
 
@@ -17,11 +17,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
     parser.add_argument("--games", action="store_true", help="print recent games' stdout logs")
     parser.add_argument(
-        "--limit", type=int, default=3, metavar="N", help="how many games (default: 3)"
+        "--limit", type=at_least_one, default=3, metavar="N", help="how many games (default: 3)"
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=positive_seconds,
         default=None,
         metavar="S",
         help="with --follow: stop after S seconds (default: until Ctrl-C)",

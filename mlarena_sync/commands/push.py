@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from mlarena_sync.cli.render_plan import show_plan
-from mlarena_sync.commands.common import open_workspace
+from mlarena_sync.commands.common import open_workspace, positive_seconds
 from mlarena_sync.commands.invocation import Invocation
 from mlarena_sync.engine.history import learn_outcomes
 from mlarena_sync.engine.preview import preview
@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=positive_seconds,
         default=900.0,
         metavar="S",
         help="give up waiting for a deploy after S seconds (default: 900)",

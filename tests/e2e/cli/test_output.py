@@ -253,3 +253,20 @@ def test_console_lines_are_for_people() -> None:
     assert "sync_blocked" in lines[5]
     assert lines[6:8] == ["  message: 1 file problem(s):", "      tok.txt: a secret"]
     assert "\\n" not in stream.getvalue()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("push", "--wait", "--timeout", "-5"),
+        ("push", "--timeout", "0"),
+        ("logs", "--games", "--limit", "0"),
+        ("logs", "--follow", "--timeout", "nope"),
+    ],
+)
+def test_out_of_range_flags_are_usage_errors(
+    argv: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(list(argv)) == 2
+    err = capsys.readouterr().err
+    assert f"argument {argv[-2]}:" in err and ("give" in err or "is not a number" in err), err
