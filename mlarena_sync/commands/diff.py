@@ -54,12 +54,25 @@ def _size(n: int | None) -> str:
     return f"{size:.1f} {unit}"
 
 
+def _name(side: Side, path: str) -> str:
+    server = " (the server's version)" if path in side.server else ""
+    return f"{side.label}/{path}{server}"
+
+
 def _one(a: Side, b: Side, path: str) -> tuple[str, dict[str, Any]]:
     old = _text(a.read(path)) if path in a.files else []
     new = _text(b.read(path)) if path in b.files else []
     change = "added" if path not in a.files else "removed" if path not in b.files else "modified"
     fields: dict[str, Any] = {"path": path, "change": change}
     fields.update(size_a=a.sizes.get(path), size_b=b.sizes.get(path))
+    for side in (a, b):
+        if path in side.server and not side.files.get(path):
+            fields.update(binary=None, unknown=side.label)
+            return (
+                f"{path}: {side.label} ran the server's version (changed there, left in place), "
+                "whose bytes were not read\n",
+                fields,
+            )
     if old is None or new is None:
         fields["binary"] = True
         text = (
@@ -68,11 +81,12 @@ def _one(a: Side, b: Side, path: str) -> tuple[str, dict[str, Any]]:
         )
         return text, fields
     fields["binary"] = False
+    fields["server"] = sorted(side.label for side in (a, b) if path in side.server)
     lines = difflib.unified_diff(
         old,
         new,
-        f"{a.label}/{path}" if old else "/dev/null",
-        f"{b.label}/{path}" if new else "/dev/null",
+        _name(a, path) if old else "/dev/null",
+        _name(b, path) if new else "/dev/null",
     )
     patch = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
     return patch, fields

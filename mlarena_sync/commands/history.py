@@ -124,7 +124,7 @@ def run(inv: Invocation, args: argparse.Namespace) -> int:
         _unknown(inv, attempt, now)
     for rec in newest:
         prev = next((r for r in reversed(hist.records) if r.id < rec.id), None)
-        kept = all(objects.has(e.sha256) for e in rec.files.values())
+        kept = all(objects.has(e.sha256) for e in rec.files.values() if e.known)
         text = _line(rec, prev, now, top) + ("" if kept else "  (bytes pruned)")
         marker = "  <- live" if rec.id == hist.live else ""
         inv.out.result("deploy_record", text + marker, **_fields(rec, prev, kept))

@@ -46,9 +46,22 @@ def run(inv: Invocation, args: argparse.Namespace) -> int:
     res = restore(ws, args.deploy, force=bool(args.force))
     assert res.record is not None
     n = res.record.id
+    for path in res.unknown:
+        inv.out.emit(
+            "restore_refused",
+            level="warning",
+            path=path,
+            text=f"{path}: not restored: deploy #{n} ran the server's version of it (changed "
+            "there, left in place), whose bytes were not read; the folder's copy is left as is",
+        )
     if res.kept_aside is None:
         inv.out.result(
-            "restored", f"the folder already holds deploy {n}", id=n, written=[], removed=[]
+            "restored",
+            f"the folder already holds deploy #{n}",
+            id=n,
+            written=[],
+            removed=[],
+            unknown=res.unknown,
         )
         return 0
     lines = [f"restored deploy {n}: {len(res.written)} file(s) written, {len(res.removed)} removed"]
@@ -65,5 +78,6 @@ def run(inv: Invocation, args: argparse.Namespace) -> int:
         removed=res.removed,
         kept_aside=str(res.kept_aside),
         undo=res.undo,
+        unknown=res.unknown,
     )
     return 0

@@ -1,8 +1,9 @@
 """The deploy ledger's engine side: record a deploy request, complete records as facts arrive.
 
 * :func:`record_deploy_request` is called once per deploy request the server accepted (by
-  ``push`` and ``watch``, where the request is sent). It appends the record: the manifest (the
-  base entries after the sync: remote name → local path, sha256, size), the trigger (``ci``
+  ``push`` and ``watch``, where the request is sent). It appends the record: the manifest (what
+  the server holds after the sync: the base entries, remote name → local path, sha256, size;
+  for a file changed on the server and left in place, the server's version), the trigger (``ci``
   when ``CI=true``), the git commit and whether the tree is dirty; it keeps the deployed bytes
   in the object store and keeps that store within ``history.keep_bytes``. It never fails a
   deploy: a ledger that cannot be written is a warning.
@@ -102,9 +103,12 @@ def record_deploy_request(
     at: datetime,
     caller: str,
     sink: EventSink,
+    rec: Reconciler | None = None,
 ) -> DeployRecord | None:
     """Append the ledger record of one accepted deploy request (never raises: a ledger that
-    cannot be written is a ``ledger_failed`` warning, the deploy goes on)."""
+    cannot be written is a ``ledger_failed`` warning, the deploy goes on). ``rec``: the
+    reconciler that synced; the files it left in place on the server are recorded as the
+    server's version (:func:`server_versions`)."""
     try:
         files = {
             name: FileRecord(e.path, e.sha256, e.size)
@@ -113,6 +117,8 @@ def record_deploy_request(
         objects = ObjectStore(store.state_dir)
         for entry in files.values():
             objects.put_file(target.files.root / entry.path, entry.sha256)
+        if rec is not None:
+            files.update(server_versions(rec, agent_id, files, objects, sink))
         ledger = Ledger(store.state_dir)
         record = ledger.append(
             DeployRecord(
@@ -127,13 +133,43 @@ def record_deploy_request(
                 check="passed" if target.deploy.check else "none",
             )
         )
-        manifests = [{e.sha256 for e in r.files.values()} for r in ledger.records()]
+        manifests = [{e.sha256 for e in r.files.values() if e.known} for r in ledger.records()]
         objects.prune(target.history.keep_bytes, manifests)
     except (OSError, MlarenaSyncError) as exc:
         sink.emit("ledger_failed", level="warning", message=str(exc))
         return None
     sink.emit("deploy_recorded", id=record.id, deployment_id=record.deployment_id, files=len(files))
     return record
+
+
+def server_versions(
+    rec: Reconciler,
+    aid: int,
+    files: dict[str, FileRecord],
+    objects: ObjectStore,
+    sink: EventSink,
+) -> dict[str, FileRecord]:
+    """The manifest entries of the files the sync left in place on the server (changed there
+    only): the server's bytes, read back where the generation can (v4.6 downloads, v0's listing
+    holds a text file's text) and kept in ``objects``; a hash of "" when they cannot be read."""
+    out: dict[str, FileRecord] = {}
+    for name, remote in sorted(rec.left_in_place.items()):
+        path = files[name].path if name in files else name
+        data: bytes | None = None
+        if remote.content is not None and not remote.is_binary:
+            data = remote.content.encode("utf-8")
+        elif rec.client.capabilities.download_bytes:
+            try:
+                data = rec.client.download_file(rec.cid, aid, name)
+            except MlarenaSyncError as exc:
+                sink.emit(
+                    "ledger_server_version_unread", level="warning", name=name, message=str(exc)
+                )
+        if data is not None:
+            out[name] = FileRecord(path, objects.put_bytes(data), len(data), server=True)
+        else:
+            out[name] = FileRecord(path, "", remote.size or 0, server=True)
+    return out
 
 
 def failed(status: str | None) -> bool:

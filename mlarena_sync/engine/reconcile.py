@@ -106,6 +106,9 @@ class Reconciler:
         self._selector = Selector(target.files, config_path=target.config_path)
         self.journal = Journal(store, self.key)
         self.binder = AgentBinder(target, client, store, self.key, self.journal, self._emit)
+        #: The server's files the last reconcile left in place (changed there only): what a
+        #: deploy now ships for those names (the deploy ledger records them).
+        self.left_in_place: dict[str, RemoteFile] = {}
 
     # ---------------------------------------------------------------- helpers
     @property
@@ -374,6 +377,7 @@ class Reconciler:
             self.store.save(self.key, state)
         remote = self._proven(local, remote, state.files, aid, options)
         plan = self.plan(local, remote, options.force, base=state.files)
+        self.left_in_place = {n: remote[n] for n in plan.remote_changes if n in remote}
         if created:  # what the new agent started with came from the template: say so, as plan
             plan = relabel_uploads(plan, remote, TEMPLATE_REASON)
         skipped: tuple[str, ...] = ()

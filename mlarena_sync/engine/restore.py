@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlarena_sync.engine.history import failed
@@ -52,6 +52,8 @@ class Side:
     files: Mapping[str, str]  # local path → sha256
     sizes: Mapping[str, int]
     read: Callable[[str], bytes | None]  # a path's bytes; None when they are gone (pruned)
+    #: Paths where the server's own version was deployed (changed there, left in place).
+    server: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,6 +63,8 @@ class RestoreResult:
     removed: list[str]
     kept_aside: Path | None
     undo: str | None
+    #: The server's versions the deploy shipped whose bytes are not known: not restored.
+    unknown: list[str] = field(default_factory=list)
 
 
 def resolve(records: Sequence[DeployRecord], ref: str) -> DeployRecord:
@@ -122,6 +126,7 @@ def deploy_side(ws: Workspace, record: DeployRecord) -> Side:
         files={p: e.sha256 for p, e in by_path.items()},
         sizes={p: e.size for p, e in by_path.items()},
         read=read,
+        server=frozenset(p for p, e in by_path.items() if e.server),
     )
 
 
@@ -147,17 +152,21 @@ def restore(ws: Workspace, ref: str, *, force: bool) -> RestoreResult:
             files=edits,
         )
     deploy = deploy_side(ws, record)
-    gone = [p for p in deploy.files if not ObjectStore(ws.store.state_dir).has(deploy.files[p])]
+    unknown = sorted(p for p in deploy.files if not deploy.files[p])  # the server's, never read
+    objects = ObjectStore(ws.store.state_dir)
+    gone = [p for p in deploy.files if deploy.files[p] and not objects.has(deploy.files[p])]
     if gone:
         raise MlarenaSyncError(
             f"the bytes of deploy {record.id} are no longer kept ({', '.join(gone[:5])}): "
             "pruned by history.keep_bytes",
             hint="raise history.keep_bytes to keep more deploys restorable",
         )
-    write = [p for p in deploy.files if folder.files.get(p) != deploy.files[p]]
+    write = [p for p in deploy.files if p not in unknown and folder.files.get(p) != deploy.files[p]]
     remove = [p for p in folder.files if p not in deploy.files]
     if not write and not remove:
-        return RestoreResult(record=record, written=[], removed=[], kept_aside=None, undo=None)
+        return RestoreResult(
+            record=record, written=[], removed=[], kept_aside=None, undo=None, unknown=unknown
+        )
     aside = _keep_aside(ws, record, folder, write, remove)
     root = ws.target.files.root
     for path in write:
@@ -170,7 +179,12 @@ def restore(ws: Workspace, ref: str, *, force: bool) -> RestoreResult:
     for path in remove:
         (root / path).unlink(missing_ok=True)
     return RestoreResult(
-        record=record, written=write, removed=remove, kept_aside=aside, undo=UNDO_COMMAND
+        record=record,
+        written=write,
+        removed=remove,
+        kept_aside=aside,
+        undo=UNDO_COMMAND,
+        unknown=unknown,
     )
 
 

@@ -2,9 +2,10 @@
 
 Append-only JSON lines. A deploy request appends a ``deploy`` line (when, which target and
 agent, the server's deployment id, the trigger, the manifest: remote name → local path, sha256,
-size, the git commit, the check's result). Facts that arrive later (the outcome once settled,
-the score) are appended as ``complete`` lines naming the record; reading folds them in, the
-first value of each fact winning: a record is completed, never rewritten.
+size, and ``server`` where the server's own version was deployed; the git commit, the check's
+result). Facts that arrive later (the outcome once settled, the score) are appended as
+``complete`` lines naming the record; reading folds them in, the first value of each fact
+winning: a record is completed, never rewritten.
 
 Crash safety: each line is written with one ``write`` under an ``flock`` and ``fsync``-ed. A
 process killed mid-write leaves at most a torn last line (no newline): readers ignore it and the
@@ -37,8 +38,20 @@ _DATES = frozenset({"at", "settled_at", "finished_at"})
 @dataclass(frozen=True)
 class FileRecord:
     path: str  # local path, posix, relative to files.root
-    sha256: str
+    sha256: str  # "" when ``server`` and the server's bytes could not be read
     size: int
+    #: The server's version was deployed (changed there, left in place by the sync), not the
+    #: folder's: ``sha256`` is of the server's bytes.
+    server: bool = False
+
+    @property
+    def known(self) -> bool:
+        """The deployed bytes' hash is known (not a server version that could not be read)."""
+        return bool(self.sha256)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.path, "sha256": self.sha256, "size": self.size}
+        return {**out, "server": True} if self.server else out
 
 
 @dataclass(frozen=True)
@@ -69,10 +82,7 @@ class DeployRecord:
         for f in fields(self):
             value = getattr(self, f.name)
             if f.name == "files":
-                value = {
-                    n: {"path": e.path, "sha256": e.sha256, "size": e.size}
-                    for n, e in sorted(value.items())
-                }
+                value = {n: e.to_json() for n, e in sorted(value.items())}
             elif f.name == "git" and value is not None:
                 value = dict(value)
             elif isinstance(value, datetime):
@@ -83,7 +93,9 @@ class DeployRecord:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DeployRecord:
         files = {
-            str(n): FileRecord(str(e["path"]), str(e["sha256"]), int(e["size"]))
+            str(n): FileRecord(
+                str(e["path"]), str(e["sha256"]), int(e["size"]), bool(e.get("server", False))
+            )
             for n, e in dict(data.get("files") or {}).items()
         }
         kw: dict[str, Any] = {}

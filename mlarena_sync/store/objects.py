@@ -59,6 +59,23 @@ class ObjectStore:
             return False
         return True
 
+    def put_bytes(self, data: bytes) -> str:
+        """Keep ``data``; its sha256."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        if not self.has(sha256):
+            target = self.path(sha256)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".obj.", suffix=".tmp", dir=target.parent)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    out.write(data)
+                os.replace(tmp, target)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        return sha256
+
     def sizes(self) -> dict[str, int]:
         """Every object kept: sha256 → size."""
         out: dict[str, int] = {}

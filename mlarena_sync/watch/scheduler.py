@@ -196,6 +196,7 @@ class DeployScheduler:
             at=now,
             caller="watch",
             sink=self.sink,
+            rec=self.rec,
         )
         self.rec.journal.set_deploy_pending(False)  # a push's undeployed sync is deployed now
         self.sink.emit(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from helpers.checks import sha256
-from helpers.project import make_project
+from helpers.project import AGENT_PY, make_project
 from helpers.wait import wait_until
 from helpers.watch import StartWatch
 
@@ -35,3 +35,23 @@ def test_a_watch_deploy_is_recorded_with_its_bytes(
         data = objects.read(entry.sha256)
         assert sha256(data) == entry.sha256
         assert (project.root / entry.path).read_bytes() == data
+
+
+def test_a_browser_edit_left_in_place_is_recorded_as_the_server_version(
+    arena: FakeArena, tmp_path: Path, start_watch: StartWatch
+) -> None:
+    project = make_project(tmp_path, arena.url, "watch", auto="true")
+    run = start_watch(project, arena)
+    aid = run.wait_bound()
+    run.out.expect("deploy_recorded", 15)
+    ledger = Ledger(project.state_dir)
+    wait_until(lambda: ledger.records()[0].settled, 15, "the first deploy to settle")
+    arena.browser_edit(aid, "helper.py", "VALUE = 7  # browser\n")
+    project.write("agent.py", AGENT_PY + "# edited here\n")
+    wait_until(lambda: len(ledger.records()) == 2, 30, "the second deploy")
+    assert run.finish() == 0
+    entry = ledger.records()[-1].files["helper.py"]
+    assert entry.server, "the server's version was deployed, not the folder's"
+    data = ObjectStore(project.state_dir).read(entry.sha256)
+    assert data == b"VALUE = 7  # browser\n"
+    assert (project.root / "helper.py").read_bytes() == b"VALUE = 0\n", "left in place"
