@@ -132,7 +132,9 @@ def run(inv: Invocation, args: argparse.Namespace) -> int:
     folder, temporary = prepare_folder(requested)
     try:
         copy_example(source, folder)
-        with fake_arena(deploy_limit=DEMO_DEPLOY_LIMIT) as arena:
+        # --api v0 runs the demo on the older API (the embedded arena serves that generation)
+        generation = "v0" if getattr(args, "api", None) == "v0" else "v4.6"
+        with fake_arena(deploy_limit=DEMO_DEPLOY_LIMIT, api=generation) as arena:
             point_at_arena(folder / "mlarena.yaml", arena.url)
             out.event("demo_arena_started", url=arena.url, competition=COMPETITION, user="alice")
             out.event("demo_agent_copied", folder=str(folder))

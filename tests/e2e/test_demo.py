@@ -207,3 +207,10 @@ def test_keep_leaves_the_temporary_copy(
     (kept,) = tmp_path.glob("mlarena-demo-*/cartpole-agent")
     assert str(kept) in out and "is kept in" in out
     assert (kept / "agent.py").is_file() and (kept / ".mlarena-sync").is_dir()
+
+
+def test_demo_api_v0_runs_on_the_older_api(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--api", "v0", "-v", "demo"]) == 0
+    out = capsys.readouterr()
+    assert "/api/direct_attache_agents/" in out.out + out.err, "the v0 routes were spoken"
+    assert "/api/submissions/" not in out.out + out.err
