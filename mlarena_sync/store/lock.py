@@ -18,7 +18,7 @@ from mlarena_sync.errors import LockedError, StateError
 from mlarena_sync.store.handover import borrow as borrow_from_watcher
 from mlarena_sync.store.handover import unix_sockets
 
-__all__ = ["LOCK_FILE", "FolderLock", "hold_lock"]
+__all__ = ["LOCK_FILE", "FolderLock", "held_at", "hold_lock"]
 
 LOCK_FILE = "lock"
 
@@ -43,9 +43,40 @@ class FolderLock:
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         self._stamp()
 
+    def is_at(self, path: Path) -> bool:
+        """Whether ``path`` is still the file this lock holds (``rm -rf .mlarena-sync/`` leaves
+        the lock held on an inode no other process can find: they would lock a new one)."""
+        try:
+            there = os.stat(path)
+        except OSError:
+            return False
+        held = os.fstat(self._fd)
+        return (there.st_dev, there.st_ino) == (held.st_dev, held.st_ino)
+
+    def rehome(self, path: Path) -> None:
+        """Hold ``path`` again (made anew; waiting for a command that locked it meanwhile to
+        end). The descriptor number stays the same (``dup2``), so its owner closes the right
+        file; the old inode's lock goes with the old descriptor."""
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.dup2(fd, self._fd)
+        finally:
+            os.close(fd)
+        self._stamp()
+
 
 def _command() -> str:
     return " ".join(["mlarena-sync", *sys.argv[1:]])
+
+
+#: The lock each state folder's holder in this process holds (:func:`held_at`).
+_HELD: dict[Path, FolderLock] = {}
+
+
+def held_at(state_dir: Path) -> FolderLock | None:
+    """The lock this process holds on ``state_dir`` (None when it holds none)."""
+    return _HELD.get(Path(state_dir))
 
 
 @contextlib.contextmanager
@@ -69,9 +100,15 @@ def hold_lock(state_dir: Path, *, borrow: bool = True) -> Iterator[FolderLock]:
             fcntl.flock(fd, fcntl.LOCK_EX)  # released by the watcher before it answered
         held = FolderLock(fd)
         held._stamp()
+        outer = _HELD.get(Path(state_dir))
+        _HELD[Path(state_dir)] = held
         try:
             yield held
         finally:
+            if outer is None:
+                _HELD.pop(Path(state_dir), None)
+            else:
+                _HELD[Path(state_dir)] = outer
             held.release()
 
 

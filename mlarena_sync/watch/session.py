@@ -18,7 +18,9 @@ from contextlib import contextmanager
 from types import FrameType
 
 from mlarena_sync.engine.workspace import Workspace
+from mlarena_sync.errors import StateError
 from mlarena_sync.local.ignore import Selector
+from mlarena_sync.store.lock import LOCK_FILE, held_at
 from mlarena_sync.watch.lending import FolderLending
 from mlarena_sync.watch.loop import Watcher, WatchOptions
 from mlarena_sync.watch.source import ChangeSource, TreeWatcher
@@ -56,6 +58,60 @@ def _signals(on_signal: Callable[[int], None]) -> Iterator[None]:
             signal.signal(sig, old)
 
 
+#: Seconds between two looks at ``.mlarena-sync/lock`` (one ``stat``): deleted, it is made anew.
+STATE_DIR_CHECK = 0.5
+
+
+def _watch_state_dir(ws: Workspace, stop: threading.Event, wake: Callable[[], None]) -> None:
+    """Wake the loop when the lock file this watch holds is no longer at its path (``rm -rf
+    .mlarena-sync/``): the loop restores it (:func:`_guarded`) before it does anything else."""
+    lock_path = ws.store.state_dir / LOCK_FILE
+    while not stop.wait(STATE_DIR_CHECK):
+        held = held_at(ws.store.state_dir)
+        if held is not None and not held.is_at(lock_path):
+            wake()
+
+
+def restore_state_dir(ws: Workspace) -> bool:
+    """While this process holds the lock: if ``.mlarena-sync/`` or its lock was deleted under
+    it, make the folder again, hold its lock file anew (so a command finds it held), and write
+    back the binding, base and journal kept in memory. True when restored."""
+    store, lock_path = ws.store, ws.store.state_dir / LOCK_FILE
+    held = held_at(store.state_dir)
+    if held is None or held.is_at(lock_path):
+        return False
+    try:
+        store.ensure_dir()
+        held.rehome(lock_path)
+        store.save(ws.key, store.load(ws.key))  # every target's state, from memory
+        store.write_journal(store.journal_targets(), durable=True)
+    except (StateError, OSError):
+        return False  # the deletion is still going on: the next look tries again
+    return True
+
+
+def _guarded(ws: Workspace, lending: FolderLending, wake: Callable[[], None]) -> Callable[[], int]:
+    """The loop's look for borrowers, after restoring a deleted ``.mlarena-sync/``: its lock
+    held anew, the binding kept in memory written back (never a new agent for it), the lending
+    socket reopened, and one warning said."""
+
+    def borrowers() -> int:
+        if restore_state_dir(ws):
+            lending.close()
+            lending.open(wake)
+            ws.out.emit(
+                "state_dir_restored",
+                level="warning",
+                path=str(ws.store.state_dir),
+                text=f"{ws.store.state_dir} was deleted while watch ran: made again, with its "
+                "lock held and the agent binding this watch keeps",
+            )
+            return 1  # look again at everything, as after a borrower
+        return lending.serve()
+
+    return borrowers
+
+
 def watch(
     ws: Workspace,
     *,
@@ -78,7 +134,7 @@ def watch(
                 ws.target, rec, source=src, sink=ws.out, clock=ws.clock, stop=stop, options=opts
             )
             lending = FolderLending(ws.store, ws.out, watcher.stop_event)
-            watcher.borrowers = lending.serve
+            watcher.borrowers = _guarded(ws, lending, src.wake)
 
             def on_signal(signum: int) -> None:
                 received.append(signum)
@@ -86,10 +142,19 @@ def watch(
 
             src.start()
             lending.open(src.wake)
+            checker = threading.Thread(
+                target=_watch_state_dir,
+                args=(ws, watcher.stop_event, src.wake),
+                name="mlarena-watch-state-dir",
+                daemon=True,
+            )
+            checker.start()
             try:
                 with _signals(on_signal):
                     watcher.run()
             finally:
+                watcher.stop_event.set()
+                checker.join()
                 lending.close()  # watch.sock removed
                 src.stop()  # stopped and joined; the state is saved after every operation
             first = signal.SIGINT if signal.SIGINT in received else next(iter(received), None)
