@@ -94,7 +94,12 @@ _SECTIONS: dict[str, dict[str, str]] = {
         "max_delete": "count",
         "request_deadline": "positive",
     },
-    "watch": {"quiet": "seconds", "max_wait": "seconds", "rescan": "seconds"},
+    "watch": {
+        "quiet": "seconds",
+        "max_wait": "seconds",
+        "rescan": "seconds",
+        "remote_every": "seconds",
+    },
     "deploy": {
         "auto": "bool",
         "settle": "seconds",

@@ -77,6 +77,9 @@ class WatchSpec:
     quiet: float = 0.3
     max_wait: float = 5.0
     rescan: float = 30.0
+    #: Seconds between reads of the agent's status and file list (browser edits, deletions,
+    #: the agent leaving ``active``); 0 = never (the server is then read on local edits only).
+    remote_every: float = 30.0
 
 
 @dataclass(frozen=True)

@@ -242,13 +242,12 @@ class AgentBinder:
             pass
         mine = self.client.token_parts
         who = f" {mine.masked} in use" if mine is not None else " in use"
-        fix = "set MLARENA_API_KEY to the token of the agent's owner, or set agent.id in "
-        fix += "mlarena.yaml to an agent of your own"
+        fix = "set MLARENA_API_KEY to the owner's token, or agent.id to an agent of your own"
         try:
-            rows = self.client.leaderboard(self.cid)
+            row = next((r for r in self.client.leaderboard(self.cid) if r.agent_id == aid), None)
         except ApiError:
-            rows = []
-        row = next((r for r in rows if r.agent_id == aid and not r.is_mine), None)
+            row = None
+        row = row if row is not None and not row.is_mine else None
         if row is not None:
             owner = f"{row.username}'s" if row.username else "another user's"
             return AuthError(

@@ -128,6 +128,9 @@ class Watcher:
         self._next_rescan = clock.monotonic() + (self._rescan or 0.0)
         self._snapshot: LocalSnapshot | None = None  # what the last clean reconcile saw
         self._remote_due = 0.0  # monotonic: when a rescan must contact the server again
+        remote = target.watch.remote_every  # watch.remote_every: a look at the server (0: off)
+        self._remote_every = remote if remote > 0 else None
+        self._next_remote = clock.monotonic() + (remote or 0.0)
         self.rescans_local = 0  # rescans that found nothing locally and skipped the server
         self.borrowers: Callable[[], int] = lambda: 0  # serves the commands waiting for the folder
 
@@ -207,6 +210,8 @@ class Watcher:
             times.append(now)
         if self._rescan is not None:
             times.append(self._next_rescan)
+        if self._remote_every is not None:
+            times.append(self._next_remote)
         wake = self.deploys.next_wake(self.last_activity)
         if wake is not None:
             times.append(wake)
@@ -223,14 +228,18 @@ class Watcher:
             if not self._offline:
                 self.source.resync()
                 self._rescan_due(now)
+        if self._remote_every is not None and now >= self._next_remote and not self._offline:
+            self.need_sync = True  # the server is due a look: browser edits, its status
+            self._next_remote = now + self._remote_every
         if self._offline and now < self._retry_at:
             return
         try:
             if self._offline:
                 self._probe()
-            if self.deploys.poll_if_due(self.agent_id) and (
-                self.held_pending or self.debouncer.pending
-            ):
+            settled = self.deploys.poll_if_due(self.agent_id)
+            if settled:
+                self.notices.note_status(self.deploys.last_status, self.agent_id)
+            if settled and (self.held_pending or self.debouncer.pending):
                 self.need_sync = True  # the edits held meanwhile: sync them, then one redeploy
             if self.need_sync:
                 self._sync()
@@ -320,6 +329,8 @@ class Watcher:
         self._warned = {k for k in self._warned if not k.startswith(("blocked:", "api:"))}
         self.agent_id = result.agent_id
         self._remote_due = started + self.options.remote_every
+        self._next_remote = started + (self._remote_every or 0.0)
+        self.notices.note_status(result.agent_status.status, result.agent_id)
         if not (result.held or result.plan.conflicts or result.deletes_skipped):
             self._snapshot = before.with_files(result.local.values())
         self.notices.report_plan(result)

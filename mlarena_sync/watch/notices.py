@@ -29,6 +29,21 @@ class PlanNotices:
         self._remote_changes: set[str] = set()
         self._deletes_paused: tuple[str, ...] = ()
         self._churn: dict[str, int] = {}  # name → reconciles in a row that uploaded it
+        self._status: str | None = None  # the agent's status at the last reconcile
+
+    def note_status(self, status: str | None, agent_id: int | None) -> None:
+        """Say it once when the agent leaves ``active`` (an upload, a browser edit, a failure):
+        the leaderboard no longer runs what was deployed until the next deploy."""
+        before, self._status = self._status, status
+        if before == "active" and status not in ("active", None):
+            self.sink.emit(
+                "agent_left_active",
+                level="warning",
+                agent_id=agent_id,
+                status=status,
+                text=f"agent {agent_id} is no longer active (status: {status}): it is off the "
+                "leaderboard until a deploy",
+            )
 
     def note_churn(self, result: ReconcileResult) -> None:
         """Say once which file changed on each of the last :data:`CHURN` reconciles."""
@@ -65,8 +80,20 @@ class PlanNotices:
                 "remote_changed",
                 level="warning",
                 name=name,
+                file=name,
+                change="edited",
                 text=f"{name} changed on the server: left in place; `mlarena-sync pull` takes it",
             )
+        for up in result.plan.uploads:
+            if up.reason == "missing remotely":  # synced once, deleted there since
+                self.sink.emit(
+                    "remote_changed",
+                    level="warning",
+                    name=up.name,
+                    file=up.name,
+                    change="deleted",
+                    text=f"{up.name} was deleted on the server: uploaded again from here",
+                )
         self._remote_changes = remote
         skipped = result.deletes_skipped
         if skipped and skipped != self._deletes_paused:

@@ -71,6 +71,7 @@ class DeployScheduler:
         self.validation_ok = True
         self.validation_message: str | None = None
         self.in_flight = False
+        self.last_status: str | None = None  # the agent's status at the last poll
         self._seen_flight = False
         self._flight_start = 0.0
         self._next_poll = 0.0
@@ -141,6 +142,7 @@ class DeployScheduler:
         if now < self._next_poll:
             return False
         snap = self.rec.client.status(self.target.competition, agent_id)
+        self.last_status = snap.status
         self._show(snap)
         self._seen_flight = self._seen_flight or snap.in_flight
         grace_over = now - self._flight_start >= self.options.start_grace

@@ -32,7 +32,7 @@ AGENT_PY = agent_py()
 #: Each option of :func:`write_config`, by the section of ``mlarena.yaml`` it goes to.
 SECTIONS: dict[str, tuple[str, ...]] = {
     "sync": ("mode", "delete", "max_delete"),
-    "watch": ("quiet", "max_wait", "rescan"),
+    "watch": ("quiet", "max_wait", "rescan", "remote_every"),
     "deploy": ("auto", "settle", "min_interval", "reserve", "check"),
 }
 _QUICK = {"mode": "safe", "delete": True, "max_delete": 5, "settle": 0.5, "min_interval": 0}

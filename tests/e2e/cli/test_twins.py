@@ -105,7 +105,7 @@ def test_another_users_token_in_a_bound_folder_says_where_the_binding_is(
     assert res.code == 4, res.text  # permission refused (issue 12), not a failure
     assert f"agent {aid} (bound in .mlarena-sync/) was bound with the token" in res.err
     assert "it is another user's agent" in res.err
-    assert "set MLARENA_API_KEY to the token of the agent's owner" in res.err
+    assert "set MLARENA_API_KEY to the owner's token" in res.err
     assert "remove it (and .mlarena-sync/)" not in res.err
 
 
