@@ -1,9 +1,12 @@
 """``mlarena-sync history``: the deploy ledger, newest first, one line per deploy.
 
-Each line: number, age, trigger, git commit (short, ``+dirty``), files changed since the
-previous deploy, outcome, score, and a bar of the score so the trend is seen. Open records are
-completed first from the server (:func:`mlarena_sync.engine.history.read_history`); server-side
-attempts the ledger does not know (the browser, another machine) are listed too, marked.
+Each line: the ledger number (``#5``: this folder's own count) and the server's deployment id
+(``deployment 6``: what ``status`` shows), age, trigger, git commit (short, ``+dirty``), files
+changed since the previous deploy, outcome (an open record older than the newest: "outcome
+unknown", never "in flight"), score, and a bar of the score so the trend is seen; ``<- live``
+marks the newest deploy that succeeded. Open records are completed first from the server
+(:func:`mlarena_sync.engine.history.read_history`); server-side attempts the ledger does not
+know (the browser, another machine) are listed too, marked.
 ``--json``: one ``deploy_record`` event per deploy.
 """
 
@@ -84,13 +87,26 @@ def _fields(rec: DeployRecord, prev: DeployRecord | None, kept: bool) -> dict[st
     return data
 
 
-def _line(rec: DeployRecord, prev: DeployRecord | None, now: datetime, top: float) -> str:
+def outcome_text(rec: DeployRecord, newest: bool) -> str:
+    """The record's outcome; an open one is in flight only while it is the newest (older ones
+    settled long ago, and the server (v0) no longer says how)."""
+    if rec.status is not None:
+        return rec.status
+    return "in flight" if newest else "outcome unknown"
+
+
+def _line(
+    rec: DeployRecord, prev: DeployRecord | None, now: datetime, top: float, newest: bool
+) -> str:
     n = _changed(rec, prev)
     score = f"score {rec.score:g}" if rec.score is not None else "score -"
     files = f"{n} file{'s' if n != 1 else ''} changed"
+    dep = f"deployment {rec.deployment_id}" if rec.deployment_id is not None else "deployment ?"
+    server = sum(1 for e in rec.files.values() if e.server)
+    files += f", {server} the server's" if server else ""
     return (
-        f"#{rec.id:<3} {age(rec.at, now):>10}  {rec.trigger:<5}  {_git_text(rec):<13}  "
-        f"{files:<16}  {rec.status or 'in flight':<10}  {score:<13}  {_bar(rec.score, top)}"
+        f"#{rec.id:<3} {dep:<16} {age(rec.at, now):>10}  {rec.trigger:<5}  {_git_text(rec):<13}  "
+        f"{files:<16}  {outcome_text(rec, newest):<10}  {score:<13}  {_bar(rec.score, top)}"
     ).rstrip()
 
 
@@ -98,7 +114,7 @@ def _unknown(inv: Invocation, attempt: LatestDeploy, now: datetime) -> None:
     when = age(attempt.created_at, now) if attempt.created_at else "?"
     inv.out.result(
         "deploy_record",
-        f"  -  {when:>10}  (not in this folder's ledger: deployment {attempt.id}, made from "
+        f"  -  deployment {attempt.id:<5} {when:>10}  (not in this folder's ledger: made from "
         f"the browser or another machine)  {attempt.status or '?'}",
         id=None,
         deployment_id=attempt.id,
@@ -125,7 +141,14 @@ def run(inv: Invocation, args: argparse.Namespace) -> int:
     for rec in newest:
         prev = next((r for r in reversed(hist.records) if r.id < rec.id), None)
         kept = all(objects.has(e.sha256) for e in rec.files.values() if e.known)
-        text = _line(rec, prev, now, top) + ("" if kept else "  (bytes pruned)")
+        newest_rec = rec is hist.records[-1]
+        text = _line(rec, prev, now, top, newest_rec) + ("" if kept else "  (bytes pruned)")
         marker = "  <- live" if rec.id == hist.live else ""
-        inv.out.result("deploy_record", text + marker, **_fields(rec, prev, kept))
+        inv.out.result(
+            "deploy_record",
+            text + marker,
+            **_fields(rec, prev, kept),
+            outcome=outcome_text(rec, newest_rec),
+            live=rec.id == hist.live,
+        )
     return 0

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 import structlog
 
@@ -45,11 +46,13 @@ from mlarena_sync.errors import (
     WaitTimeoutError,
 )
 from mlarena_sync.store.journal import DeployRequest, Journal
+from mlarena_sync.store.ledger import NOT_TAKEN, Ledger
 from mlarena_sync.store.state import StateStore
 from mlarena_sync.tokens import looks_like_token
 
 __all__ = [
     "CheckResult",
+    "DeployHook",
     "check_env",
     "follow",
     "latest_deploy_id",
@@ -63,6 +66,16 @@ log = structlog.get_logger("mlarena_sync.engine.deploy")
 
 #: Keep at most this much of a check's output (the end matters most: the error).
 MAX_CHECK_OUTPUT = 20_000
+
+
+class DeployHook(Protocol):
+    """Told about one deploy request (the deploy ledger): ``sending`` before it leaves (with
+    the server's newest deployment id then), ``not_taken`` when the server surely did not take
+    it. A request whose fate is unknown (its reply lost) hears nothing more here."""
+
+    def sending(self, before: int | None) -> None: ...
+
+    def not_taken(self, message: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -131,6 +144,7 @@ def request_deploy(
     journal: Journal | None = None,
     *,
     now: datetime | None = None,
+    hook: DeployHook | None = None,
 ) -> DeployOutcome:
     """Ask for one deploy (never a second one: a lost reply becomes a read of the deploys).
 
@@ -139,7 +153,8 @@ def request_deploy(
     minute) leaves what the next run needs to tell whether the server took it
     (:func:`settle_request`). A lost reply (timeout, dropped connection, a 5xx such as a
     gateway's 502/504, a 2xx that cannot be read) is answered the same way: a deploy id newer
-    than the one read before means the server took it. No clock is compared.
+    than the one read before means the server took it. No clock is compared. ``hook`` hears
+    of the request before it leaves, and when it was surely not taken.
 
     Raises :class:`~mlarena_sync.errors.QuotaError` when the server refuses (409), and
     :class:`MlarenaSyncError` when the reply was lost and no new deploy can be seen.
@@ -147,15 +162,25 @@ def request_deploy(
     before = latest_deploy_id(client, cid, aid)
     if journal is not None:
         journal.set_deploy_request(DeployRequest(aid, before, now))
+    if hook is not None:
+        hook.sending(before)
     try:
-        outcome = client.deploy(cid, aid)
-    except (QuotaError, ClientError, NotFoundError, AuthError, MaintenanceError):
-        _forget(journal)  # refused as sent: nothing was taken
+        try:
+            outcome = client.deploy(cid, aid)
+        except (QuotaError, ClientError, NotFoundError, AuthError, MaintenanceError):
+            _forget(journal)  # refused as sent: nothing was taken
+            raise
+        except ServerError as exc:  # a 5xx or an unreadable 2xx: the reply is lost, maybe not more
+            return _after_lost_reply(client, cid, aid, before, journal, exc.message)
+        if outcome.timed_out:
+            why = outcome.message or "no reply"
+            return _after_lost_reply(client, cid, aid, before, journal, why)
+    except TransportError:
+        raise  # maybe taken: the journal keeps the request for the next run to settle
+    except MlarenaSyncError as exc:
+        if hook is not None:
+            hook.not_taken(exc.message)
         raise
-    except ServerError as exc:  # a 5xx or an unreadable 2xx: the reply is lost, maybe not more
-        return _after_lost_reply(client, cid, aid, before, journal, exc.message)
-    if outcome.timed_out:
-        return _after_lost_reply(client, cid, aid, before, journal, outcome.message or "no reply")
     _forget(journal)
     return outcome
 
@@ -220,9 +245,37 @@ def settle_request(
     taken = latest is not None and latest != request.before
     if taken and not keep_pending:
         journal.set_deploy_pending(False)
+    _settle_record(journal, request, latest if taken else None)
     journal.set_deploy_request(None)
     log.info("deploy_request_settled", agent_id=request.agent_id, taken=taken, latest=latest)
     return taken
+
+
+def _settle_record(journal: Journal, request: DeployRequest, taken: int | None) -> None:
+    """The deploy ledger's record of a request settled by :func:`settle_request`: its
+    deployment id when the server took it (the first after ``before``), else not taken."""
+    ledger = Ledger(journal.path.parent)
+    try:
+        for rec in reversed(ledger.records(journal.key)):
+            if (
+                rec.deployment_id is None
+                and rec.status is None
+                and rec.agent_id == request.agent_id
+            ):
+                if rec.after_deployment != request.before:
+                    continue
+                if taken is not None:
+                    ledger.complete(journal.key, rec.id, deployment_id=taken)
+                else:
+                    ledger.complete(
+                        journal.key,
+                        rec.id,
+                        status=NOT_TAKEN,
+                        message="the request never reached the server",
+                    )
+                return
+    except OSError as exc:
+        log.warning("ledger_unsettled", error=str(exc))
 
 
 def follow(

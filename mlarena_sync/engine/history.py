@@ -1,7 +1,7 @@
 """The deploy ledger's engine side: record a deploy request, complete records as facts arrive.
 
-* :func:`record_deploy_request` is called once per deploy request the server accepted (by
-  ``push`` and ``watch``, where the request is sent). It appends the record: the manifest (what
+* :class:`DeployEntry` records each deploy request of ``push`` and ``watch`` before it is
+  sent (a deployment whose reply never came is still matched to it later): the manifest (what
   the server holds after the sync: the base entries, remote name → local path, sha256, size;
   for a file changed on the server and left in place, the server's version), the trigger (``ci``
   when ``CI=true``), the git commit and whether the tree is dirty; it keeps the deployed bytes
@@ -18,27 +18,23 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from mlarena_sync.api.interface import Arena
-from mlarena_sync.api.models import AgentStatus, DeployOutcome, LatestDeploy
-from mlarena_sync.config.model import Target
+from mlarena_sync.api.models import AgentStatus, LatestDeploy
+from mlarena_sync.engine.deploy_record import DeployEntry, git_info, trigger_for
 from mlarena_sync.engine.reconcile import Reconciler
 from mlarena_sync.engine.status_lines import FAILED_STATUSES
 from mlarena_sync.engine.workspace import Workspace
 from mlarena_sync.errors import MlarenaSyncError
 from mlarena_sync.events import EventSink
-from mlarena_sync.store.ledger import DeployRecord, FileRecord, Ledger
-from mlarena_sync.store.objects import ObjectStore
-from mlarena_sync.store.state import StateStore
+from mlarena_sync.store.ledger import SUCCEEDED, DeployRecord, Ledger
 
 __all__ = [
+    "DeployEntry",
     "History",
     "complete",
     "failed",
@@ -46,11 +42,10 @@ __all__ = [
     "learn_outcomes",
     "learn_settled",
     "read_history",
-    "record_deploy_request",
+    "succeeded",
     "trigger_for",
 ]
 
-GIT_TIMEOUT = 5.0
 #: Runs read to score a deploy (the newest ones; the deploy's own are those after it).
 SCORE_RUNS = 10
 
@@ -60,116 +55,6 @@ class History:
     records: list[DeployRecord]  # oldest first
     unknown: list[LatestDeploy]  # server-side attempts the ledger does not know, newest first
     live: int | None  # the number of the record deployed now, when known
-
-
-def trigger_for(caller: str, env: dict[str, str] | None = None) -> str:
-    """``ci`` when ``CI=true`` (any CI service sets it), else the caller (push, watch)."""
-    value = (env if env is not None else os.environ).get("CI", "")
-    return "ci" if value.strip().lower() in ("true", "1", "yes") else caller
-
-
-def git_info(folder: Path) -> dict[str, Any] | None:
-    """``{"commit": sha, "dirty": bool}`` of the git repository holding ``folder``; None when
-    there is none (or no git, or git does not answer in time)."""
-    try:
-        head = _git(folder, "rev-parse", "HEAD")
-        if head.returncode != 0:
-            return None
-        changes = _git(folder, "status", "--porcelain", "--", ".")
-    except (OSError, subprocess.SubprocessError):
-        return None
-    dirty = changes.returncode != 0 or bool(changes.stdout.strip())
-    return {"commit": head.stdout.strip(), "dirty": dirty}
-
-
-def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", "-C", str(folder), *args],
-        capture_output=True,
-        text=True,
-        timeout=GIT_TIMEOUT,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
-
-
-def record_deploy_request(
-    store: StateStore,
-    target: Target,
-    key: str,
-    *,
-    agent_id: int,
-    outcome: DeployOutcome,
-    at: datetime,
-    caller: str,
-    sink: EventSink,
-    rec: Reconciler | None = None,
-) -> DeployRecord | None:
-    """Append the ledger record of one accepted deploy request (never raises: a ledger that
-    cannot be written is a ``ledger_failed`` warning, the deploy goes on). ``rec``: the
-    reconciler that synced; the files it left in place on the server are recorded as the
-    server's version (:func:`server_versions`)."""
-    try:
-        files = {
-            name: FileRecord(e.path, e.sha256, e.size)
-            for name, e in sorted(store.load(key).files.items())
-        }
-        objects = ObjectStore(store.state_dir)
-        for entry in files.values():
-            objects.put_file(target.files.root / entry.path, entry.sha256)
-        if rec is not None:
-            files.update(server_versions(rec, agent_id, files, objects, sink))
-        ledger = Ledger(store.state_dir)
-        record = ledger.append(
-            DeployRecord(
-                id=0,
-                target=key,
-                at=at,
-                agent_id=agent_id,
-                deployment_id=outcome.deployment_id,
-                trigger=trigger_for(caller),
-                files=files,
-                git=git_info(target.files.root),
-                check="passed" if target.deploy.check else "none",
-            )
-        )
-        manifests = [{e.sha256 for e in r.files.values() if e.known} for r in ledger.records()]
-        objects.prune(target.history.keep_bytes, manifests)
-    except (OSError, MlarenaSyncError) as exc:
-        sink.emit("ledger_failed", level="warning", message=str(exc))
-        return None
-    sink.emit("deploy_recorded", id=record.id, deployment_id=record.deployment_id, files=len(files))
-    return record
-
-
-def server_versions(
-    rec: Reconciler,
-    aid: int,
-    files: dict[str, FileRecord],
-    objects: ObjectStore,
-    sink: EventSink,
-) -> dict[str, FileRecord]:
-    """The manifest entries of the files the sync left in place on the server (changed there
-    only): the server's bytes, read back where the generation can (v4.6 downloads, v0's listing
-    holds a text file's text) and kept in ``objects``; a hash of "" when they cannot be read."""
-    out: dict[str, FileRecord] = {}
-    for name, remote in sorted(rec.left_in_place.items()):
-        path = files[name].path if name in files else name
-        data: bytes | None = None
-        if remote.content is not None and not remote.is_binary:
-            data = remote.content.encode("utf-8")
-        elif rec.client.capabilities.download_bytes:
-            try:
-                data = rec.client.download_file(rec.cid, aid, name)
-            except MlarenaSyncError as exc:
-                sink.emit(
-                    "ledger_server_version_unread", level="warning", name=name, message=str(exc)
-                )
-        if data is not None:
-            out[name] = FileRecord(path, objects.put_bytes(data), len(data), server=True)
-        else:
-            out[name] = FileRecord(path, "", remote.size or 0, server=True)
-    return out
 
 
 def failed(status: str | None) -> bool:
@@ -203,8 +88,10 @@ def _outcomes(
     now: datetime,
 ) -> dict[int, dict[str, Any]]:
     """The outcome facts of the open records: from their own attempt when the server lists
-    it settled, else (the newest record only) from the agent's settled status."""
+    it settled, else (the newest record only, while its deployment is the server's newest)
+    from the agent's settled status."""
     by_id = {a.id: a for a in attempts if a.id is not None}
+    newest = max(by_id, default=None)
     facts: dict[int, dict[str, Any]] = {}
     for rec in records:
         if rec.settled:
@@ -212,9 +99,35 @@ def _outcomes(
         attempt = by_id.get(rec.deployment_id) if rec.deployment_id is not None else None
         if attempt is not None and not attempt.open and attempt.status:
             facts[rec.id] = {**_attempt_facts(attempt), "settled_at": now}
-        elif rec is records[-1] and status.settled and not status.in_flight:
+        elif (
+            rec is records[-1]
+            and rec.deployment_id is not None
+            and newest in (None, rec.deployment_id)
+            and status.settled
+            and not status.in_flight
+        ):
             facts[rec.id] = _status_facts(status, now)
     return facts
+
+
+def _matches(
+    records: Sequence[DeployRecord], attempts: Sequence[LatestDeploy], aid: int
+) -> dict[int, int]:
+    """Open records whose reply never came (interrupted, killed) matched to the deployment
+    the server lists for them: the first one newer than the record's ``after_deployment``
+    that no record holds."""
+    known = {r.deployment_id for r in records if r.deployment_id is not None}
+    free = sorted(a.id for a in attempts if a.id is not None and a.id not in known)
+    found: dict[int, int] = {}
+    for rec in records:
+        if rec.deployment_id is not None or rec.settled or rec.agent_id != aid:
+            continue
+        after = rec.after_deployment
+        ids = [i for i in free if after is None or i > after]
+        if ids:
+            found[rec.id] = ids[0]
+            free.remove(ids[0])
+    return found
 
 
 def _score(
@@ -249,6 +162,9 @@ def complete(
     records = ledger.records(key)
     if not records:
         return attempts
+    for rid, dep in _matches(records, attempts, aid).items():
+        ledger.complete(key, rid, deployment_id=dep)
+    records = ledger.records(key)
     status = status if status is not None else client.status(cid, aid)
     for rid, found in _outcomes(records, attempts, status, now).items():
         ledger.complete(key, rid, **found)
@@ -273,11 +189,22 @@ def learn_settled(
         sink.emit("ledger_incomplete", level="warning", message=str(exc))
 
 
-def _live(records: Sequence[DeployRecord]) -> int | None:
-    """The newest record that did not fail (an open one counts: it is on its way)."""
+def succeeded(status: str | None) -> bool:
+    """A settled outcome that went live."""
+    return status in SUCCEEDED
+
+
+def _live(records: Sequence[DeployRecord], unknown: Sequence[LatestDeploy]) -> int | None:
+    """The newest record that succeeded (never one in flight); None when a deploy the ledger
+    does not know succeeded after it (the browser, another machine)."""
     for rec in reversed(records):
-        if not failed(rec.status):
-            return rec.id
+        if succeeded(rec.status):
+            later = [
+                a
+                for a in unknown
+                if a.id is not None and rec.deployment_id is not None and a.id > rec.deployment_id
+            ]
+            return None if any(succeeded(a.status) for a in later) else rec.id
     return None
 
 
@@ -314,7 +241,7 @@ def read_history(ws: Workspace, *, online: bool = True, everything: bool = True)
         and a.id not in known
         and (first is None or a.created_at is None or a.created_at >= first)
     ]
-    return History(records=records, unknown=unknown, live=_live(records))
+    return History(records=records, unknown=unknown, live=_live(records, unknown))
 
 
 def learn_outcomes(ws: Workspace) -> None:

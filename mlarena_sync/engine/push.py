@@ -28,7 +28,7 @@ from mlarena_sync.engine.deploy import (
     settle_request,
 )
 from mlarena_sync.engine.gate import DeployContext, DeployDecision, evaluate, not_live, pending_text
-from mlarena_sync.engine.history import record_deploy_request
+from mlarena_sync.engine.history import DeployEntry
 from mlarena_sync.engine.reconcile import ReconcileOptions, Reconciler, ReconcileResult
 from mlarena_sync.engine.status_lines import FAILED_STATUSES, StatusEvent
 from mlarena_sync.engine.workspace import Workspace
@@ -260,9 +260,19 @@ def _settle_earlier_request(ws: Workspace, client: Arena, rec: Reconciler) -> No
 
 def _request(ws: Workspace, client: Arena, aid: int, synced: str, rec: Reconciler) -> DeployOutcome:
     """One deploy request (never retried), recorded; a quota refusal says the files were synced."""
+    entry = DeployEntry(
+        ws.store,
+        ws.target,
+        ws.key,
+        agent_id=aid,
+        caller="push",
+        sink=ws.out,
+        now=ws.clock.now,
+        rec=rec,
+    )
     try:
         outcome = request_deploy(
-            client, ws.target.competition, aid, rec.journal, now=ws.clock.now()
+            client, ws.target.competition, aid, rec.journal, now=ws.clock.now(), hook=entry
         )
     except QuotaError as exc:
         when = exc.next_available_at
@@ -274,17 +284,7 @@ def _request(ws: Workspace, client: Arena, aid: int, synced: str, rec: Reconcile
             next_available_at=when,
         ) from None
     record_deploy(ws.store, ws.key, ws.clock.now())
-    record_deploy_request(
-        ws.store,
-        ws.target,
-        ws.key,
-        agent_id=aid,
-        outcome=outcome,
-        at=ws.clock.now(),
-        caller="push",
-        sink=ws.out,
-        rec=rec,
-    )
+    entry.taken(outcome)
     return outcome
 
 

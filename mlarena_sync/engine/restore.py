@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mlarena_sync.engine.history import failed
+from mlarena_sync.engine.history import succeeded
 from mlarena_sync.engine.workspace import Workspace
 from mlarena_sync.errors import ConfigError, ConflictError, MlarenaSyncError
 from mlarena_sync.local.ignore import Selector
@@ -68,9 +68,10 @@ class RestoreResult:
 
 
 def resolve(records: Sequence[DeployRecord], ref: str) -> DeployRecord:
-    """``ref``: a ledger number, ``live`` (the newest deploy that did not fail) or
-    ``previous`` (the one before it). :class:`ConfigError` (exit 2) when there is none."""
-    ok = [r for r in records if not failed(r.status)]
+    """``ref``: a ledger number, ``live`` (the newest deploy that succeeded: never one in
+    flight) or ``previous`` (the one before it). :class:`ConfigError` (exit 2) when there is
+    none."""
+    ok = [r for r in records if succeeded(r.status)]
     if ref == "live" and ok:
         return ok[-1]
     if ref == "previous" and len(ok) > 1:

@@ -1,11 +1,12 @@
 """``.mlarena-sync/ledger.jsonl``: the deploy ledger, one record per deploy request.
 
 Append-only JSON lines. A deploy request appends a ``deploy`` line (when, which target and
-agent, the server's deployment id, the trigger, the manifest: remote name → local path, sha256,
-size, and ``server`` where the server's own version was deployed; the git commit, the check's
-result). Facts that arrive later (the outcome once settled, the score) are appended as
-``complete`` lines naming the record; reading folds them in, the first value of each fact
-winning: a record is completed, never rewritten.
+agent, the server's newest deployment id then, the trigger, the manifest: remote name → local
+path, sha256, size, and ``server`` where the server's own version was deployed; the git commit,
+the check's result), written before the request is sent. Facts that arrive later (the
+deployment id, the outcome once settled, the score) are appended as ``complete`` lines naming
+the record; reading folds them in, the first value of each fact winning: a record is
+completed, never rewritten.
 
 Crash safety: each line is written with one ``write`` under an ``flock`` and ``fsync``-ed. A
 process killed mid-write leaves at most a torn last line (no newline): readers ignore it and the
@@ -24,14 +25,27 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FACTS", "LEDGER_FILE", "DeployRecord", "FileRecord", "Ledger"]
+__all__ = ["FACTS", "LEDGER_FILE", "NOT_TAKEN", "SUCCEEDED", "DeployRecord", "FileRecord", "Ledger"]
 
 LEDGER_FILE = "ledger.jsonl"
 FORMAT_VERSION = 1
 #: The facts a ``complete`` line may carry (the rest of a record is written once, at request).
 FACTS = frozenset(
-    {"status", "message", "failure_owner", "score", "runs", "settled_at", "finished_at"}
+    {
+        "deployment_id",
+        "status",
+        "message",
+        "failure_owner",
+        "score",
+        "runs",
+        "settled_at",
+        "finished_at",
+    }
 )
+#: The status of a record whose request the server surely did not take (refused, never arrived).
+NOT_TAKEN = "not_taken"
+#: Outcomes of a deploy that went live (the agent's status, a deploy attempt's status).
+SUCCEEDED = frozenset({"active", "succeeded"})
 _DATES = frozenset({"at", "settled_at", "finished_at"})
 
 
@@ -60,11 +74,14 @@ class DeployRecord:
     target: str
     at: datetime
     agent_id: int | None
-    deployment_id: int | None
+    deployment_id: int | None  # the server's id; a fact once the reply (or a listing) tells
     trigger: str  # push | watch | ci
     files: Mapping[str, FileRecord] = field(default_factory=dict)
     git: Mapping[str, Any] | None = None  # {"commit": ..., "dirty": bool}
     check: str | None = None  # passed | none
+    #: The server's newest deployment id when the request left (the record is written before
+    #: the request is sent): the first newer one is this request's, when its reply never came.
+    after_deployment: int | None = None
     status: str | None = None  # the outcome once settled
     message: str | None = None
     failure_owner: str | None = None

@@ -33,7 +33,7 @@ from mlarena_sync.engine.deploy import (
     settle_request,
 )
 from mlarena_sync.engine.gate import DeployContext, DeployDecision, evaluate
-from mlarena_sync.engine.history import learn_settled, record_deploy_request
+from mlarena_sync.engine.history import DeployEntry, learn_settled
 from mlarena_sync.engine.reconcile import Reconciler, ReconcileResult
 from mlarena_sync.engine.status_lines import FAILED_STATUSES, StatusTracker
 from mlarena_sync.errors import MlarenaSyncError, QuotaError, ServerError, TransportError
@@ -189,17 +189,7 @@ class DeployScheduler:
         self._last_block = None
         self.not_before_wall = None
         record_deploy(self.rec.store, self.rec.key, now)
-        record_deploy_request(
-            self.rec.store,
-            self.target,
-            self.rec.key,
-            agent_id=aid,
-            outcome=outcome,
-            at=now,
-            caller="watch",
-            sink=self.sink,
-            rec=self.rec,
-        )
+        self._entry.taken(outcome)
         self.rec.journal.set_deploy_pending(False)  # a push's undeployed sync is deployed now
         self.sink.emit(
             "deploy_requested",
@@ -216,9 +206,23 @@ class DeployScheduler:
         return True
 
     def _request(self, cid: int, aid: int) -> DeployOutcome | None:
-        """One deploy request (journaled, never retried); None when it was not taken."""
+        """One deploy request (journaled and in the ledger before it leaves, never retried);
+        None when it was not taken."""
+        rec = self.rec
+        self._entry = DeployEntry(
+            rec.store,
+            self.target,
+            rec.key,
+            agent_id=aid,
+            caller="watch",
+            sink=self.sink,
+            now=self.clock.now,
+            rec=rec,
+        )
         try:
-            return request_deploy(self.rec.client, cid, aid, self.rec.journal, now=self.clock.now())
+            return request_deploy(
+                rec.client, cid, aid, rec.journal, now=self.clock.now(), hook=self._entry
+            )
         except QuotaError as exc:
             self._refused(exc, aid)
             return None

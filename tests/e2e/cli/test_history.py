@@ -143,7 +143,7 @@ def test_kill9_while_push_waits_leaves_a_record_the_next_run_completes(
 ) -> None:
     arena.faults.latency = 0.2  # the push follows the deploy for a while: the kill lands there
     proc = spawn_cli("-C", str(project.dir), "push", "--wait", env=cli_env(token))
-    _kill9_when(proc, lambda: "deploy" in _ledger_ops(project), "the deploy's ledger record")
+    _kill9_when(proc, lambda: _deployment_known(project), "the deploy's reply in the ledger")
     arena.faults.latency = 0.0
     done = wait_until(
         lambda: [r for r in _records(cli, project) if r["status"]], 30, "the record completed"
@@ -152,16 +152,20 @@ def test_kill9_while_push_waits_leaves_a_record_the_next_run_completes(
     assert _ledger_ops(project)[0] == "deploy" and "complete" in _ledger_ops(project)
 
 
-def test_kill9_before_the_deploy_reply_shows_the_attempt_as_unknown(
+def _deployment_known(project: Project) -> bool:
+    return any(r.deployment_id is not None for r in Ledger(project.state_dir).records())
+
+
+def test_kill9_before_the_deploy_reply_is_matched_to_its_record(
     arena: FakeArena, token: str, project: Project, cli: Cli
 ) -> None:
     arena.faults.hang_deploy = 10.0  # the deploy takes effect, its reply never comes in time
     proc = spawn_cli("-C", str(project.dir), "push", "--wait", env=cli_env(token))
     _kill9_when(proc, lambda: hits(arena.counters, routes(arena).deploy), "the deploy request")
-    assert _ledger_ops(project) == [], "no record of a request whose reply never came"
+    assert _ledger_ops(project) == ["deploy"], "recorded before the request left"
     records = _records(cli, project)
-    assert [(r["id"], r["known"]) for r in records] == [(None, False)], records
-    assert records[0]["deployment_id"] is not None
+    assert [(r["id"], r["known"]) for r in records] == [(1, True)], records
+    assert records[0]["deployment_id"] is not None, "the server's deployment, matched"
 
 
 def test_diff_names_binary_files_with_their_sizes(
