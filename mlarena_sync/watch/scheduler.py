@@ -72,6 +72,7 @@ class DeployScheduler:
         self.validation_message: str | None = None
         self.in_flight = False
         self.last_status: str | None = None  # the agent's status at the last poll
+        self.synced_status: str | None = None  # the agent's status after this session's sync
         self._seen_flight = False
         self._flight_start = 0.0
         self._next_poll = 0.0
@@ -87,6 +88,7 @@ class DeployScheduler:
     def changes_synced(self, result: ReconcileResult) -> None:
         self.validation_ok = result.validation_ok
         self.validation_message = result.validation_message
+        self.synced_status = result.agent_status.status
         if self.spec.auto:
             self.wanted = True
             self.synced = True
@@ -186,6 +188,7 @@ class DeployScheduler:
         self.last_auto_deploy_at = now
         self.wanted = False
         self.synced = False
+        self.synced_status = None  # a deploy follows the edits: the agent is not left off
         self._last_block = None
         self.not_before_wall = None
         record_deploy(self.rec.store, self.rec.key, now)
@@ -259,9 +262,19 @@ class DeployScheduler:
                 command=self.spec.check,
                 returncode=res.returncode,
                 output=res.output.rstrip()[-2000:],
-                text=f"`{self.spec.check}` failed: no deploy until the next change",
+                off_leaderboard=self._off_board() != "",
+                text=self._off_board() + f"`{self.spec.check}` failed: no deploy until the next "
+                "change",
             )
         return res.ok
+
+    def _off_board(self) -> str:
+        """Protect the live agent: when a deploy cannot follow an edit this session synced and
+        the agent is out of ``active`` (every upload moves it out), the sentence's start."""
+        status = self.synced_status
+        if status is None or status == "active":
+            return ""
+        return f"the agent is off the leaderboard (status: {status}) and no deploy follows: "
 
     def _context(self) -> DeployContext:
         now = self.clock.now()
@@ -306,7 +319,8 @@ class DeployScheduler:
                     level="warning",
                     blocker=d.blocker,
                     until=d.wait_until,
-                    text=d.reason,
+                    off_leaderboard=self._off_board() != "",
+                    text=self._off_board() + d.reason,
                 )
             self._last_block = key
             return
@@ -327,7 +341,8 @@ class DeployScheduler:
                 level="warning",
                 blocker="quota",
                 until=exc.next_available_at,
-                text=f"deploy refused ({exc.message}); the latest state deploys at "
+                text=self._off_board() + f"deploy refused ({exc.message}); the latest state "
+                "deploys at "
                 f"{exc.next_available_at.isoformat(timespec='seconds')}",
             )
             return
