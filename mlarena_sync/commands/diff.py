@@ -1,6 +1,7 @@
 """``mlarena-sync diff [A] [B]``: what changed between two deploys, or a deploy and the folder.
 
-``A`` and ``B`` are ledger numbers, ``live`` or ``previous``; ``A`` defaults to ``live`` and
+``A`` and ``B`` are ledger numbers (``5``: ``history``'s ``#5``), server deployment ids
+(``d6``: ``status``'s ``deployment 6``), ``live`` or ``previous``; ``A`` defaults to ``live`` and
 ``B`` to the folder. Text files get a unified diff; binary files (or files whose bytes were
 pruned) are named with their sizes. Exit 0 when equal, 1 when different (like ``diff``).
 """
@@ -27,7 +28,12 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """This command's own flags (the common ones are the CLI's)."""
-    parser.add_argument("a", nargs="?", default="live", help="a deploy (default: live)")
+    parser.add_argument(
+        "a",
+        nargs="?",
+        default="live",
+        help="a deploy: ledger number (5), deployment id (d6), live, previous (default: live)",
+    )
     parser.add_argument("b", nargs="?", default=None, help="another deploy (default: the folder)")
 
 

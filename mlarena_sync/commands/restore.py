@@ -1,6 +1,7 @@
 """``mlarena-sync restore A``: put deploy ``A``'s files back in the folder.
 
-``A``: a ledger number, ``live`` or ``previous``. What it overwrites or removes is first kept
+``A``: a ledger number (``5``: ``history``'s ``#5``), a server deployment id (``d6``: ``status``'s
+``deployment 6``), ``live`` or ``previous``. What it overwrites or removes is first kept
 aside in ``.mlarena-sync/restore/`` and listed with the command that undoes it
 (``restore --undo``). It refuses when the folder has edits not yet synced (exit 3) unless
 ``--force``. The agent is not touched: ``watch`` (if running) syncs the folder, or run
@@ -21,7 +22,12 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """This command's own flags (the common ones are the CLI's)."""
-    parser.add_argument("deploy", nargs="?", help="a ledger number, live or previous")
+    parser.add_argument(
+        "deploy",
+        nargs="?",
+        help="a ledger number (5, as history shows #5), a deployment id (d6, as status shows "
+        "deployment 6), live or previous",
+    )
     parser.add_argument(
         "--force", action="store_true", help="restore even over edits not yet synced"
     )
@@ -42,7 +48,9 @@ def run(inv: Invocation, args: argparse.Namespace) -> int:
         )
         return 0
     if not args.deploy:
-        raise ConfigError("restore needs a deploy: a ledger number, live or previous")
+        raise ConfigError(
+            "restore needs a deploy: a ledger number (5), a deployment id (d6), live or previous"
+        )
     res = restore(ws, args.deploy, force=bool(args.force))
     assert res.record is not None
     n = res.record.id
@@ -64,7 +72,8 @@ def run(inv: Invocation, args: argparse.Namespace) -> int:
             unknown=res.unknown,
         )
         return 0
-    lines = [f"restored deploy {n}: {len(res.written)} file(s) written, {len(res.removed)} removed"]
+    done = f"{len(res.written)} file(s) written, {len(res.removed)} removed"
+    lines = [f"restored deploy #{n} (deployment {res.record.deployment_id or '?'}): {done}"]
     lines += [f"  wrote   {p}" for p in res.written]
     lines += [f"  removed {p}" for p in res.removed]
     lines.append(f"what it replaced is kept in {res.kept_aside}; undo: `{res.undo}`")

@@ -14,6 +14,7 @@ from mlarena_sync.commands.invocation import Invocation
 from mlarena_sync.engine.gate import not_live, pending_text
 from mlarena_sync.engine.history import learn_outcomes
 from mlarena_sync.engine.status_report import StatusReport, gather
+from mlarena_sync.store.ledger import Ledger
 
 __all__ = ["add_arguments", "run", "status"]
 
@@ -41,10 +42,22 @@ def _quota_text(limits: DeployLimits) -> str:
     return text
 
 
-def _latest_text(latest: LatestDeploy | None) -> str:
+def _ledger_number(ws: Workspace, latest: LatestDeploy | None) -> int | None:
+    """The ledger number (``history``'s ``#N``) of the server's deployment, when it is ours."""
+    if latest is None or latest.id is None:
+        return None
+    records = Ledger(ws.store.state_dir).records(ws.key)
+    return next((r.id for r in records if r.deployment_id == latest.id), None)
+
+
+def _latest_text(latest: LatestDeploy | None, ledger_no: int | None = None) -> str:
+    """``deployment 6`` is the server's id; ``ledger #5`` the folder's own count (history)."""
     if latest is None:
         return "last deploy: none"
-    text = f"last deploy: #{latest.id} {latest.status} at {_when(latest.created_at)}"
+    ours = f" (ledger #{ledger_no})" if ledger_no is not None else ""
+    text = (
+        f"last deploy: deployment {latest.id}{ours} {latest.status} at {_when(latest.created_at)}"
+    )
     if latest.failure_message:
         text += f" ({latest.failure_message.splitlines()[0]})"
     if latest.failure_owner and latest.failure_owner != "participant":
@@ -87,11 +100,12 @@ def status(ws: Workspace, out: Output) -> int:
             not_syncable=report.problems,
         )
         return 0
+    ledger_no = _ledger_number(ws, deploy.latest)
     lines = [
         f"agent {aid} ({agent.name or ws.target.agent.name or '?'}, competition {cid}): "
         f"{agent.status}" + (f" ({_short(agent.message)})" if agent.message else ""),
         _quota_text(deploy.limits),
-        _latest_text(deploy.latest),
+        _latest_text(deploy.latest, ledger_no),
         files_text,
     ]
     off = not_live(agent)
@@ -121,6 +135,8 @@ def status(ws: Workspace, out: Output) -> int:
         deploys_remaining=deploy.limits.remaining,
         next_deploy_available_at=deploy.limits.next_available_at,
         last_deploy_status=deploy.latest.status if deploy.latest else None,
+        last_deployment_id=deploy.latest.id if deploy.latest else None,
+        last_deploy_ledger_id=ledger_no,
         last_deploy_failure_owner=deploy.latest.failure_owner if deploy.latest else None,
         queue_position=agent.queue_position,
         queue_total=agent.queue_total,

@@ -68,22 +68,39 @@ class RestoreResult:
 
 
 def resolve(records: Sequence[DeployRecord], ref: str) -> DeployRecord:
-    """``ref``: a ledger number, ``live`` (the newest deploy that succeeded: never one in
-    flight) or ``previous`` (the one before it). :class:`ConfigError` (exit 2) when there is
-    none."""
+    """``ref``: a ledger number (``5`` or ``#5``: ``history``'s count), a server deployment id
+    (``d6``: what ``status`` shows; a bare number that is no ledger number but a deployment's
+    id means it too), ``live`` (the newest deploy that succeeded: never one in flight) or
+    ``previous`` (the one before it). :class:`ConfigError` (exit 2) when there is none."""
     ok = [r for r in records if succeeded(r.status)]
     if ref == "live" and ok:
         return ok[-1]
     if ref == "previous" and len(ok) > 1:
         return ok[-2]
-    if ref.lstrip("#").isdigit():
-        found = [r for r in records if r.id == int(ref.lstrip("#"))]
+    text = ref.strip().lower()
+    number = text.lstrip("#")
+    if number.isdigit():
+        found = [r for r in records if r.id == int(number)]
+        if not found and not text.startswith("#"):
+            found = [r for r in records if r.deployment_id == int(number)]
         if found:
             return found[0]
-    known = ", ".join(f"#{r.id}" for r in records[-5:]) or "none yet"
+    deployment = text.removeprefix("deployment").removeprefix("d").strip()
+    if text.startswith("d") and deployment.isdigit():
+        found = [r for r in records if r.deployment_id == int(deployment)]
+        if found:
+            return found[0]
+    known = (
+        ", ".join(
+            f"#{r.id}" + (f" = deployment {r.deployment_id}" if r.deployment_id else "")
+            for r in records[-5:]
+        )
+        or "none yet"
+    )
     raise ConfigError(
         f"no deploy {ref!r} in this folder's ledger (latest: {known})",
-        hint="`mlarena-sync history` lists them; use a number, live or previous",
+        hint="`mlarena-sync history` lists them; use a ledger number (5), a deployment id "
+        "(d6), live or previous",
     )
 
 
@@ -123,7 +140,7 @@ def deploy_side(ws: Workspace, record: DeployRecord) -> Side:
             return None
 
     return Side(
-        label=f"deploy {record.id}",
+        label=f"deploy #{record.id}",
         files={p: e.sha256 for p, e in by_path.items()},
         sizes={p: e.size for p, e in by_path.items()},
         read=read,
@@ -158,7 +175,7 @@ def restore(ws: Workspace, ref: str, *, force: bool) -> RestoreResult:
     gone = [p for p in deploy.files if deploy.files[p] and not objects.has(deploy.files[p])]
     if gone:
         raise MlarenaSyncError(
-            f"the bytes of deploy {record.id} are no longer kept ({', '.join(gone[:5])}): "
+            f"the bytes of deploy #{record.id} are no longer kept ({', '.join(gone[:5])}): "
             "pruned by history.keep_bytes",
             hint="raise history.keep_bytes to keep more deploys restorable",
         )

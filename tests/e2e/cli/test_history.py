@@ -177,7 +177,7 @@ def test_diff_names_binary_files_with_their_sizes(
     _deploy(cli, project)
     res = cli(*in_project(project, "diff", "1", "2"))
     assert res.code == 1, res.text
-    assert "Binary file weights.bin differs (1.0 kB in deploy 1 → 2.0 kB in deploy 2)" in res.out
+    assert "Binary file weights.bin differs (1.0 kB in deploy #1 → 2.0 kB in deploy #2)" in res.out
     data = cli(*in_project(project, "--json", "diff", "previous", "live"))
     event = next(e for e in data.json_lines() if e["event"] == "diff")
     assert event["files"] == [

@@ -20,7 +20,7 @@ def test_status_before_and_after_a_push(arena: FakeArena, cli: Cli, project: Pro
     assert after.code == 0, after.text
     assert "active" in after.out
     assert "1 of 5 used, 4 left" in after.out
-    assert "last deploy: #" in after.out
+    assert "last deploy: deployment " in after.out and "(ledger #1)" in after.out
     assert "files: in sync (3 files)" in after.out
     assert mutations(arena.counters) == {}
     project.write("notes.txt", "edited\n")
