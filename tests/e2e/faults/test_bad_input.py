@@ -189,15 +189,16 @@ def test_revoked_token_exit_4(
 def test_unknown_competition(arena: FakeArena, token: str, cli: Cli, tmp_path: Path) -> None:
     project = make_project(tmp_path, arena.url, "faults", competition=999)
     res = push(cli, project)
-    assert_clear_error(res, FAILED, "competition", "999")
+    # a configuration error (5cc93ff, issue 12): `competition:` names no competition there
+    assert_clear_error(res, CONFIG_ERROR, "competition", "999", "competition:")
     assert_untouched(arena)
 
 
 def test_hidden_competition(arena: FakeArena, token: str, cli: Cli, tmp_path: Path) -> None:
     project = make_project(tmp_path, arena.url, "faults", competition=3)
     res = push(cli, project)
-    assert res.code in (FAILED, AUTH_ERROR), res.text
-    assert_clear_error(res, res.code, "competition")
+    assert res.code in (CONFIG_ERROR, AUTH_ERROR), res.text
+    assert_clear_error(res, res.code, "competition", "3")
     assert_untouched(arena)
 
 
@@ -238,10 +239,11 @@ def test_agent_deleted_remotely(arena: FakeArena, token: str, cli: Cli, tmp_path
 def test_bound_agent_id_of_someone_else(
     arena: FakeArena, token: str, cli: Cli, tmp_path: Path
 ) -> None:
-    # agent 1 is bob's: the server answers 404 ("not found or not yours").
+    # agent 1 is bob's, on the leaderboard: a permission refused (5cc93ff, issue 12), naming
+    # the owner and the fix
     project = make_project(tmp_path, arena.url, "faults", name=None, agent_id=1)
     res = push(cli, project)
-    assert_clear_error(res, FAILED, "agent", "1")
+    assert_clear_error(res, AUTH_ERROR, "agent 1", "bob", "MLARENA_API_KEY")
     assert_untouched(arena)
 
 
