@@ -4,9 +4,11 @@ deployed kept for ``restore``, and its outcome once it sees the deploy settle.""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from helpers.checks import sha256
-from helpers.project import AGENT_PY, make_project
+from helpers.processes import cli_env, run_process
+from helpers.project import AGENT_PY, Project, make_project
 from helpers.wait import wait_until
 from helpers.watch import StartWatch
 
@@ -55,3 +57,28 @@ def test_a_browser_edit_left_in_place_is_recorded_as_the_server_version(
     data = ObjectStore(project.state_dir).read(entry.sha256)
     assert data == b"VALUE = 7  # browser\n"
     assert (project.root / "helper.py").read_bytes() == b"VALUE = 0\n", "left in place"
+
+
+def _history(project: Project, token: str) -> dict[str, Any]:
+    """The one record ``history --offline --json`` shows, as a separate process would see it."""
+    res = run_process(["-C", str(project.dir), "--json", "history", "--offline"], cli_env(token))
+    assert res.code == 0, res.text
+    [rec] = [e for e in res.json_lines() if e["event"] == "deploy_record"]
+    return rec
+
+
+def test_a_deploy_in_flight_is_never_live(
+    arena: FakeArena, token: str, tmp_path: Path, start_watch: StartWatch
+) -> None:
+    arena.simulator.queue_seconds = 3.0  # the deploy stays queued a while
+    project = make_project(tmp_path, arena.url, "watch", auto="true")
+    run = start_watch(project, arena)
+    aid = run.wait_bound()
+    run.out.expect("deploy_recorded", 15)
+    rec = _history(project, token)
+    assert rec["outcome"] == "in flight" and rec["live"] is False, rec
+    wait_until(lambda: arena.agent_status(aid) == "active", 20, "the deploy to go live")
+    ledger = Ledger(project.state_dir)
+    wait_until(lambda: ledger.records()[0].settled, 15, "watch to record the outcome")
+    assert run.finish() == 0
+    assert _history(project, token)["live"] is True
