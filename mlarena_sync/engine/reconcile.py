@@ -377,7 +377,8 @@ class Reconciler:
             self.store.save(self.key, state)
         remote = self._proven(local, remote, state.files, aid, options)
         plan = self.plan(local, remote, options.force, base=state.files)
-        self.left_in_place = {n: remote[n] for n in plan.remote_changes if n in remote}
+        kept = [*plan.remote_changes, *(c.name for c in plan.conflicts)]  # the server's stay
+        self.left_in_place = {n: remote[n] for n in kept if n in remote}
         if created:  # what the new agent started with came from the template: say so, as plan
             plan = relabel_uploads(plan, remote, TEMPLATE_REASON)
         skipped: tuple[str, ...] = ()

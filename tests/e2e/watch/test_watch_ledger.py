@@ -82,3 +82,22 @@ def test_a_deploy_in_flight_is_never_live(
     wait_until(lambda: ledger.records()[0].settled, 15, "watch to record the outcome")
     assert run.finish() == 0
     assert _history(project, token)["live"] is True
+
+
+def test_a_conflict_left_paused_is_recorded_as_the_server_version(
+    arena: FakeArena, tmp_path: Path, start_watch: StartWatch
+) -> None:
+    project = make_project(tmp_path, arena.url, "watch", auto="true")
+    run = start_watch(project, arena)
+    aid = run.wait_bound()
+    run.out.expect("deploy_recorded", 15)
+    ledger = Ledger(project.state_dir)
+    wait_until(lambda: ledger.records()[0].settled, 15, "the first deploy to settle")
+    arena.browser_edit(aid, "helper.py", "VALUE = 7  # browser\n")
+    project.write("helper.py", "VALUE = 8  # here\n")  # changed on both sides: paused
+    project.write("agent.py", AGENT_PY + "# edited here\n")
+    wait_until(lambda: len(ledger.records()) == 2, 30, "the second deploy")
+    assert run.finish() == 0
+    entry = ledger.records()[-1].files["helper.py"]
+    assert entry.server, "the server's side of the conflict was deployed"
+    assert ObjectStore(project.state_dir).read(entry.sha256) == b"VALUE = 7  # browser\n"
