@@ -9,12 +9,14 @@ import json
 import os
 import shutil
 import subprocess
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from mlarena_sync.engine.history import git_info, trigger_for
+from mlarena_sync.api.models import LatestDeploy
+from mlarena_sync.engine.history import _live, _matches, git_info, trigger_for
 from mlarena_sync.store.ledger import DeployRecord, FileRecord, Ledger
 from mlarena_sync.store.objects import ObjectStore
 
@@ -145,3 +147,46 @@ def test_git_info_names_the_commit_and_whether_the_tree_is_dirty(tmp_path: Path)
     assert git_info(tmp_path) == {"commit": head, "dirty": False}
     (tmp_path / "agent.py").write_text("A = 2\n")
     assert git_info(tmp_path) == {"commit": head, "dirty": True}
+
+
+def test_a_server_version_and_a_later_deployment_id_round_trip(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path)
+    rec = replace(
+        _record(deployment_id=None),
+        files={
+            "p.py": FileRecord("lib/p.py", "b" * 64, 5, server=True),
+            "q.py": FileRecord("q.py", "", 0, server=True),
+        },
+        after_deployment=6,
+    )
+    first = ledger.append(rec)
+    ledger.complete("t", first.id, deployment_id=7)
+    ledger.complete("t", first.id, deployment_id=9)  # the first value wins
+    [back] = ledger.records("t")
+    assert back.deployment_id == 7 and back.after_deployment == 6
+    assert back.files["p.py"].server and back.files["p.py"].known
+    assert not back.files["q.py"].known
+    plain = ledger.append(_record(**{"a.py": "c" * 64}))
+    assert "server" not in json.dumps(plain.to_json()["files"]), "the old shape for the folder's"
+
+
+def _attempt(did: int, status: str = "succeeded") -> LatestDeploy:
+    found = LatestDeploy.from_json({"id": did, "status": status})
+    assert found is not None
+    return found
+
+
+def test_an_unanswered_request_is_matched_to_the_first_newer_deployment() -> None:
+    answered = replace(_record(deployment_id=5), id=1)
+    open_ = replace(_record(deployment_id=None), id=2, after_deployment=5)
+    attempts = [_attempt(8), _attempt(6), _attempt(5)]
+    assert _matches([answered, open_], attempts, 101) == {2: 6}
+    assert _matches([answered, open_], [_attempt(5)], 101) == {}, "not sent, or not yet listed"
+
+
+def test_live_is_the_newest_deploy_that_succeeded() -> None:
+    ok = replace(_record(deployment_id=5), id=1, status="active")
+    flying = replace(_record(deployment_id=6), id=2)
+    assert _live([ok, flying], []) == 1, "never one in flight"
+    assert _live([ok, replace(flying, status="deploy_failed")], []) == 1
+    assert _live([ok], [_attempt(9)]) is None, "a browser deploy went live after it"
