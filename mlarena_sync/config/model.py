@@ -29,6 +29,7 @@ from mlarena_sync.config.targets import (
     DEFAULT_ENTRY,
     DEFAULT_SERVER,
     DEFAULT_TARGET_NAME,
+    LIVE_CHOICES,
     SYNC_MODES,
     AgentSpec,
     Config,
@@ -93,6 +94,7 @@ _SECTIONS: dict[str, dict[str, str]] = {
         "delete": "bool",
         "max_delete": "count",
         "request_deadline": "positive",
+        "live": "live",
     },
     "watch": {
         "quiet": "seconds",
@@ -172,6 +174,8 @@ def _read_value(r: yn.Reader, kind: str, node: yn.Node, key: str) -> object:
         raise r.error(node, key, f"must be one of {', '.join(API_CHOICES)} (got {text!r})")
     if kind == "mode" and text not in SYNC_MODES:
         raise r.error(node, key, f"must be one of {', '.join(SYNC_MODES)} (got {text!r})")
+    if kind == "live" and text not in LIVE_CHOICES:
+        raise r.error(node, key, f"must be one of {', '.join(LIVE_CHOICES)} (got {text!r})")
     if kind == "env":
         _check_env_name(r, node, key, text)
     if kind == "entry" and not _SAFE_NAME.match(text):

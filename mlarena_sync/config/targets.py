@@ -18,6 +18,7 @@ __all__ = [
     "DEFAULT_ENTRY",
     "DEFAULT_SERVER",
     "DEFAULT_TARGET_NAME",
+    "LIVE_CHOICES",
     "SYNC_MODES",
     "AgentSpec",
     "Config",
@@ -35,6 +36,9 @@ DEFAULT_API_KEY_ENV = "MLARENA_API_KEY"
 DEFAULT_ENTRY = "agent.py"
 DEFAULT_TARGET_NAME = "default"
 SYNC_MODES = ("safe", "replica")
+#: ``sync.live``: ``follow`` uploads every save; ``keep`` holds edits to a live agent (``watch``)
+#: until a deploy can follow them.
+LIVE_CHOICES = ("follow", "keep")
 #: ``api:`` values: ``auto`` detects the server's generation once and remembers it.
 API_CHOICES = ("auto", "v0", "v4.6")
 
@@ -67,6 +71,7 @@ class SyncSpec:
     mode: str = "safe"
     delete: bool = True
     max_delete: int = 5
+    live: str = "follow"  # LIVE_CHOICES
     #: Seconds one API call may take in all, retries included (uploads and downloads: 15 times
     #: as long): a server trickling its reply cannot hold a command for minutes.
     request_deadline: float = 60.0

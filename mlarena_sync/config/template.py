@@ -96,6 +96,7 @@ def render_init_yaml(
         _line("  delete: true", "delete remote files removed locally"),
         _line("  max_delete: 5", "a push deleting more needs --force"),
         _line("  request_deadline: 60", "seconds one API call may take in all, retries included"),
+        _line("  live: follow", "keep: watch holds edits to a live agent until a deploy follows"),
         "watch:",
         _line("  quiet: 0.3", "seconds without file events before a reconcile"),
         _line("  max_wait: 5", "a never-ending stream of saves still syncs this often"),

@@ -56,6 +56,7 @@ from mlarena_sync.errors import (
 from mlarena_sync.events import EventSink
 from mlarena_sync.local.scan import is_own_output, own_outputs
 from mlarena_sync.watch.debounce import Backoff, Debouncer, stat_probe
+from mlarena_sync.watch.live import LiveGuard
 from mlarena_sync.watch.notices import PlanNotices
 from mlarena_sync.watch.options import WatchOptions
 from mlarena_sync.watch.scheduler import DeployScheduler
@@ -123,6 +124,7 @@ class Watcher:
         self._retry_at = 0.0
         self._warned: set[str] = set()
         self.notices = PlanNotices(sink, target.sync.max_delete, self.warn_once)
+        self.live = LiveGuard(target, self.deploys, clock, self.warn_once, self.options.quota_retry)
         rescan = target.watch.rescan
         self._rescan = rescan if rescan > 0 else None
         self._next_rescan = clock.monotonic() + (self._rescan or 0.0)
@@ -212,6 +214,8 @@ class Watcher:
             times.append(self._next_rescan)
         if self._remote_every is not None:
             times.append(self._next_remote)
+        if self.live.retry_at is not None:
+            times.append(self.live.retry_at)
         wake = self.deploys.next_wake(self.last_activity)
         if wake is not None:
             times.append(wake)
@@ -241,6 +245,10 @@ class Watcher:
                 self.notices.note_status(self.deploys.last_status, self.agent_id)
             if settled and (self.held_pending or self.debouncer.pending):
                 self.need_sync = True  # the edits held meanwhile: sync them, then one redeploy
+            if self.live.due():
+                self.need_sync = True  # sync.live: keep, the edits held: may a deploy follow now?
+            if self.need_sync and self.live.hold(self.agent_id, self.notices.status):
+                self.need_sync = False
             if self.need_sync:
                 self._sync()
             if self.deploys.deploy_if_due(

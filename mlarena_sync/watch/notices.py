@@ -31,6 +31,11 @@ class PlanNotices:
         self._churn: dict[str, int] = {}  # name → reconciles in a row that uploaded it
         self._status: str | None = None  # the agent's status at the last reconcile
 
+    @property
+    def status(self) -> str | None:
+        """The agent's status at the last reconcile (or deploy poll)."""
+        return self._status
+
     def note_status(self, status: str | None, agent_id: int | None) -> None:
         """Say it once when the agent leaves ``active`` (an upload, a browser edit, a failure):
         the leaderboard no longer runs what was deployed until the next deploy."""

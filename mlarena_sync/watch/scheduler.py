@@ -276,6 +276,16 @@ class DeployScheduler:
             return ""
         return f"the agent is off the leaderboard (status: {status}) and no deploy follows: "
 
+    def gate_now(self, agent_id: int) -> DeployDecision:
+        """The gate's answer for an edit made now (``sync.live: keep`` asks before it syncs)."""
+        cid = self.target.competition
+        return evaluate(
+            self._context(),
+            read_limits=lambda: self.rec.client.deploy_status(cid, agent_id).limits,
+            run_check=self._run_check if self.spec.check else None,
+            now=self.clock.now,
+        )
+
     def _context(self) -> DeployContext:
         now = self.clock.now()
         last = self.last_auto_deploy_at
