@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import structlog
@@ -37,6 +36,7 @@ from mlarena_sync.engine.apply import apply_plan
 from mlarena_sync.engine.binding import AgentBinder, competition_of
 from mlarena_sync.engine.evidence import prove
 from mlarena_sync.engine.plan import TEMPLATE_REASON, Plan, make_plan, relabel_uploads
+from mlarena_sync.engine.reads import ParallelReads
 from mlarena_sync.engine.results import (
     DEFAULT_OPTIONS,
     RESCANS,
@@ -57,26 +57,6 @@ from mlarena_sync.store.state import BaseEntry, StateStore, TargetState, target_
 __all__ = ["OverDeleteCap", "ReconcileOptions", "ReconcileResult", "Reconciler"]
 
 log = structlog.get_logger("mlarena_sync.engine.reconcile")
-
-
-class _Reads:
-    """A bound agent's status and file listing, read in parallel while the folder is scanned
-    (reads only: nothing is changed before the local checks are done)."""
-
-    def __init__(self, client: Arena, cid: int, aid: int) -> None:
-        self.client = client
-        self.cid = cid
-        self.aid = aid
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mlarena-read")
-        self.status = self._pool.submit(client.status, cid, aid)
-        self.listing = self._pool.submit(client.list_files, cid, aid)
-
-    def status_of(self, aid: int) -> AgentStatus:
-        return self.status.result() if aid == self.aid else self.client.status(self.cid, aid)
-
-    def close(self) -> None:
-        """Wait for both (an unused or failed read is dropped)."""
-        self._pool.shutdown(wait=True)
 
 
 class Reconciler:
@@ -268,7 +248,7 @@ class Reconciler:
     def _reconcile(self, options: ReconcileOptions) -> ReconcileResult:
         bound = self.bound_id()
         # A bound agent's status and listing are read while the folder is scanned.
-        reads = _Reads(self.client, self.cid, bound) if bound is not None else None
+        reads = ParallelReads(self.client, self.cid, bound) if bound is not None else None
         try:
             # Binding may create an agent or pin a runtime (changing requests): limits first.
             limits = bound is None or not self.binder.runtime_pinned()
