@@ -45,3 +45,24 @@ def test_a_watch_deploy_clears_the_pending_deploy_and_says_deploy_queued(
     texts = [str(f.get("text")) for f in run.out.named("agent_status")]
     assert any("deploy_queue (Deploy queued)" in t for t in texts), texts
     assert not any("Deployment queued" in t for t in texts), texts
+
+
+def test_a_fresh_watch_deploys_what_push_no_deploy_synced_without_a_new_edit(
+    arena: FakeArena,
+    token: str,
+    tmp_path: Path,
+    start_watch: StartWatch,
+    cli: Cli,
+) -> None:
+    """Issue 12, "Done when": an edit synced with `push --no-deploy` is deployed by a freshly
+    started watch, with no edit made while it runs."""
+    project = make_project(tmp_path, arena.url, "watch", auto="true")
+    assert cli(*push_args(project)).code == 0  # push --no-deploy
+    assert _journal(project).deploy_pending()
+    run = start_watch(project, arena)
+    aid = run.wait_bound()
+    wait_until(lambda: arena.deploy_count(aid) == 1, 15, "watch deploying the pending sync")
+    wait_until(lambda: arena.wait_deploys_idle(0.1), 15, "the deploy to settle")
+    assert run.finish() == 0
+    assert arena.deploy_count(aid) == 1, "once"
+    assert not _journal(project).deploy_pending()
