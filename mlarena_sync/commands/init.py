@@ -13,6 +13,7 @@ from pathlib import Path
 
 from mlarena_sync.commands.invocation import Invocation
 from mlarena_sync.config.model import CONFIG_NAME, DEFAULT_SERVER, render_init_yaml, validate_server
+from mlarena_sync.config.overrides import read_api_key_file
 from mlarena_sync.engine.challenge import ChallengeFacts, look_up
 from mlarena_sync.errors import ConfigError, ServerError, TransportError
 
@@ -150,10 +151,7 @@ def _token(inv: Invocation, args: argparse.Namespace) -> str | None:
     ``init`` works offline, it only checks the challenge when it can."""
     key_file = getattr(args, "api_key_file", None)
     if key_file:
-        try:
-            return (inv.cwd / key_file).read_text(encoding="utf-8").strip() or None
-        except OSError as exc:
-            raise ConfigError(f"--api-key-file {key_file}: {exc.strerror}") from None
+        return read_api_key_file(inv.cwd / key_file)  # the same rule as every other command
     return inv.env.get("MLARENA_API_KEY", "").strip() or None
 
 

@@ -17,7 +17,13 @@ from mlarena_sync.config.targets import API_CHOICES, DEFAULT_API_KEY_ENV, Target
 from mlarena_sync.errors import ConfigError
 from mlarena_sync.tokens import check_url, mask_token_like, parse_token
 
-__all__ = ["apply_overrides", "check_token_shape", "resolve_token", "validate_server"]
+__all__ = [
+    "apply_overrides",
+    "check_token_shape",
+    "read_api_key_file",
+    "resolve_token",
+    "validate_server",
+]
 
 
 def validate_server(url: str, *, source: str = "server") -> str:
@@ -70,30 +76,37 @@ def check_token_shape(token: str, source: str) -> None:
 def resolve_token(target: Target, env: Mapping[str, str], api_key_file: Path | None) -> str:
     """The API token: ``--api-key-file`` > the variable ``api_key_env`` names. Never logged."""
     if api_key_file is not None:
-        if mask_token_like(str(api_key_file)) != str(api_key_file):
-            raise ConfigError(
-                "--api-key-file was given what looks like an API token, not the path of a file "
-                "holding one",
-                hint=f"put the key in a file and pass its path, or set {DEFAULT_API_KEY_ENV}",
-            )
-        source = f"--api-key-file {api_key_file}"
-        try:
-            raw = Path(api_key_file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            raise ConfigError(f"cannot read {source}: {reason}") from None
-        if not raw.strip():
-            raise ConfigError(f"{source} is empty", hint="put your ML Arena API key in it")
-    else:
-        var = target.api_key_env
-        source = var
-        raw = env.get(var, "")
-        if not raw.strip():
-            named = "" if var == DEFAULT_API_KEY_ENV else " (named by api_key_env in mlarena.yaml)"
-            raise ConfigError(
-                f"no API token: set {var}{named} to your ML Arena API key",
-                hint="or pass --api-key-file FILE; the key is on your ML Arena profile page",
-            )
+        return read_api_key_file(api_key_file)
+    var = target.api_key_env
+    raw = env.get(var, "")
+    if not raw.strip():
+        named = "" if var == DEFAULT_API_KEY_ENV else " (named by api_key_env in mlarena.yaml)"
+        raise ConfigError(
+            f"no API token: set {var}{named} to your ML Arena API key",
+            hint="or pass --api-key-file FILE; the key is on your ML Arena profile page",
+        )
+    token = raw.strip()
+    check_token_shape(token, var)
+    return token
+
+
+def read_api_key_file(api_key_file: Path) -> str:
+    """The token in the file ``--api-key-file`` names, its shape checked; a token given in
+    place of the path is refused without being echoed."""
+    if mask_token_like(str(api_key_file)) != str(api_key_file):
+        raise ConfigError(
+            "--api-key-file was given what looks like an API token, not the path of a file "
+            "holding one",
+            hint=f"put the key in a file and pass its path, or set {DEFAULT_API_KEY_ENV}",
+        )
+    source = f"--api-key-file {api_key_file}"
+    try:
+        raw = Path(api_key_file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError(f"cannot read {source}: {reason}") from None
+    if not raw.strip():
+        raise ConfigError(f"{source} is empty", hint="put your ML Arena API key in it")
     token = raw.strip()
     check_token_shape(token, source)
     return token

@@ -198,3 +198,16 @@ def test_init_checks_the_challenge_where_mlarena_server_points(
     assert "submission.csv" in out
     assert reads >= 1
     assert "server: https://ml-arena.com" in (tmp_path / "mlarena.yaml").read_text()
+
+
+def test_init_reads_api_key_file_by_the_rule_every_command_uses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = FakeArena.user_token
+    code, out, err = run_cli(
+        capsys, "-C", str(tmp_path), "init", "--challenge", "1", "--api-key-file", token
+    )
+    assert code == 2
+    assert "looks like an API token, not the path of a file" in err
+    assert token not in out + err
+    assert not (tmp_path / "mlarena.yaml").exists()
