@@ -1,14 +1,17 @@
 """``mlarena-sync fake-arena`` / ``python -m mlarena_sync.arena``: serve the fake arena.
 
 The first two stdout lines are ``MLARENA_SERVER=<url>`` and ``MLARENA_API_KEY=<alice's token>``
-(flushed), so a script can ``eval`` them; one line per request then goes to stderr.
-SIGINT stops with exit code 130, SIGTERM with 0.
+(flushed), so a script can ``eval`` them; then one ready line for a person goes to stderr (the
+URL, and the ``export`` to paste in another shell), and one line per request after it.
+SIGINT stops with exit code 130, SIGTERM with 0. A nonsense flag value (a negative deploy
+limit, a port beyond 65535, ...) is a usage error (exit 2) before anything starts.
 """
 
 from __future__ import annotations
 
 import argparse
 import ipaddress
+import math
 import signal
 import sys
 import threading
@@ -25,6 +28,36 @@ from mlarena_sync.arena.errors import ArenaSetupError
 API_CHOICES = ("v4.6", "v0")
 
 
+def _count(text: str) -> int:
+    """A whole number >= 0 (``--deploy-limit``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative; give 0 or more")
+    return value
+
+
+def _port(text: str) -> int:
+    """A TCP port, 0 (any free one) to 65535 (``--port``)."""
+    value = _count(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port; give 0 (any free port) to 65535")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """A finite number of seconds >= 0 (``--queue-seconds``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a duration; give 0 or more seconds")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--api",
@@ -37,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)"
     )
     parser.add_argument(
-        "--port", type=int, default=0, help="port to bind (default: 0 = a free port)"
+        "--port", type=_port, default=0, help="port to bind (default: 0 = a free port)"
     )
     parser.add_argument(
         "--data-dir",
@@ -46,11 +79,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="keep the arena's state in this folder across restarts (default: a temp folder)",
     )
     parser.add_argument(
-        "--deploy-limit", type=int, default=5, help="deploys per user per UTC day (default: 5)"
+        "--deploy-limit", type=_count, default=5, help="deploys per user per UTC day (default: 5)"
     )
     parser.add_argument(
         "--queue-seconds",
-        type=float,
+        type=_seconds,
         default=0.2,
         help="how long a deploy waits in the queue before it runs (default: 0.2)",
     )
@@ -81,6 +114,15 @@ def _warn_if_exposed(host: str) -> None:
         )
 
 
+def ready_line(api: str, url: str, token: str) -> str:
+    """What a person reads once the arena listens: where, and how to use it from another shell
+    (the token is the seeded world's fixed test credential, printed on stdout too)."""
+    return (
+        f"fake arena (API {api}) ready at {url} \N{EM DASH} in another shell: "
+        f"export MLARENA_SERVER={url} MLARENA_API_KEY={token}  (Ctrl-C stops)"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     if not structlog.is_configured():  # stdout is for the two MLARENA_* lines only
         structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
@@ -105,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
         arena.start(args.host, args.port)
         print(f"MLARENA_SERVER={arena.url}", flush=True)
         print(f"MLARENA_API_KEY={arena.user_token}", flush=True)
+        _log_to_stderr(ready_line(arena.api, arena.url, arena.user_token))
         while not stop.wait(0.5):
             pass
     finally:
