@@ -11,12 +11,25 @@ Output into a pipe whose reader went away (``mlarena-sync --json demo | head -5`
 command quietly with exit code :data:`BROKEN_PIPE` (141, what a shell reports for a process killed
 by SIGPIPE), no error line and no crash log; stdout is pointed at ``os.devnull`` first, as the
 Python docs advise (``signal`` module, "Note on SIGPIPE"), so the flush at exit cannot fail again.
+
+Colour: ``--no-color``, or ``NO_COLOR`` set to anything but the empty string
+(https://no-color.org), turn it off (``configure(color=False)``); otherwise the renderer decides
+(``color=None``: colour at a terminal). ``--json`` output has none either way.
+
+With ``--json`` every stdout line is one JSON object with ``event`` and ``timestamp``, errors
+included: an error is ``{"event": "error", "level", "timestamp", "message", "exit_code"}`` (and
+``hint`` when the error has one; stderr still gets the one human line); a usage error
+(:class:`~mlarena_sync.cli.usage.UsageError`: unknown command or flag, bad value, no command) is
+``{"event": "usage_error", "level", "timestamp", "message", "usage", "exit_code": 2}``, its
+usual text on stderr. ``--help`` and ``--version`` are for people: their text, even with
+``--json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import select
 import sys
@@ -25,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlarena_sync.cli.parser import COMMANDS, PROG, build_parser, resolve_command
+from mlarena_sync.cli.usage import UsageError
 from mlarena_sync.errors import (
     AuthError,
     ConfigError,
@@ -98,13 +112,71 @@ def _quiet_broken_pipe() -> int:
     return BROKEN_PIPE
 
 
-def _print_error(out: Output | None, redactor: Redactor, message: str, code: int) -> int:
-    """Print the error (and its JSON line with ``--json``); the exit code to return."""
+def _timestamp() -> str:
+    """Now, as every ``--json`` event's ``timestamp`` (structlog's ISO UTC stamper)."""
+    import structlog  # only on an error path: --version and --help stay light
+
+    stamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
+    return str(stamp(None, "", {})["timestamp"])
+
+
+def _wants_json(argv: Sequence[str]) -> bool:
+    """``--json`` among the flags (not after ``--``), whether or not the rest parses."""
+    flags = argv[: argv.index("--")] if "--" in argv else argv
+    return "--json" in flags
+
+
+def _color(args: argparse.Namespace, env: Mapping[str, str]) -> bool | None:
+    """False for ``--no-color`` or a non-empty ``NO_COLOR``; None (the renderer decides)."""
+    return False if args.no_color or env.get("NO_COLOR") else None
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace | int:
+    """The parsed flags, or the exit code of ``--help``/``--version`` (0) or a usage error (2,
+    printed on stderr, and as a ``usage_error`` JSON line with ``--json``)."""
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None and _wants_json(argv):
+            parser.error(f"no command given (see `{PROG} --help`)")
+        return args
+    except UsageError as exc:
+        if _wants_json(argv):
+            line = {
+                "event": "usage_error",
+                "level": "error",
+                "timestamp": _timestamp(),
+                "message": exc.message,
+                "usage": exc.usage,
+                "exit_code": USAGE_ERROR,
+            }
+            with contextlib.suppress(BrokenPipeError):
+                print(json.dumps(line, ensure_ascii=False), flush=True)
+        return USAGE_ERROR
+    except SystemExit as exc:  # --help, --version: 0
+        return exc.code if isinstance(exc.code, int) else USAGE_ERROR
+
+
+def _print_error(
+    out: Output | None, redactor: Redactor, message: str, code: int, hint: str | None = None
+) -> int:
+    """Print the error (and its JSON line with ``--json``); the exit code to return.
+
+    ``message`` and ``hint`` make one line on stderr; the JSON line holds them apart."""
     text = redactor.text(message)
-    print(f"{PROG}: error: {text}", file=sys.stderr, flush=True)
+    full = f"{text} ({redactor.text(hint)})" if hint else text
+    print(f"{PROG}: error: {full}", file=sys.stderr, flush=True)
     if out is not None and out.json_mode:
+        line: dict[str, object] = {
+            "event": "error",
+            "level": "error",
+            "timestamp": _timestamp(),
+            "message": text,
+            "exit_code": code,
+        }
+        if hint:
+            line["hint"] = redactor.text(hint)
         try:
-            out.json_line({"event": "error", "level": "error", "message": text, "exit_code": code})
+            out.json_line(line)
         except BrokenPipeError:
             _quiet_broken_pipe()  # the error line on stderr is what matters
     return code
@@ -130,10 +202,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     env = dict(os.environ)
     parser = build_parser()
-    try:
-        args = parser.parse_args(args_list)
-    except SystemExit as exc:  # --help, --version (0) or a usage error (2, already printed)
-        return exc.code if isinstance(exc.code, int) else USAGE_ERROR
+    args = _parse(parser, args_list)
+    if isinstance(args, int):
+        return args
     from mlarena_sync.cli.output import configure  # structlog: not for --version/--help
     from mlarena_sync.tokens import Redactor
 
@@ -144,6 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         out = configure(
             json_mode=bool(args.json),
             verbosity=int(args.verbose or 0) - int(args.quiet or 0),
+            color=_color(args, env),
             redactor=redactor,
         )
         if args.command is None:
@@ -173,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _interrupted(args, out, redactor)
     except MlarenaSyncError as exc:
-        return _print_error(out, redactor, str(exc), exit_code_for(exc))
+        return _print_error(out, redactor, exc.message, exit_code_for(exc), exc.hint)
     except Exception as exc:
         if isinstance(exc, BrokenPipeError) and _stdout_gone():
             return _quiet_broken_pipe()  # `| head` read what it wanted: not a crash

@@ -9,12 +9,14 @@ without the modules of the others (watchdog, the fake arena, ...):
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from mlarena_sync import __version__
+from mlarena_sync.cli.usage import Parser
 
 if TYPE_CHECKING:
     from mlarena_sync.commands.invocation import Invocation
@@ -92,6 +94,13 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "push the bundled example agent to an embedded fake arena",
         "mlarena-sync demo",
     ),
+    "completion": (
+        "mlarena_sync.commands.completion",
+        "print a shell completion script: bash, zsh or fish",
+        'eval "$(mlarena-sync completion bash)"    # in ~/.bashrc\n'
+        'eval "$(mlarena-sync completion zsh)"     # in ~/.zshrc, after compinit\n'
+        "mlarena-sync completion fish | source     # in ~/.config/fish/config.fish",
+    ),
 }
 #: Commands written elsewhere that may not be there yet.
 OPTIONAL_COMMANDS = frozenset({"watch", "demo"})
@@ -108,6 +117,11 @@ _COMMON_FLAGS: tuple[tuple[tuple[str, ...], object, dict[str, Any]], ...] = (
     ),
     (("-q", "--quiet"), 0, {"action": "count", "help": "less output (warnings and errors)"}),
     (("-v", "--verbose"), 0, {"action": "count", "help": "more output (debug)"}),
+    (
+        ("--no-color",),
+        False,
+        {"action": "store_true", "help": "no colour, even at a terminal"},
+    ),
     (("--server",), None, {"metavar": "URL", "help": "the ML Arena server URL"}),
     (
         ("--api",),
@@ -127,7 +141,11 @@ _COMMON_FLAGS: tuple[tuple[tuple[str, ...], object, dict[str, Any]], ...] = (
 
 
 #: Commands that use only some common flags (the others are not offered by their --help).
-_COMMON_SUBSET: dict[str, frozenset[str]] = {"fake-arena": frozenset({"--json", "-q", "-v"})}
+_COMMON_SUBSET: dict[str, frozenset[str]] = {
+    "fake-arena": frozenset({"--json", "-q", "-v", "--no-color"}),
+}
+#: Commands given the whole tree, every command's flags added, as ``args.parser_tree()``.
+_DESCRIBE_THE_TREE = frozenset({"completion"})
 
 
 def _add_common(parser: argparse.ArgumentParser, *, top: bool, command: str | None = None) -> None:
@@ -171,7 +189,7 @@ def _optional_module(name: str) -> ModuleType | None:
         raise
 
 
-class _CommandParser(argparse.ArgumentParser):
+class _CommandParser(Parser):
     """A subcommand's parser whose own flags are added only when it is used (parsed, or its
     help shown): building the tree imports no command module, so ``--version``, ``--help`` and
     every command start without the modules of the others (watchdog, the fake arena, ...)."""
@@ -199,8 +217,9 @@ class _CommandParser(argparse.ArgumentParser):
         return super().format_usage()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser(*, every_flag: bool = False) -> argparse.ArgumentParser:
+    """The tree; ``every_flag`` adds every command's own flags now (for shell completion)."""
+    parser = Parser(
         prog=PROG,
         description="Keep a local folder mirrored to an ML Arena agent: push, watch, deploy "
         "within quotas.",
@@ -220,6 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
         )
         _add_common(p, top=False, command=name)
         p.command = name  # its own flags: added when it is used (_CommandParser)
+        if every_flag:
+            p._ensure_flags()
+        if name in _DESCRIBE_THE_TREE:
+            p.set_defaults(parser_tree=functools.partial(build_parser, every_flag=True))
     return parser
 
 
