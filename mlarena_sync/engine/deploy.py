@@ -247,7 +247,8 @@ def settle_request(
         journal.set_deploy_pending(False)
     _settle_record(journal, request, latest if taken else None)
     journal.set_deploy_request(None)
-    log.info("deploy_request_settled", agent_id=request.agent_id, taken=taken, latest=latest)
+    # the caller (push, watch) says it in words: deploy_request_settled; this is a diagnostic
+    log.debug("deploy_request_checked", agent_id=request.agent_id, taken=taken, latest=latest)
     return taken
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import AgentStatus, DeployOutcome
+from mlarena_sync.engine import shared_events
 from mlarena_sync.engine.deploy import (
     follow,
     record_deploy,
@@ -53,10 +54,7 @@ class PushOptions:
 
 
 def _synced(result: ReconcileResult) -> str:
-    return (
-        f"{len(result.uploaded)} uploaded, {len(result.deleted)} deleted, "
-        f"{len(result.plan.unchanged)} unchanged"
-    )
+    return shared_events.synced_text(result)
 
 
 class StatusSink:
@@ -105,12 +103,12 @@ def _decide(
             validation_message=result.validation_message,
         ),
         read_limits=lambda: client.deploy_status(ws.target.competition, aid).limits,
-        run_check=(lambda: _run_check(ws)) if ws.target.deploy.check else None,
+        run_check=(lambda: _run_check(ws, result)) if ws.target.deploy.check else None,
         now=ws.clock.now,
     )
 
 
-def _run_check(ws: Workspace) -> bool:
+def _run_check(ws: Workspace, result: ReconcileResult) -> bool:
     """``deploy.check`` in the mirrored folder; its output and verdict as events."""
     check = ws.target.deploy.check
     ws.out.emit("check_started", command=check)
@@ -125,7 +123,11 @@ def _run_check(ws: Workspace) -> bool:
     if res.ok:
         ws.out.emit("check_passed", command=check)
     else:
-        ws.out.emit("check_failed", level="warning", command=check, returncode=res.returncode)
+        off = not_live(result.agent_status)
+        lead = f"the agent is off the leaderboard (status: {off}) and no deploy follows: "
+        text = (lead if off else "") + f"`{check}` failed: no deploy"
+        fields = shared_events.check_failed(check, res, off_leaderboard=off is not None, text=text)
+        ws.out.emit("check_failed", level="warning", **fields)
     return res.ok
 
 
@@ -147,11 +149,7 @@ def push(ws: Workspace, opts: PushOptions) -> int:
         outcome = _request(ws, client, aid, synced, rec)
         rec.journal.set_deploy_pending(False)
         ws.out.emit(
-            "deploy_requested",
-            agent_id=aid,
-            deployment_id=outcome.deployment_id,
-            status=outcome.status,
-            reason=decision.reason,
+            "deploy_requested", **shared_events.deploy_requested(aid, outcome, decision.reason)
         )
         if not opts.wait:
             ws.out.emit(
@@ -199,9 +197,9 @@ def _reconcile_when_free(
             )
         ws.out.emit(
             "held",
-            agent_id=result.agent_id,
-            held=result.held,
-            text=f"{result.held} change(s) held while a deploy is in flight",
+            **shared_events.held(
+                result, f"{result.held} change(s) held while a deploy is in flight"
+            ),
         )
         _wait_settled(ws, client, result.agent_id, opts)
         waited += 1
@@ -210,21 +208,16 @@ def _reconcile_when_free(
 
 
 def _report_synced(ws: Workspace, result: ReconcileResult) -> None:
-    ws.out.emit(
-        "synced",
-        agent_id=result.agent_id,
-        created=result.created_agent,
-        uploaded=len(result.uploaded),
-        deleted=len(result.deleted),
-        unchanged=len(result.plan.unchanged),
-        status=result.agent_status.status,
-    )
+    ws.out.emit("synced", **shared_events.synced(result))
     for name in result.plan.remote_changes:
         ws.out.emit(
             "remote_changed",
             level="warning",
-            name=name,
-            text="changed on the server: left in place; `mlarena-sync pull` takes it",
+            **shared_events.remote_changed(
+                name,
+                "edited",
+                f"{name} changed on the server: left in place; `mlarena-sync pull` takes it",
+            ),
         )
     if not result.validation_ok:
         ws.out.emit(
@@ -242,20 +235,8 @@ def _settle_earlier_request(ws: Workspace, client: Arena, rec: Reconciler) -> No
         return
     with rec.locked():
         taken = settle_request(client, ws.target.competition, rec.journal)
-    if taken:
-        ws.out.emit(
-            "deploy_request_settled",
-            taken=True,
-            text="the deploy an interrupted run requested was taken by the server: "
-            "not requested again",
-        )
-    elif taken is False:
-        ws.out.emit(
-            "deploy_request_settled",
-            taken=False,
-            text="the deploy an interrupted run requested never reached the server: "
-            "it stays pending",
-        )
+    if taken is not None:
+        ws.out.emit("deploy_request_settled", **shared_events.request_settled(taken))
 
 
 def _request(ws: Workspace, client: Arena, aid: int, synced: str, rec: Reconciler) -> DeployOutcome:

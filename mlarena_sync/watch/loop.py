@@ -43,6 +43,7 @@ import structlog
 
 from mlarena_sync.clock import SYSTEM_CLOCK, Clock
 from mlarena_sync.config.model import Target
+from mlarena_sync.engine import shared_events
 from mlarena_sync.engine.deploy import CheckResult, run_check
 from mlarena_sync.engine.reconcile import ReconcileOptions, Reconciler
 from mlarena_sync.errors import (
@@ -349,9 +350,7 @@ class Watcher:
                 self._held_shown = result.held
                 self.sink.emit(
                     "held",
-                    held=result.held,
-                    status=result.agent_status.status,
-                    text=f"{edits(result.held)} held while deploy runs",
+                    **shared_events.held(result, f"{edits(result.held)} held while deploy runs"),
                 )
             self.deploys.in_flight_seen(result.agent_status)
             return
@@ -361,14 +360,7 @@ class Watcher:
         if result.changed:
             self.stats.syncs += 1
             self.last_activity = self.clock.monotonic()
-            self.sink.emit(
-                "synced",
-                agent_id=result.agent_id,
-                uploaded=len(result.uploaded),
-                deleted=len(result.deleted),
-                status=result.agent_status.status,
-                text=f"synced: {len(result.uploaded)} uploaded, {len(result.deleted)} deleted",
-            )
+            self.sink.emit("synced", **shared_events.synced(result))
             if not result.validation_ok:
                 self.sink.emit(
                     "validation_failed",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from mlarena_sync.engine import shared_events
 from mlarena_sync.engine.advice import conflicts_hint
 from mlarena_sync.engine.reconcile import ReconcileResult
 from mlarena_sync.events import EventSink
@@ -84,20 +85,22 @@ class PlanNotices:
             self.sink.emit(
                 "remote_changed",
                 level="warning",
-                name=name,
-                file=name,
-                change="edited",
-                text=f"{name} changed on the server: left in place; `mlarena-sync pull` takes it",
+                **shared_events.remote_changed(
+                    name,
+                    "edited",
+                    f"{name} changed on the server: left in place; `mlarena-sync pull` takes it",
+                ),
             )
         for up in result.plan.uploads:
             if up.reason == "missing remotely":  # synced once, deleted there since
                 self.sink.emit(
                     "remote_changed",
                     level="warning",
-                    name=up.name,
-                    file=up.name,
-                    change="deleted",
-                    text=f"{up.name} was deleted on the server: uploaded again from here",
+                    **shared_events.remote_changed(
+                        up.name,
+                        "deleted",
+                        f"{up.name} was deleted on the server: uploaded again from here",
+                    ),
                 )
         self._remote_changes = remote
         skipped = result.deletes_skipped

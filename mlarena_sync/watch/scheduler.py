@@ -26,6 +26,7 @@ from typing import Any
 from mlarena_sync.api.models import AgentStatus, DeployOutcome
 from mlarena_sync.clock import Clock
 from mlarena_sync.config.model import Target
+from mlarena_sync.engine import shared_events
 from mlarena_sync.engine.deploy import (
     CheckResult,
     record_deploy,
@@ -195,11 +196,7 @@ class DeployScheduler:
         self._entry.taken(outcome)
         self.rec.journal.set_deploy_pending(False)  # a push's undeployed sync is deployed now
         self.sink.emit(
-            "deploy_requested",
-            agent_id=aid,
-            deployment_id=outcome.deployment_id,
-            status=outcome.status,
-            text=f"deploy requested (deployment {outcome.deployment_id})",
+            "deploy_requested", **shared_events.deploy_requested(aid, outcome, decision.reason)
         )
         self._start_flight(seen=outcome.accepted and not outcome.timed_out)
         if outcome.agent_status is not None:
@@ -241,13 +238,10 @@ class DeployScheduler:
         unreadable deploys): True when the server took it and no edit of this session waits, so
         nothing is to deploy."""
         taken = settle_request(self.rec.client, cid, self.rec.journal, keep_pending=self.synced)
+        if taken is not None:
+            self.sink.emit("deploy_request_settled", **shared_events.request_settled(taken))
         if not taken:
             return False
-        self.sink.emit(
-            "deploy_request_settled",
-            taken=True,
-            text="the deploy requested earlier was taken by the server: not requested again",
-        )
         if self.synced:
             return False
         self.wanted = False
@@ -259,12 +253,13 @@ class DeployScheduler:
             self.sink.emit(
                 "check_failed",
                 level="warning",
-                command=self.spec.check,
-                returncode=res.returncode,
-                output=res.output.rstrip()[-2000:],
-                off_leaderboard=self._off_board() != "",
-                text=self._off_board() + f"`{self.spec.check}` failed: no deploy until the next "
-                "change",
+                **shared_events.check_failed(
+                    self.spec.check,
+                    res,
+                    off_leaderboard=self._off_board() != "",
+                    text=self._off_board() + f"`{self.spec.check}` failed: no deploy until the "
+                    "next change",
+                ),
             )
         return res.ok
 
