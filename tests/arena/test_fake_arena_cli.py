@@ -4,6 +4,7 @@ values that make no sense are usage errors (exit 2) before anything starts."""
 
 from __future__ import annotations
 
+import argparse
 import signal
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import requests
 from helpers.processes import cli_env
 
 from mlarena_sync.arena import FakeArena
+from mlarena_sync.arena.cli import add_arguments
 from mlarena_sync.cli.main import main
 
 ROUTE = {"v4.6": "/api/challenges/1", "v0": "/api/competitions/1"}
@@ -74,11 +76,7 @@ def test_nonsense_flag_values_are_usage_errors(
     assert "MLARENA_SERVER=" not in captured.out  # nothing started
 
 
-def test_zero_deploys_a_day_is_a_valid_limit(capsys: pytest.CaptureFixture[str]) -> None:
-    from mlarena_sync.arena.cli import add_arguments
-
-    import argparse
-
+def test_zero_deploys_a_day_is_a_valid_limit() -> None:
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     args = parser.parse_args(["--deploy-limit", "0", "--queue-seconds", "0", "--port", "0"])

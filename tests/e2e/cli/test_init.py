@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
-from helpers.cli import run_cli
+from helpers.arena import hits, routes
+from helpers.cli import Cli, Result, run_cli
+from helpers.project import AGENT_PY
 
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.cli.main import main
@@ -145,10 +148,10 @@ def test_init_says_what_to_do_next(
     code, out, err = run_cli(capsys, "-C", str(tmp_path), "init", *server, "--competition", "1")
     assert code == 0, err
     if token_set:
-        assert "run `mlarena-sync plan`, then `mlarena-sync push`" in out
+        assert "next: `mlarena-sync plan`, then `mlarena-sync push`" in out
         assert "set MLARENA_API_KEY" not in out
     else:
-        assert "set MLARENA_API_KEY, then run `mlarena-sync push`" in out
+        assert "next: set MLARENA_API_KEY, then `mlarena-sync plan`" in out
 
 
 def test_init_has_one_folder_flag(capsys: pytest.CaptureFixture[str]) -> None:
@@ -211,3 +214,86 @@ def test_init_reads_api_key_file_by_the_rule_every_command_uses(
     assert "looks like an API token, not the path of a file" in err
     assert token not in out + err
     assert not (tmp_path / "mlarena.yaml").exists()
+
+
+def _init(cli: Cli, folder: Path, *args: str) -> Result:
+    return cli("-C", str(folder), "init", *args)
+
+
+def test_init_says_what_the_challenge_expects(
+    arena: FakeArena, token: str, cli: Cli, tmp_path: Path
+) -> None:
+    res = _init(cli, tmp_path, "--server", arena.url, "--challenge", "1")
+    assert res.code == 0, res.text
+    assert "challenge 1 (CartPole Balance, a code challenge on gymnasium" in res.out
+    assert "the file it runs is agent.py" in res.out
+    assert "agent.py defines class Agent with predict(observation)" in res.out
+    assert "set `runtime: {id: N}` in mlarena.yaml" in res.out
+    assert "id 1: python 3.11 / gymnasium 1.0.0 (default)" in res.out
+    assert "id 2: python 3.11 / torch 2.3.1" in res.out
+    assert "pettingzoo" not in res.out  # another engine's runtime is not offered
+    (tmp_path / "mlarena.yaml").unlink()
+    res = _init(cli, tmp_path, "--json", "--server", arena.url, "--challenge", "1")
+    (written,) = [e for e in res.json_lines() if e["event"] == "config_written"]
+    assert written["challenge_checked"] is True
+    assert written["agent_class"] == "class Agent with predict(observation)"
+    assert [r["id"] for r in written["runtimes"]] == [1, 2]
+    assert written["runtimes"][0]["framework"] == "gymnasium"
+
+
+def test_init_refuses_an_unknown_challenge_and_lists_the_server_s(
+    arena: FakeArena, token: str, cli: Cli, tmp_path: Path
+) -> None:
+    res = _init(cli, tmp_path, "--server", arena.url, "--challenge", "999")
+    assert res.code == 2
+    assert f"challenge 999 was not found on {arena.url}" in res.err
+    assert f"challenges on {arena.url}: 1 (CartPole Balance), 2 (Parity Predictions)" in res.err
+    assert "Hidden" not in res.err  # carol's hidden challenge is not alice's to see
+    assert not (tmp_path / "mlarena.yaml").exists()
+
+
+def test_init_without_a_token_writes_the_file_and_says_it_did_not_check(
+    arena: FakeArena, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MLARENA_API_KEY")  # the folder's `cli` runs as alice: not this one
+    res = _init(cli, tmp_path, "--server", arena.url, "--challenge", "999")
+    assert res.code == 0, res.text
+    assert "challenge 999 not checked (no API token)" in res.text
+    assert "check it later with `mlarena-sync plan`" in res.text
+    assert load_config(tmp_path / "mlarena.yaml").target().competition == 999
+    assert not arena.counters  # no token: init asked the server nothing
+
+
+def test_init_with_no_server_answering_writes_the_file_and_says_how_to_check(
+    token: str, cli: Cli, tmp_path: Path
+) -> None:
+    with socket.socket() as sock:  # a port nothing listens on once this closes
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    res = _init(cli, tmp_path, "--server", url, "--challenge", "1")
+    assert res.code == 0, res.text
+    assert f"could not check challenge 1 on {url}" in res.text
+    assert "check it later with `mlarena-sync plan`" in res.text
+    assert load_config(tmp_path / "mlarena.yaml").target().entry == "agent.py"
+
+
+def test_the_first_push_pins_the_agent_in_the_file_init_wrote_keeping_every_comment(
+    arena: FakeArena, token: str, cli: Cli, tmp_path: Path
+) -> None:
+    assert _init(cli, tmp_path, "--server", arena.url, "--challenge", "1").code == 0
+    (tmp_path / "agent.py").write_text(AGENT_PY)
+    before = (tmp_path / "mlarena.yaml").read_text()
+    res = cli("-C", str(tmp_path), "push", "--no-deploy")
+    assert res.code == 0, res.text
+    after = (tmp_path / "mlarena.yaml").read_text()
+    target = load_config(tmp_path / "mlarena.yaml").target()
+    assert target.agent.id is not None and target.agent.id >= 101
+    # Every line (comments, blank lines, order) is still there; one line was added: the id.
+    added = list(after.splitlines())
+    added.remove(f"  id: {target.agent.id}")
+    assert added == before.splitlines()
+    assert sum(line.lstrip().startswith("#") for line in before.splitlines()) > 10
+    # A second push binds to it, creating nothing.
+    arena.reset_counters()
+    assert cli("-C", str(tmp_path), "push", "--no-deploy").code == 0
+    assert not hits(arena.counters, routes(arena).create)
