@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 from helpers import REPO
+from helpers.arena import hits, routes
 from helpers.processes import cli_env, stop_group, wait_group_gone
 from helpers.wait import wait_until
 
+from mlarena_sync.arena import FakeArena
 from mlarena_sync.cli.main import main
 from mlarena_sync.commands import demo
 from mlarena_sync.errors import MlarenaSyncError
@@ -214,3 +216,44 @@ def test_demo_api_v0_runs_on_the_older_api(capsys: pytest.CaptureFixture[str]) -
     out = capsys.readouterr()
     assert "/api/direct_attache_agents/" in out.out + out.err, "the v0 routes were spoken"
     assert "/api/submissions/" not in out.out + out.err
+
+
+def test_demo_server_runs_against_that_fake_arena(
+    arena: FakeArena,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A fake arena "in another shell": the session's, on either generation; its token exported.
+    monkeypatch.setenv("MLARENA_API_KEY", arena.user_token)
+    folder = tmp_path / "copy"
+
+    assert main(["--server", arena.url, "demo", "--dir", str(folder)]) == 0, capsys.readouterr()
+
+    out = capsys.readouterr().out
+    assert hits(arena.counters, routes(arena).create) == 1  # the agent was made there
+    assert hits(arena.counters, routes(arena).deploy) == 1
+    assert re.search(r"leaderboard.*cartpole-linear", out, re.IGNORECASE), out
+    config = (folder / "mlarena.yaml").read_text()
+    assert f"server: {arena.url}   # the fake arena the demo ran against" in config
+    assert f"points at {arena.url}" in out
+
+
+def test_demo_server_without_its_token_is_a_usage_error(
+    arena: FakeArena, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--server", arena.url, "demo", "--dir", str(tmp_path / "copy")]) == 2
+    err = capsys.readouterr().err
+    assert f"demo --server {arena.url} needs that fake arena's token: set MLARENA_API_KEY" in err
+    assert not arena.counters  # nothing was asked of it
+    assert not (tmp_path / "copy").exists()
+
+
+def test_demo_refuses_a_server_beyond_this_machine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--server", "https://ml-arena.com", "demo", "--dir", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert "the demo runs only against a fake arena on this machine" in err
+    assert "mlarena-sync init --challenge ID" in err
+    assert not (tmp_path / "c").exists()
