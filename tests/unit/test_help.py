@@ -1,7 +1,13 @@
-"""``--help`` of every command exits 0 and shows an example; ``--version`` prints the version."""
+"""``--help`` of every command exits 0 and shows an example; ``--version`` prints the version.
+
+Help is for people: ``--help`` (and ``--version``) print their text even with ``--json`` (a
+script asking for help wants to read it; there is no event to report). ``--json`` with no command
+is a usage error: one ``usage_error`` JSON object on stdout, exit 2 (without ``--json``, the help
+on stdout, exit 2)."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -63,3 +69,33 @@ def test_help_lists_only_the_flags_a_command_uses(capsys: pytest.CaptureFixture[
         assert "--version" not in capsys.readouterr().out, command
     assert run_main(["--help"]) == 0
     assert "--version" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [["--json", "--help"], ["push", "--help", "--json"]])
+def test_help_is_for_people_even_with_json(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: mlarena-sync")
+    assert "--json" in out and not out.lstrip().startswith("{")
+
+
+def test_no_command_shows_the_help_or_with_json_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run_main([]) == 2
+    assert capsys.readouterr().out.startswith("usage: mlarena-sync")
+    assert run_main(["--json"]) == 2
+    captured = capsys.readouterr()
+    (line,) = [json.loads(text) for text in captured.out.splitlines()]
+    assert line["event"] == "usage_error" and "no command given" in line["message"]
+    assert "usage: mlarena-sync" in captured.err
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_offers_no_color(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_main([command, "--help"]) == 0
+    assert "--no-color" in capsys.readouterr().out
+    assert run_main(["--help"]) == 0
+    assert re.search(r"--no-color\s+no colour, even at a terminal", capsys.readouterr().out)

@@ -70,3 +70,20 @@ def test_an_agent_missing_for_its_owner_still_exits_1(cli: Cli, project: Project
     res = cli("-C", str(project.dir), "status")
     assert res.code == 1, res.err
     assert "agent 4242" in res.err
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs the check_url change (tokens.py, not engineer C's file) in C's issue-13 report",
+)
+def test_a_server_without_scheme_says_what_to_write(cli: Cli, project: Project) -> None:
+    res = cli("-C", str(project.dir), "--server", "arena.example.org", "status")
+    assert res.code == 2, res.err
+    assert "https://arena.example.org" in res.err
+
+
+def test_usage_errors_exit_2(cli: Cli, project: Project) -> None:
+    for argv in (["psuh"], ["push", "--wiat"], ["--api", "v5", "status"], ["logs", "--limit", "x"]):
+        res = cli("-C", str(project.dir), *argv)
+        assert (res.code, res.out) == (2, ""), (argv, res.err)
+        assert "mlarena-sync" in res.err and "error:" in res.err
