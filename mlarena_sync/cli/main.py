@@ -149,8 +149,10 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespa
                 "usage": exc.usage,
                 "exit_code": USAGE_ERROR,
             }
-            with contextlib.suppress(BrokenPipeError):
+            try:
                 print(json.dumps(line, ensure_ascii=False), flush=True)
+            except BrokenPipeError:
+                _quiet_broken_pipe()  # the usage text on stderr is what matters
         return USAGE_ERROR
     except SystemExit as exc:  # --help, --version: 0
         return exc.code if isinstance(exc.code, int) else USAGE_ERROR
