@@ -189,8 +189,14 @@ def is_loopback_host(host: str | None) -> bool:
 def check_url(url: str, *, what: str = "server") -> str:
     """``url`` stripped of spaces; :class:`ConfigError` unless ``https://`` (or ``http://`` to
     loopback), with a host and without credentials. Messages say "the <what> URL"."""
+    bare = url.strip()
+    if bare and "://" not in bare and "@" not in bare and " " not in bare:
+        # `ml-arena.com` or `ml-arena.com:443` (which urlsplit reads as a scheme): say what to write
+        raise ConfigError(
+            f"the {what} URL {bare!r} has no scheme", hint=f"write https://{bare.lstrip('/')}"
+        )
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(bare)
         host = parts.hostname
     except ValueError as exc:
         raise ConfigError(f"the {what} URL is not a valid URL: {exc}") from None

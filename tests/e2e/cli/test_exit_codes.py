@@ -72,14 +72,17 @@ def test_an_agent_missing_for_its_owner_still_exits_1(cli: Cli, project: Project
     assert "agent 4242" in res.err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the check_url change (tokens.py, not engineer C's file) in C's issue-13 report",
-)
 def test_a_server_without_scheme_says_what_to_write(cli: Cli, project: Project) -> None:
-    res = cli("-C", str(project.dir), "--server", "arena.example.org", "status")
+    for given in ("arena.example.org", "arena.example.org:443"):
+        res = cli("-C", str(project.dir), "--server", given, "status")
+        assert res.code == 2, res.err
+        assert f"write https://{given}" in res.err
+
+
+def test_a_url_with_credentials_and_no_scheme_is_not_echoed(cli: Cli, project: Project) -> None:
+    res = cli("-C", str(project.dir), "--server", "bob:s3cr3tpass@arena.example.org", "status")
     assert res.code == 2, res.err
-    assert "https://arena.example.org" in res.err
+    assert "s3cr3tpass" not in res.text
 
 
 def test_usage_errors_exit_2(cli: Cli, project: Project) -> None:
