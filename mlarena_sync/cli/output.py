@@ -1,32 +1,39 @@
-"""What the user sees: structlog configuration, and the human/JSON split for command output.
+"""What the user sees: the human/JSON split for command output, and structlog's configuration.
 
-Configured once per run by the CLI (:func:`configure`), nowhere else. Three renderings of the
-same events, all on **stdout** (stderr is kept for the one line of an error, printed by the CLI):
+Configured once per run by the CLI (:func:`configure`), nowhere else. Two renderings of the
+same events, on **stdout** (stderr is kept for the one line of an error, printed by the CLI, and
+for ``-v`` diagnostics):
 
 * ``--json``: one JSON object per line, stable keys (``event``, ``level``, ``timestamp``, then
   the event's own: ``file``, ``bytes``, ``status``, ...). Human-only text (tables) is not printed;
   commands emit the same facts as events instead.
-* a TTY: structlog's console renderer, with colours.
-* anything else (CI logs, pipes) without ``--json``: the same console layout without colours,
-  i.e. ``time [level] event key=value ...``: readable in a CI log and still greppable.
+* for people (:mod:`mlarena_sync.cli.human`): one line per event with a symbol, human sizes and
+  relative times; colour, progress bars and a live deploy line at a terminal; the same lines
+  without colour or redraws elsewhere (CI logs, pipes, ``NO_COLOR``, ``--no-color``). Events
+  logged through structlog (:class:`~mlarena_sync.events.LogSink`, a module's ``log``) end in
+  the same renderer: never a log-record line.
 
-``-q`` shows warnings and errors only, ``-v`` adds debug events (every HTTP request). A redaction
-processor runs last, on the rendered line, as a final guard: whatever a code path let slip, the
-API token never reaches the terminal or a log file.
+``-q`` shows warnings, errors and results only, ``-v`` adds debug events (every HTTP request) on
+stderr. The redactor runs on every event's fields and on every rendered line, as a final guard:
+whatever a code path let slip, the API token never reaches the terminal or a log file.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import MutableMapping
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import structlog
 
 from mlarena_sync.events import Level
 from mlarena_sync.tokens import Redactor
+
+if TYPE_CHECKING:
+    from mlarena_sync.cli.human import HumanConsole
 
 __all__ = ["Output", "Redactor", "configure", "level_for"]
 
@@ -49,50 +56,31 @@ def _json_default(value: object) -> str:
     return str(value)
 
 
-class HumanRenderer:
-    """structlog's console renderer, made for people: an event's ``text`` is its message (not an
-    echo in ``text='...'``), datetimes are ISO, and multi-line values are printed as real lines
-    under the event's line (not a repr with ``\\n``). ``--json`` is untouched by this."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    def __call__(self, logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> str:
-        fields = dict(event_dict)
-        tail: list[str] = []
-        text = fields.pop("text", None)
-        if isinstance(text, str) and text.strip():
-            first, *rest = text.rstrip().splitlines()
-            fields["event"] = first
-            tail.extend(rest)
-        for key, value in list(fields.items()):
-            if key == "event":
-                continue
-            isoformat = getattr(value, "isoformat", None)
-            if callable(isoformat):
-                fields[key] = _iso(value)
-            elif isinstance(value, str) and "\n" in value.strip():
-                del fields[key]
-                head, *more = value.strip().splitlines()
-                tail.append(f"  {key}: {head}")
-                tail.extend(f"    {line}" for line in more)
-        line = str(self.inner(logger, method, fields))
-        return "\n".join([line, *tail])
-
-
-def _iso(value: Any) -> str:
-    try:
-        return str(value.isoformat(timespec="seconds"))
-    except TypeError:  # a date: no timespec
-        return str(value.isoformat())
-
-
 def _dumps(obj: Any, **kw: Any) -> str:
     return json.dumps(obj, default=_json_default, ensure_ascii=False, **kw)
 
 
+_LEVEL_NUMBERS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
+
+
+class HumanProcessor:
+    """The last structlog processor for people: hands the event to the
+    :class:`~mlarena_sync.cli.human.HumanConsole` (which writes it) and drops the record."""
+
+    def __init__(self, console: HumanConsole) -> None:
+        self.console = console
+
+    def __call__(self, logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> Any:
+        fields = dict(event_dict)
+        name = str(fields.pop("event", ""))
+        level = str(fields.pop("level", method))
+        fields.pop("timestamp", None)
+        self.console.show(name, "warning" if level == "warn" else level, fields)
+        raise structlog.DropEvent
+
+
 class Output:
-    """The command-facing side: events (through structlog) and human-only text. An
+    """The command-facing side: events and human-only text. An
     :class:`~mlarena_sync.events.EventSink` (:meth:`emit`): the core reports to it."""
 
     def __init__(
@@ -103,12 +91,14 @@ class Output:
         stream: TextIO,
         color: bool,
         redactor: Redactor,
+        human: HumanConsole | None = None,
     ) -> None:
         self.json_mode = json_mode
         self.verbosity = verbosity
         self.stream = stream
         self.color = color
         self.redactor = redactor
+        self.human = human
         self.log = structlog.get_logger("mlarena_sync")
 
     @property
@@ -118,24 +108,32 @@ class Output:
     def add_secret(self, secret: str | None) -> None:
         self.redactor.add(secret)
 
+    def _shown(self, level: str) -> bool:
+        return _LEVEL_NUMBERS.get(level, logging.ERROR) >= level_for(self.verbosity)
+
     def emit(self, event: str, /, *, level: Level = "info", **fields: Any) -> None:
         """One event at its level; a ``result`` is :meth:`result` (its ``text`` for a person)."""
         if level == "result":
             text = fields.pop("text", None)
             self.result(event, text if isinstance(text, str) else event, **fields)
-        else:
+        elif self.human is None:
             getattr(self.log, level)(event, **fields)
+        elif self._shown(level):
+            self.human.show(event, level, fields)
 
     def event(self, event: str, **fields: Any) -> None:
-        """An info event: JSON line with ``--json``, a console line otherwise."""
-        self.log.info(event, **fields)
+        """An info event: JSON line with ``--json``, a line for a person otherwise."""
+        self.emit(event, **fields)
 
     def warning(self, event: str, **fields: Any) -> None:
-        self.log.warning(event, **fields)
+        self.emit(event, level="warning", **fields)
 
     def text(self, text: str = "") -> None:
         """Human-only text (tables, summaries); silent with ``--json`` or ``-q``."""
         if self.json_mode or self.verbosity < 0:
+            return
+        if self.human is not None:
+            self.human.text(text)
             return
         self.stream.write(self.redactor.text(text) + "\n")
         self.stream.flush()
@@ -144,6 +142,8 @@ class Output:
         """A command's outcome: ``text`` for humans (even with ``-q``), an event for scripts."""
         if self.json_mode:
             self.log.info(event, **fields)
+        elif self.human is not None:
+            self.human.result(event, text, fields)
         else:
             self.stream.write(self.redactor.text(text) + "\n")
             self.stream.flush()
@@ -154,6 +154,12 @@ class Output:
             self.stream.write(self.redactor.text(_dumps(obj)) + "\n")
             self.stream.flush()
 
+    def close(self) -> None:
+        """Stop what is redrawn at a terminal (a progress bar, the live deploy line); to call
+        before an error line is printed, and at the end (also done at exit)."""
+        if self.human is not None:
+            self.human.close()
+
 
 def configure(
     *,
@@ -162,32 +168,41 @@ def configure(
     stream: TextIO | None = None,
     color: bool | None = None,
     redactor: Redactor | None = None,
+    err: TextIO | None = None,
 ) -> Output:
-    """Configure structlog (and quiet the stdlib loggers of our dependencies); the Output."""
+    """Configure structlog (and quiet the stdlib loggers of our dependencies); the Output.
+
+    ``color``: None is auto (a terminal, ``TERM`` not ``dumb``, ``NO_COLOR`` unset or empty);
+    never with ``--json``. ``err`` (default stderr) takes the ``-v`` diagnostics."""
     out = stream if stream is not None else sys.stdout
-    tty = bool(getattr(out, "isatty", lambda: False)())
-    use_color = (tty if color is None else color) and not json_mode
     redactor = redactor or Redactor()
-    renderer: Any
+    human: HumanConsole | None = None
+    processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+    ]
     if json_mode:
-        renderer = structlog.processors.JSONRenderer(default=_json_default, ensure_ascii=False)
-        stamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
-    else:
-        renderer = HumanRenderer(
-            structlog.dev.ConsoleRenderer(
-                colors=use_color, exception_formatter=structlog.dev.plain_traceback
-            )
-        )
-        stamp = structlog.processors.TimeStamper(fmt="%H:%M:%S", utc=False)
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            stamp,
+        use_color = False
+        processors += [
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
             redactor,
-            renderer,
+            structlog.processors.JSONRenderer(default=_json_default, ensure_ascii=False),
             redactor,  # last line of defence, on the rendered text
-        ],
+        ]
+    else:
+        from mlarena_sync.cli.human import HumanConsole
+        from mlarena_sync.cli.human.console import wants_color
+
+        use_color = wants_color(out, color, os.environ)
+        human = HumanConsole(
+            stream=out,
+            err=err if err is not None else sys.stderr,
+            color=use_color,
+            redactor=redactor,
+        )
+        processors += [redactor, HumanProcessor(human)]
+    structlog.configure(
+        processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(level_for(verbosity)),
         logger_factory=structlog.PrintLoggerFactory(out),
         cache_logger_on_first_use=False,
@@ -195,5 +210,10 @@ def configure(
     for name in ("urllib3", "requests", "watchdog", "cheroot"):
         logging.getLogger(name).setLevel(logging.ERROR)
     return Output(
-        json_mode=json_mode, verbosity=verbosity, stream=out, color=use_color, redactor=redactor
+        json_mode=json_mode,
+        verbosity=verbosity,
+        stream=out,
+        color=use_color,
+        redactor=redactor,
+        human=human,
     )

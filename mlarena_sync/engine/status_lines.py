@@ -4,8 +4,10 @@ A poll every second would otherwise print "queued 1/3" sixty times. :class:`Stat
 remembers what it last reported for each kind of line and emits a :class:`StatusEvent` only when
 that part changed:
 
-* ``status``: a transition (``upload_validated → deploy_queue``), with the server's message;
-* ``queue``: the queue position while queued (not the seconds waited, which change every poll);
+* ``status``: a transition (``upload_validated → deploy_queue``), with the server's message
+  (and the agent's ``score`` when the server sends one);
+* ``queue``: the queue position while queued (``position`` as shown, ``3/12``; v4.6's integers
+  as ``queue_position`` and ``queue_total``), not the seconds waited (they change every poll);
 * ``run``: one line per run result whose status, outcome or error changed (the step counter and
   running reward are shown but do not make a new line by themselves), plus a line when a run
   finishes with its reward;
@@ -81,7 +83,12 @@ class StatusTracker:
                 StatusEvent(
                     "agent_status",
                     text,
-                    {"status": status, "previous": previous, "message": snap.message},
+                    {
+                        "status": status,
+                        "previous": previous,
+                        "message": snap.message,
+                        "score": snap.score,
+                    },
                 )
             )
             self._status = status
@@ -91,9 +98,20 @@ class StatusTracker:
             if status not in FAILED_STATUSES:
                 self._error = None
 
-        position = snap.queue.position if snap.queue is not None else None
-        if position is not None and position != self._queue:
-            out.append(StatusEvent("queue", f"queue position {position}", {"position": position}))
+        queue = snap.queue
+        position = queue.position if queue is not None else None
+        if queue is not None and position is not None and position != self._queue:
+            out.append(
+                StatusEvent(
+                    "queue",
+                    f"queue position {position}",
+                    {
+                        "position": position,
+                        "queue_position": queue.queue_position,
+                        "queue_total": queue.queue_total,
+                    },
+                )
+            )
         self._queue = position
 
         for index, run in enumerate(snap.runs, start=1):

@@ -56,6 +56,7 @@ from mlarena_sync.errors import (
 )
 from mlarena_sync.events import EventSink
 from mlarena_sync.local.scan import is_own_output, own_outputs
+from mlarena_sync.watch.banner import banner_facts
 from mlarena_sync.watch.debounce import Backoff, Debouncer, stat_probe
 from mlarena_sync.watch.live import LiveGuard
 from mlarena_sync.watch.notices import PlanNotices
@@ -156,6 +157,7 @@ class Watcher:
         self.sink.emit(
             "watching",
             root=str(self.target.files.root),
+            **banner_facts(self.rec),
             text=f"watching {self.target.files.root} (Ctrl-C stops)",
         )
         relay = threading.Thread(target=self._relay_stop, name="mlarena-watch-stop", daemon=True)
@@ -352,7 +354,7 @@ class Watcher:
                     "held",
                     **shared_events.held(result, f"{edits(result.held)} held while deploy runs"),
                 )
-            self.deploys.in_flight_seen(result.agent_status)
+            self.deploys.in_flight_seen(result.agent_status, result.agent_id)
             return
         self.held_pending = False
         self._held_shown = 0
@@ -370,4 +372,4 @@ class Watcher:
                 )
             self.deploys.changes_synced(result)
         if result.agent_status.in_flight:
-            self.deploys.in_flight_seen(result.agent_status)
+            self.deploys.in_flight_seen(result.agent_status, result.agent_id)

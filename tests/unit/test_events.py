@@ -71,7 +71,7 @@ def test_output_result_reaches_a_person_even_when_quiet() -> None:
     out, stream = _output(json_mode=False, verbosity=-1)
     out.emit("upload", file="a.py")  # info: hidden by -q
     out.emit("push_done", level="result", text="pushed to agent 3", status="active")
-    assert stream.getvalue() == "pushed to agent 3\n"
+    assert stream.getvalue() == "✓ pushed to agent 3\n"
 
 
 def test_store_warnings_go_to_the_sink_it_was_given(tmp_path: Path) -> None:

@@ -73,7 +73,7 @@ def test_quota_refusal_then_more_quota_deploys_on_the_next_push(
 def test_no_deploy_then_push_deploys_once(arena: FakeArena, cli: Cli, project: Project) -> None:
     res = cli(*in_project(project, "push", "--no-deploy"))
     assert res.code == 0, res.text
-    assert "synced files not deployed yet (pending since" in res.out
+    assert "synced files not deployed yet (pending for " in res.out
     assert hits(arena.counters, routes(arena).deploy) == 0
     _says_pending(cli, project)
     _deploys_once_then_rests(arena, cli, project)

@@ -230,29 +230,29 @@ def test_ctrl_c_ends_logs_follow_quietly_and_push_wait_says_the_deploy_goes_on(
 
 
 def test_console_lines_are_for_people() -> None:
-    """n1/n2: the text is the message (no text='...' echo), ISO datetimes, real lines."""
+    """n1/n2: the text is the message (no key=value tail, no text='...' echo), relative times,
+    real lines (see tests/unit/test_human_*.py for each formatter)."""
     import io
-    from datetime import datetime, timezone
+    from datetime import datetime, timedelta, timezone
 
     from mlarena_sync.cli.output import configure
 
     stream = io.StringIO()
     out = configure(stream=stream, color=False)
-    out.event("synced", agent_id=7, text="synced: 1 uploaded, 0 deleted")
-    when = datetime(2026, 11, 28, tzinfo=timezone.utc)
-    out.warning("deploy_waiting", blocker="reserve", until=when, text="1 deploy left")
+    out.event("synced", agent_id=7, uploaded=1, deleted=0, text="synced: 1 uploaded, 0 deleted")
+    when = datetime.now(timezone.utc) + timedelta(hours=2, minutes=1)
+    stamp = when.isoformat(timespec="seconds")
+    out.warning("deploy_waiting", blocker="reserve", until=when, text=f"next slot at {stamp}")
     out.warning("deletes_paused", max_delete=5, text="7 deletes paused:\n  h1.py\n  h2.py")
     out.warning("sync_blocked", message="1 file problem(s):\n  tok.txt: a secret")
     lines = stream.getvalue().splitlines()
-    assert "synced: 1 uploaded, 0 deleted" in lines[0] and "agent_id=7" in lines[0]
-    assert lines[0].split("] ", 1)[1].startswith("synced: 1 uploaded")  # not the event name
-    assert "text=" not in stream.getvalue()
-    assert "until=2026-11-28T00:00:00+00:00" in lines[1] and "datetime.datetime" not in lines[1]
-    assert "7 deletes paused:" in lines[2] and "max_delete=5" in lines[2]
-    assert lines[3:5] == ["  h1.py", "  h2.py"]
-    assert "sync_blocked" in lines[5]
-    assert lines[6:8] == ["  message: 1 file problem(s):", "      tok.txt: a secret"]
-    assert "\\n" not in stream.getvalue()
+    assert lines[0] == "✓ synced 1 file to agent 7"
+    assert lines[1] in ("! next slot in 2 h 1 min", "! next slot in 2 h"), lines[1]
+    assert lines[2:5] == ["! 7 deletes paused:", "    h1.py", "    h2.py"]
+    assert lines[5:7] == ["! sync blocked: 1 file problem:", "    tok.txt: a secret"]
+    text = stream.getvalue()
+    assert "text=" not in text and "agent_id" not in text and "[info" not in text
+    assert "\\n" not in text and stamp not in text
 
 
 @pytest.mark.parametrize(

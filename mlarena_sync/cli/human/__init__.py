@@ -1,0 +1,154 @@
+"""The renderer for people: each event becomes what a person reads (see ``docs/events.md`` for
+what scripts get instead, with ``--json``).
+
+* :mod:`.fmt`: sizes, durations, relative times, a sentence tidied;
+* :mod:`.lines`: one event → one :class:`~.lines.Line` (a formatter per common event, the
+  event's ``text``, or a generic line: never a log record);
+* :mod:`.banner`: the ``watch`` banner;
+* :mod:`.console`: colour or not, and writing a line;
+* :mod:`.live`: what is redrawn in place at a terminal (upload bars, the live deploy line);
+* :class:`HumanConsole` (here): the one place that decides what each event does to the screen.
+"""
+
+from __future__ import annotations
+
+import atexit
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from typing import Any, TextIO
+
+from mlarena_sync.cli.human.console import PlainWriter, RichWriter, Writer
+from mlarena_sync.cli.human.line import Line
+from mlarena_sync.cli.human.lines import FORMATTERS, format_event
+from mlarena_sync.cli.human.live import Board, DeployLine
+from mlarena_sync.tokens import Redactor
+
+__all__ = ["HumanConsole"]
+
+#: Events that start following a deploy (the live line at a terminal).
+_DEPLOY_STARTS = frozenset({"deploy_requested", "waiting_for_deploy"})
+_DEPLOY_LINES = frozenset({"agent_status", "queue", "run"})
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class HumanConsole:
+    """Writes events for a person on ``stream`` (diagnostics on ``err``), with colour and
+    redraws when ``color`` (a terminal) or as plain lines written once."""
+
+    def __init__(
+        self,
+        *,
+        stream: TextIO,
+        err: TextIO,
+        color: bool,
+        redactor: Redactor,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.redactor = redactor
+        self.clock = clock
+        self.now = now
+        self.writer: Writer
+        self.board: Board | None = None
+        if color:
+            rich_writer = RichWriter(stream, redactor.text)
+            self.writer = rich_writer
+            self.board = Board(rich_writer.console, clock)
+            atexit.register(self.close)
+        else:
+            self.writer = PlainWriter(stream, redactor.text)
+        self.err = PlainWriter(err, redactor.text)
+        self.deploy: DeployLine | None = None
+        self._deploy_by_push = False
+        self._deferred: DeployLine | None = None  # a deploy the push_done after it sums up
+        self.watching = False
+
+    # ---------------------------------------------------------------- events
+    def show(self, name: str, level: str, fields: Mapping[str, Any]) -> None:
+        """One event (already filtered by verbosity)."""
+        facts: dict[str, Any] = self.redactor.value(dict(fields))
+        if name == "upload_progress":
+            if self.board is not None:
+                self.board.upload(
+                    str(facts.get("file")), facts.get("bytes") or 0, facts.get("total") or 0
+                )
+            return
+        if self._deferred is not None and name != "push_done":
+            self._say_deployed(self._deferred)
+        if name == "watching":
+            self.watching = True
+        if name == "upload" and self.board is not None:
+            self.board.uploaded(str(facts.get("file")))
+        if name in _DEPLOY_STARTS:
+            self._start_deploy(name)
+        elif self.deploy is not None and name in _DEPLOY_LINES and self._follow(name, level, facts):
+            return
+        line = format_event(name, level, facts, self.now())
+        if line is None:
+            return
+        if name == "push_done" and self._deferred is not None:
+            note = self._deferred.summary(self.clock(), said=line.text)
+            line = Line(line.kind, line.text, note, line.more)
+            self._deferred = None
+        (self.err if level == "debug" else self.writer).line(line)
+
+    def _start_deploy(self, name: str) -> None:
+        self.deploy = DeployLine(self.clock())
+        self._deploy_by_push = name == "deploy_requested" and not self.watching
+        if self.board is not None:
+            self.board.follow(self.deploy)
+
+    def _follow(self, name: str, level: str, facts: dict[str, Any]) -> bool:
+        """A status line of the deploy followed; True when it is absorbed (not printed)."""
+        deploy = self.deploy
+        assert deploy is not None
+        deploy.feed(name, facts, self.clock())
+        if not deploy.ended:
+            return self.board is not None  # a terminal: the live line says it
+        self.deploy = None
+        summary = deploy.summary(self.clock())
+        if self.board is not None:
+            self.board.unfollow()
+            if self._deploy_by_push and not deploy.failed:
+                self._deferred = deploy  # the push_done line after it says it
+            else:
+                self._say_deployed(summary, failed=deploy.failed)
+            return True
+        if self._deploy_by_push and not deploy.failed:
+            self._deferred = deploy
+            return False
+        line = format_event(name, level, facts, self.now())
+        if line is not None:
+            self.writer.line(Line(line.kind, line.text, summary, line.more))
+        return True
+
+    def _say_deployed(self, deploy: DeployLine | str, *, failed: bool = False) -> None:
+        self._deferred = None
+        summary = deploy if isinstance(deploy, str) else deploy.summary(self.clock())
+        self.writer.line(Line("error" if failed else "result", f"deploy: {summary}"))
+
+    # ---------------------------------------------------------------- text
+    def result(self, name: str, text: str, fields: Mapping[str, Any]) -> None:
+        """A command's outcome: its own formatter when it has one, else ``text`` as written
+        (a table, a game log: never reflowed)."""
+        if name in FORMATTERS:
+            self.show(name, "result", {**fields, "text": text})
+        else:
+            self.text(text)
+
+    def text(self, text: str) -> None:
+        """Human-only text, as written."""
+        if self._deferred is not None:
+            self._say_deployed(self._deferred)
+        self.writer.plain(text)
+
+    def close(self) -> None:
+        """Stop what is redrawn; say a deploy's result no line said yet."""
+        if self.board is not None:
+            self.board.stop()
+        if self._deferred is not None:
+            self._say_deployed(self._deferred)
