@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import LatestDeploy
+from mlarena_sync.engine import shared_events
 from mlarena_sync.engine.status_lines import StatusTracker
 from mlarena_sync.engine.workspace import Workspace
 from mlarena_sync.errors import ConfigError
@@ -94,7 +95,7 @@ def logs(
             first = False
             snap = client.status(cid, aid)
             for event in tracker.update(snap):
-                out.emit(event.event, level="result", text=event.text, agent_id=aid, **event.fields)
+                out.emit(event.event, level="result", **shared_events.status_line(event, aid))
             if not follow:
                 return 0
             if timeout is not None and ws.clock.monotonic() - start >= timeout:

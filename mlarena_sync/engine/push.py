@@ -58,13 +58,14 @@ def _synced(result: ReconcileResult) -> str:
 
 
 class StatusSink:
-    """Status lines (from :func:`follow`) as output events."""
+    """Status lines (from :func:`follow`) of agent ``aid`` as output events."""
 
-    def __init__(self, ws: Workspace) -> None:
+    def __init__(self, ws: Workspace, aid: int) -> None:
         self.ws = ws
+        self.aid = aid
 
     def __call__(self, event: StatusEvent) -> None:
-        self.ws.out.emit(event.event, level="result", text=event.text, **event.fields)
+        self.ws.out.emit(event.event, level="result", **shared_events.status_line(event, self.aid))
 
 
 def _wait_settled(ws: Workspace, client: Arena, aid: int, opts: PushOptions) -> AgentStatus:
@@ -73,7 +74,7 @@ def _wait_settled(ws: Workspace, client: Arena, aid: int, opts: PushOptions) -> 
         client,
         ws.target.competition,
         aid,
-        StatusSink(ws),
+        StatusSink(ws, aid),
         clock=ws.clock,
         poll=opts.poll,
         timeout=opts.timeout,
@@ -166,7 +167,7 @@ def push(ws: Workspace, opts: PushOptions) -> int:
             client,
             ws.target.competition,
             aid,
-            StatusSink(ws),
+            StatusSink(ws, aid),
             clock=ws.clock,
             poll=opts.poll,
             timeout=opts.timeout,

@@ -12,8 +12,18 @@ from typing import Any, Literal
 from mlarena_sync.api.models import DeployOutcome
 from mlarena_sync.engine.deploy import CheckResult
 from mlarena_sync.engine.reconcile import ReconcileResult
+from mlarena_sync.engine.status_lines import StatusEvent
 
-__all__ = ["check_failed", "deploy_requested", "held", "remote_changed", "synced", "synced_text"]
+__all__ = [
+    "check_failed",
+    "deploy_requested",
+    "held",
+    "remote_changed",
+    "request_settled",
+    "status_line",
+    "synced",
+    "synced_text",
+]
 
 #: How much of a failing check's output an event carries (its end: where the error is).
 CHECK_OUTPUT_CHARS = 2000
@@ -94,3 +104,9 @@ def request_settled(taken: bool) -> dict[str, Any]:
         else "the deploy an interrupted run requested never reached the server: it stays pending"
     )
     return {"taken": taken, "text": text}
+
+
+def status_line(event: StatusEvent, agent_id: int | None) -> dict[str, Any]:
+    """A status line (``agent_status``, ``queue``, ``run``, ``agent_error``) of agent
+    ``agent_id``, as push ``--wait``, watch and logs emit it."""
+    return {"agent_id": agent_id, "text": event.text, **event.fields}

@@ -102,15 +102,17 @@ class DeployScheduler:
         the journal's (a ``push`` deployed, or synced without deploying)."""
         self.wanted = self.spec.auto and self.rec.journal.deploy_pending()
 
-    def in_flight_seen(self, status: AgentStatus) -> None:
+    def in_flight_seen(self, status: AgentStatus, agent_id: int | None) -> None:
         """A reconcile found a deploy queued or running (ours, or one started elsewhere)."""
         if not self.in_flight:
             self._start_flight(seen=True)
-        self._show(status)
+        self._show(status, agent_id)
 
-    def _show(self, status: AgentStatus) -> None:
+    def _show(self, status: AgentStatus, agent_id: int | None) -> None:
         for event in self._tracker.update(status):
-            self.sink.emit(event.event, level="result", text=event.text, **event.fields)
+            self.sink.emit(
+                event.event, level="result", **shared_events.status_line(event, agent_id)
+            )
 
     def _start_flight(self, *, seen: bool) -> None:
         self._tracker = StatusTracker()  # each deploy's lines from its start, each once
@@ -146,7 +148,7 @@ class DeployScheduler:
             return False
         snap = self.rec.client.status(self.target.competition, agent_id)
         self.last_status = snap.status
-        self._show(snap)
+        self._show(snap, agent_id)
         self._seen_flight = self._seen_flight or snap.in_flight
         grace_over = now - self._flight_start >= self.options.start_grace
         if snap.settled and (self._seen_flight or grace_over):
@@ -200,7 +202,7 @@ class DeployScheduler:
         )
         self._start_flight(seen=outcome.accepted and not outcome.timed_out)
         if outcome.agent_status is not None:
-            self._show(outcome.agent_status)
+            self._show(outcome.agent_status, aid)
         elif outcome.accepted:  # poll now: the status route's wording, as push shows it
             self._next_poll = self.clock.monotonic()
         return True
@@ -353,7 +355,7 @@ class DeployScheduler:
             return
         snap = self.rec.client.status(self.target.competition, agent_id)
         if snap.in_flight:  # a deploy started elsewhere: redeploy after it
-            self.in_flight_seen(snap)
+            self.in_flight_seen(snap, agent_id)
             return
         self.wanted = False
         self.sink.emit(
