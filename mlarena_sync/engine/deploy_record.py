@@ -13,6 +13,7 @@ from typing import Any
 
 from mlarena_sync.api.models import DeployOutcome
 from mlarena_sync.config.model import Target
+from mlarena_sync.engine.pin import pinned_text
 from mlarena_sync.engine.reconcile import Reconciler
 from mlarena_sync.errors import MlarenaSyncError
 from mlarena_sync.events import EventSink
@@ -31,18 +32,43 @@ def trigger_for(caller: str, env: dict[str, str] | None = None) -> str:
     return "ci" if value.strip().lower() in ("true", "1", "yes") else caller
 
 
-def git_info(folder: Path) -> dict[str, Any] | None:
+def git_info(folder: Path, *, pin: tuple[Path, str, int] | None = None) -> dict[str, Any] | None:
     """``{"commit": sha, "dirty": bool}`` of the git repository holding ``folder``; None when
-    there is none (or no git, or git does not answer in time)."""
+    there is none (or no git, or git does not answer in time). ``pin``: ``(mlarena.yaml,
+    target, agent id)``: a config file whose only change since the commit is the ``id:`` line
+    pinning wrote (:mod:`~.pin`) does not make the tree dirty (the first push of a committed
+    folder is not ``+dirty`` because of its own edit)."""
     try:
         head = _git(folder, "rev-parse", "HEAD")
         if head.returncode != 0:
             return None
         changes = _git(folder, "status", "--porcelain", "--", ".")
+        dirty = changes.returncode != 0 or bool(changes.stdout.strip())
+        if dirty and pin is not None:
+            dirty = not _only_pinned(folder, *pin)
     except (OSError, subprocess.SubprocessError):
         return None
-    dirty = changes.returncode != 0 or bool(changes.stdout.strip())
     return {"commit": head.stdout.strip(), "dirty": dirty}
+
+
+def _only_pinned(folder: Path, config: Path, target: str, agent_id: int) -> bool:
+    """True when the tree under ``folder`` differs from HEAD only in ``config``, and ``config``
+    only by the pinned ``id: agent_id`` line."""
+    try:
+        inside = config.resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        return False  # the config is outside the folder: it was not what made it dirty
+    rest = _git(folder, "status", "--porcelain", "--", ".", f":(exclude,literal){inside}")
+    if rest.returncode != 0 or rest.stdout.strip():
+        return False
+    committed = _git(config.parent, "show", f"HEAD:./{config.name}")
+    if committed.returncode != 0:
+        return False  # not in the commit: the config itself is new
+    pinned = pinned_text(committed.stdout, target, agent_id)
+    try:
+        return pinned is not None and pinned == config.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -110,7 +136,7 @@ class DeployEntry:
                 deployment_id=None,
                 trigger=trigger_for(self.caller),
                 files=files,
-                git=git_info(target.files.root),
+                git=git_info(target.files.root, pin=self._pin()),
                 check="passed" if target.deploy.check else "none",
                 after_deployment=before,
             )
@@ -118,6 +144,11 @@ class DeployEntry:
         manifests = [{e.sha256 for e in r.files.values() if e.known} for r in ledger.records()]
         objects.prune(target.history.keep_bytes, manifests)
         return record
+
+    def _pin(self) -> tuple[Path, str, int] | None:
+        """What pinning may have written into the config (see :func:`git_info`)."""
+        path = self.target.config_path
+        return None if path is None else (path, self.target.name, self.agent_id)
 
     def _complete(self, **facts: Any) -> None:
         if self.record is None:

@@ -21,7 +21,7 @@ from mlarena_sync.config.model import ALIASES, load_config
 from mlarena_sync.errors import ConfigError
 from mlarena_sync.store.atomic import atomic_write
 
-__all__ = ["pin_agent_id"]
+__all__ = ["pin_agent_id", "pinned_text"]
 
 _SECTION_KEYS = ("agent", *(alias for alias, key in ALIASES.items() if key == "agent"))
 
@@ -80,24 +80,34 @@ def _edit(text: str, section: MappingNode, aid: int) -> str | None:
     return "".join(lines)
 
 
+def pinned_text(text: str, target: str, aid: int) -> str | None:
+    """``text`` (an mlarena.yaml) with ``id: aid`` added to ``target``'s agent section: the
+    one edit pinning makes, or None when it cannot be made surely (see the module docstring).
+    Pure: also how the ledger tells a pin edit from a change of the user's."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    if not isinstance(root, MappingNode) or "&" in text or "<<" in text:
+        return None  # anchors and merge keys: an edit here may mean something else there
+    block = _target_block(root, target)
+    found = [hit for k in _SECTION_KEYS if block is not None and (hit := _get(block, k))]
+    if len(found) != 1 or not isinstance(found[0][1], MappingNode):
+        return None
+    section = found[0][1]
+    if _get(section, "id") is not None:
+        return None
+    return _edit(text, section, aid)
+
+
 def pin_agent_id(path: Path, target: str, aid: int) -> bool:
     """Write ``id: aid`` into ``target``'s agent section of the file at ``path``; True when
     done, False when the file is left as it was (the caller then says how to pin it by hand)."""
     try:
         text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+    except (OSError, UnicodeDecodeError):
         return False
-    if not isinstance(root, MappingNode) or "&" in text or "<<" in text:
-        return False  # anchors and merge keys: an edit here may mean something else there
-    block = _target_block(root, target)
-    found = [hit for k in _SECTION_KEYS if block is not None and (hit := _get(block, k))]
-    if len(found) != 1 or not isinstance(found[0][1], MappingNode):
-        return False
-    section = found[0][1]
-    if _get(section, "id") is not None:
-        return False
-    edited = _edit(text, section, aid)
+    edited = pinned_text(text, target, aid)
     if edited is None:
         return False
     return _replace_if_right(path, edited, target, aid)

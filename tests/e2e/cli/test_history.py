@@ -7,16 +7,19 @@ after it leaves the agent byte-identical to deploy A."""
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from helpers.arena import hits, remote_bytes, remote_files, routes
 from helpers.checks import sha256
 from helpers.cli import Cli, in_project
 from helpers.processes import cli_env, spawn_cli
-from helpers.project import Project
+from helpers.project import Project, agent_py
 from helpers.wait import wait_until
 
 from mlarena_sync.arena import FakeArena
@@ -207,3 +210,45 @@ def test_status_completes_the_record_of_a_push_that_did_not_wait(
     assert [r["status"] for r in _records(cli, project)] == [
         Ledger(project.state_dir).records()[0].status
     ]
+
+
+def _git(folder: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(folder), "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    return done.stdout.strip()
+
+
+def _git_column(cli: Cli, folder: Path) -> list[str]:
+    res = cli("-C", str(folder), "history")
+    assert res.code == 0, res.text
+    return re.findall(r"\b[0-9a-f]{7}(?:\+dirty)?\b", res.out)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="no git on PATH")
+def test_the_pin_edit_of_the_first_push_does_not_make_the_ledger_dirty(
+    arena: FakeArena, cli: Cli, tmp_path: Path
+) -> None:
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    assert cli("-C", str(folder), "init", "--server", arena.url, "--challenge", "1").code == 0
+    (folder / "agent.py").write_text(agent_py())
+    (folder / ".gitignore").write_text("__pycache__/\n")  # the check's compiled files
+    _git(folder, "init", "-q")
+    _git(folder, "add", "-A")
+    _git(folder, "commit", "-q", "-m", "my agent")
+    head = _git(folder, "rev-parse", "HEAD")[:7]
+
+    first = cli("-C", str(folder), "push", "--wait")
+    assert first.code == 0, first.text
+    assert "  id: " in (folder / "mlarena.yaml").read_text()  # pinned: the file now differs
+    assert _git_column(cli, folder) == [head]  # ... and the record says clean
+
+    (folder / "agent.py").write_text(agent_py().replace("return 0", "return 1"))  # a real edit
+    second = cli("-C", str(folder), "push", "--wait")
+    assert second.code == 0, second.text
+    assert _git_column(cli, folder) == [f"{head}+dirty", head]  # newest first
