@@ -25,12 +25,33 @@ import logging
 import os
 import sys
 from collections.abc import MutableMapping
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, TextIO
 
-import structlog
 
-from mlarena_sync.events import Level
-from mlarena_sync.tokens import Redactor
+def _import_structlog() -> ModuleType:
+    """structlog, imported without rich: ``structlog.dev`` imports rich whenever it is installed
+    (for the tracebacks of its ConsoleRenderer, which is not used here), ~50 ms that ``--json``
+    and plain output never need. rich is imported later, by the renderer, only with colour."""
+    if "structlog" in sys.modules or "rich" in sys.modules:
+        import structlog as module
+
+        return module
+    sys.modules["rich"] = None  # type: ignore[assignment]  # `import rich` fails: not installed
+    try:
+        import structlog as module
+    finally:
+        del sys.modules["rich"]
+    return module
+
+
+if TYPE_CHECKING:
+    import structlog
+else:
+    structlog = _import_structlog()
+
+from mlarena_sync.events import Level  # noqa: E402
+from mlarena_sync.tokens import Redactor  # noqa: E402
 
 if TYPE_CHECKING:
     from mlarena_sync.cli.human import HumanConsole

@@ -58,7 +58,7 @@ def test_logs_follow_is_bounded(arena: FakeArena, cli: Cli, project: Project) ->
     assert cli(*in_project(project, "push")).code == 0
     res = cli(*in_project(project, "logs", "--follow", "--timeout", "3"))
     assert res.code == 0, res.text
-    lines = [line for line in res.out.splitlines() if line.startswith("status:")]
+    lines = [line for line in res.out.splitlines() if line.startswith("· status:")]
     assert lines[-1].endswith("active (Deployed: mean reward 200.0)") or "active" in lines[-1]
     assert len(lines) == len(set(lines)), "each status line once"
 
@@ -91,7 +91,7 @@ def test_logs_follow_shows_a_redeploy_made_between_two_polls(
     res = cli(*in_project(project, "logs", "--follow", "--timeout", "1.5"))
     assert res.code == 0, res.text
     assert redeployed and f"deploy #{redeployed[0]}: " in res.out, res.out
-    outcomes = [line for line in res.out.splitlines() if line.startswith("status: active")]
+    outcomes = [line for line in res.out.splitlines() if line.startswith("· status: active")]
     assert len(outcomes) == 2, res.out  # the first deploy's, then the redeploy's
 
 

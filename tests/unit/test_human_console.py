@@ -1,0 +1,165 @@
+"""The renderer end to end, in-process: colour only at a terminal (never with NO_COLOR), no
+progress lines off a terminal, ``-v`` on stderr, ``-q`` keeping warnings and results, structlog
+records rendered as lines, secrets masked, and a followed deploy ending in one result line."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+import structlog
+
+from mlarena_sync.cli.output import Output, configure
+from mlarena_sync.events import LogSink
+from mlarena_sync.tokens import Redactor
+
+TOKEN = "mlk_user_abc123_s3cr3tvalue_0123456789"
+ESC = "\x1b["
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture(autouse=True)
+def _reset_structlog() -> object:
+    yield None
+    structlog.reset_defaults()
+
+
+def _push_wait(out: Output) -> None:
+    out.emit("upload_progress", file="big.pt", bytes=6_000_000, total=60_000_000, percent=10)
+    out.emit("upload", file="big.pt", name="big.pt", bytes=60_000_000, reason="new")
+    out.emit("synced", agent_id=101, uploaded=1, deleted=0, unchanged=1, status="upload_validated")
+    out.emit("deploy_requested", agent_id=101, deployment_id=7, status="deploy_queue")
+    out.emit("agent_status", level="result", status="deploy_queue", text="status: deploy_queue")
+    out.emit("queue", level="result", position="1/2", queue_position=1, queue_total=2)
+    out.emit("run", level="result", run=1, status="finished", reward=190.0, text="run 1: finished")
+    out.emit("run", level="result", run=2, status="finished", reward=200.0, text="run 2: finished")
+    out.emit(
+        "agent_status",
+        level="result",
+        status="active",
+        previous="deploy_queue",
+        text="status: deploy_queue → active",
+    )
+    out.emit("push_done", level="result", text="pushed to agent 101: deployed: active")
+
+
+def test_off_a_terminal_plain_lines_no_escape_no_progress(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    stream = io.StringIO()
+    out = configure(stream=stream, err=io.StringIO())
+    _push_wait(out)
+    text = stream.getvalue()
+    assert ESC not in text and "\r" not in text
+    assert "10 %" not in text and "big.pt  60.0 MB  new" in text
+    assert text.count("big.pt") == 1, "no progress line"
+    lines = text.splitlines()
+    assert "· queued: position 1 of 2" in lines
+    assert lines[-1].startswith("✓ pushed to agent 101: deployed: active  mean reward 195.0")
+    assert "took" in lines[-1]
+
+
+def test_at_a_terminal_colour_a_live_line_and_one_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    stream = Terminal()
+    out = configure(stream=stream, err=io.StringIO())
+    assert out.color
+    _push_wait(out)
+    out.close()
+    text = stream.getvalue()
+    assert ESC in text
+    assert "pushed to agent 101" in text and "mean reward 195.0 over 2 runs" in text
+    assert "status: deploy_queue → active" not in text, "the live line said it, redrawn"
+    assert "[info" not in text and "agent_id=" not in text
+
+
+def test_no_color_at_a_terminal_means_no_escape_at_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    stream = Terminal()
+    out = configure(stream=stream, err=io.StringIO())
+    assert not out.color
+    _push_wait(out)
+    out.close()
+    assert ESC not in stream.getvalue()
+    assert configure(stream=Terminal(), color=False).color is False  # --no-color
+    monkeypatch.setenv("NO_COLOR", "")  # empty: not set (no-color.org)
+    monkeypatch.setenv("TERM", "dumb")
+    assert configure(stream=Terminal()).color is False
+
+
+def test_verbose_diagnostics_go_to_stderr_and_quiet_keeps_warnings_and_results() -> None:
+    stream, err = io.StringIO(), io.StringIO()
+    out = configure(stream=stream, err=err, verbosity=1, color=False)
+    out.emit("api_request", level="debug", method="GET", route="/api/x", status=200, elapsed_ms=3)
+    structlog.get_logger("mlarena_sync.api").debug("api_retry", method="GET", route="/y", attempt=1)
+    assert stream.getvalue() == ""
+    assert err.getvalue().splitlines() == ["· GET /api/x → 200  3 ms", "· retrying GET /y"]
+    quiet = io.StringIO()
+    out = configure(stream=quiet, err=err, verbosity=-1, color=False)
+    out.emit("upload", file="a.py", bytes=3, reason="new")
+    out.warning("remote_changed", name="b.py", text="changed on the server")
+    out.emit("push_done", level="result", text="pushed")
+    out.text("a table")
+    assert quiet.getvalue().splitlines() == ["! changed on the server", "✓ pushed"]
+
+
+def test_structlog_records_and_the_log_sink_end_as_lines_for_people() -> None:
+    stream = io.StringIO()
+    configure(stream=stream, color=False)
+    LogSink().emit("upload", file="w.bin", name="w.bin", bytes=3_000_000, reason="new")
+    structlog.get_logger("mlarena_sync.engine").warning("deploy_reply_lost", reason="timeout")
+    assert stream.getvalue().splitlines() == [
+        "↑ w.bin  3.0 MB  new",
+        "! deploy reply lost: timeout",
+    ]
+
+
+def test_secrets_are_masked_in_fields_and_in_sentences() -> None:
+    stream = io.StringIO()
+    out = configure(stream=stream, color=False, redactor=Redactor([TOKEN]))
+    out.warning("sync_failed", message=f"refused: Bearer {TOKEN}")
+    out.emit("held", text=f"token {TOKEN} in a sentence")
+    out.text(f"a table with {TOKEN}")
+    assert TOKEN not in stream.getvalue() and "s3cr3tvalue" not in stream.getvalue()
+    assert stream.getvalue().count("mlk_user_abc123_***") == 3
+
+
+def test_the_json_lines_are_untouched_and_load_no_rich() -> None:
+    probe = (
+        "import io, json, sys\n"
+        "from mlarena_sync.cli.output import configure\n"
+        "s = io.StringIO()\n"
+        "out = configure(json_mode=True, stream=s)\n"
+        "out.emit('upload', file='a.py', name='a.py', bytes=3, reason='new')\n"
+        "print(json.dumps({'line': s.getvalue(), 'rich': 'rich' in sys.modules}))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    result = json.loads(proc.stdout)
+    assert result["rich"] is False
+    event = json.loads(result["line"])
+    assert list(event) == ["file", "name", "bytes", "reason", "event", "level", "timestamp"]
+
+
+def test_plain_output_loads_no_rich() -> None:
+    probe = (
+        "import io, sys\n"
+        "from mlarena_sync.cli.output import configure\n"
+        "out = configure(stream=io.StringIO(), color=False)\n"
+        "out.emit('upload', file='a.py', bytes=3, reason='new')\n"
+        "print('rich' in sys.modules)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert proc.stdout.strip() == "False"
