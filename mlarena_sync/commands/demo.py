@@ -269,7 +269,7 @@ def _report(ws: Workspace, out: Output) -> None:
         return
     out.result(
         "demo_leaderboard",
-        f"Leaderboard, competition {COMPETITION}: #{mine.rank} of {len(rows)}: {name} "
+        f"Leaderboard, challenge {COMPETITION}: #{mine.rank} of {len(rows)}: {name} "
         f"({mine.username}), mean reward {mine.mean_reward}",
         agent=name,
         rank=mine.rank,

@@ -49,6 +49,10 @@ def conflicts_hint(conflicts: Iterable[Conflict]) -> str:
     )
 
 
+def _files(n: int) -> str:
+    return f"{n} file" if n == 1 else f"{n} files"
+
+
 def _stopped(head: str, lines: list[str], names: list[str], hint: str) -> ConflictError:
     return ConflictError(
         f"{head}; nothing was changed:\n  " + "\n  ".join(lines), hint=hint, files=names
@@ -83,7 +87,7 @@ def conflict_error(plan: Plan) -> ConflictError:
         lines.append(f"{c.name}: {c.reason}: {local} vs {remote}")
     names = [c.name for c in plan.conflicts]
     return _stopped(
-        f"{len(names)} file(s) changed on the server since the last sync",
+        f"{_files(len(names))} changed on the server since the last sync",
         lines + _also_overwritten(plan, conflicts=False),
         names,
         conflicts_hint(plan.conflicts),

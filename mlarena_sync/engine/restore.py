@@ -163,8 +163,9 @@ def restore(ws: Workspace, ref: str, *, force: bool) -> RestoreResult:
     folder = folder_side(ws)
     edits = unsynced_edits(ws, folder)
     if edits and not force:
+        count = f"{len(edits)} edit" + ("" if len(edits) == 1 else "s")
         raise ConflictError(
-            f"the folder has {len(edits)} edit(s) not yet synced: {', '.join(edits[:5])}"
+            f"the folder has {count} not yet synced: {', '.join(edits[:5])}"
             + (" ..." if len(edits) > 5 else ""),
             hint="push them first (`mlarena-sync push`), or pass --force (they are kept aside)",
             files=edits,

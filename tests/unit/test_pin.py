@@ -8,7 +8,7 @@ import pytest
 
 from mlarena_sync.config.model import load_config
 from mlarena_sync.config.template import render_init_yaml
-from mlarena_sync.engine.pin import pin_agent_id
+from mlarena_sync.engine.pin import pin_agent_id, pinned_text
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -67,3 +67,15 @@ def test_files_it_cannot_edit_surely_are_left_byte_for_byte(tmp_path: Path, text
     path = write(tmp_path, text)
     assert not pin_agent_id(path, "t" if "targets" in text else "default", 5)
     assert path.read_text(encoding="utf-8") == text
+
+
+def test_pinned_text_is_the_edit_pin_writes_and_nothing_for_a_pinned_file(
+    tmp_path: Path,
+) -> None:
+    before = render_init_yaml(1, "bot")
+    path = write(tmp_path, before)
+    assert pin_agent_id(path, "default", 12)
+    after = path.read_text(encoding="utf-8")
+    assert pinned_text(before, "default", 12) == after  # how the ledger recognises it
+    assert pinned_text(after, "default", 12) is None  # already pinned: no second id
+    assert pinned_text("not: [valid", "default", 12) is None
