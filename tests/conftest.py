@@ -29,6 +29,9 @@ from mlarena_sync.arena import FakeArena
 
 E2E = Path(__file__).resolve().parent / "e2e"
 
+#: Every event the code emits during the session is checked against docs/events.md at its end.
+pytest_plugins = ["helpers.event_catalog"]
+
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """One test per API generation (see the module docstring)."""
