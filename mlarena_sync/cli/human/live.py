@@ -74,7 +74,7 @@ class DeployLine:
 
     def describe(self, now: float) -> str:
         """The live line: ``queued · position 2 of 5 · 12 s``."""
-        parts = [status_word(self.status) if self.status else "deploy requested"]
+        parts = [status_word(self.status) if self.status else "waiting for the server"]
         if self.status in (None, "deploy_queue") and self.position:
             parts.append(f"position {self.position}")
         running = [r for r in self.runs.values() if r.get("status") not in ("finished", "done")]
@@ -84,7 +84,7 @@ class DeployLine:
             steps = [int(r["steps"]) for r in running if isinstance(r.get("steps"), int)]
             if steps:
                 parts.append(f"{max(steps)} steps")
-        parts.append(fmt.duration(now - self.start))
+        parts.append(fmt.duration(int(now - self.start)))  # whole seconds: a calm line
         return " · ".join(parts)
 
     def mean_reward(self) -> float | None:
