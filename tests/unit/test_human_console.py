@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 import structlog
 
+from mlarena_sync.cli.human import HumanConsole
 from mlarena_sync.cli.output import Output, configure
 from mlarena_sync.events import LogSink
 from mlarena_sync.tokens import Redactor
@@ -163,3 +165,75 @@ def test_plain_output_loads_no_rich() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert proc.stdout.strip() == "False"
+
+
+class Clock:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _console(stream: io.StringIO, clock: Clock, *, color: bool) -> HumanConsole:
+    return HumanConsole(
+        stream=stream, err=io.StringIO(), color=color, redactor=Redactor(), clock=clock
+    )
+
+
+@pytest.mark.parametrize("color", [False, True], ids=["plain", "terminal"])
+def test_a_watch_deploy_ends_in_one_result_line(color: bool) -> None:
+    stream, clock = (Terminal() if color else io.StringIO()), Clock()
+    human = _console(stream, clock, color=color)
+    human.show("watching", "info", {"root": "/w"})
+    human.show("deploy_requested", "info", {"agent_id": 101, "deployment_id": 2})
+    human.show("agent_status", "result", {"status": "deploy_queue", "text": "status: deploy_queue"})
+    clock.now += 42
+    human.show(
+        "agent_status",
+        "result",
+        {"status": "active", "previous": "deploy_queue", "score": 47.3333, "text": "status: x"},
+    )
+    human.close()
+    lines = _visible(stream.getvalue())
+    if color:
+        assert lines[-1] == "✓ agent 101 deployed: live · score 47.3 · took 42 s", lines
+        assert not [line for line in lines if "status:" in line]
+    else:
+        assert lines[-1] == "· status: x  live · score 47.3 · took 42 s", lines
+
+
+def test_a_stale_verdict_first_does_not_end_the_deploy_and_the_result_does() -> None:
+    stream, clock = io.StringIO(), Clock()
+    human = _console(stream, clock, color=False)
+    human.show("deploy_requested", "info", {"agent_id": 5})
+    human.show("agent_status", "result", {"status": "active", "text": "status: active"})
+    assert human.deploy is not None, "the previous deploy's verdict: still following"
+    clock.now += 3
+    human.show("push_done", "result", {"text": "pushed to agent 5; deployed: active"})
+    assert human.deploy is None
+    assert stream.getvalue().splitlines()[-1] == "✓ pushed to agent 5; deployed: active  took 3 s"
+
+
+def test_a_failed_deploy_says_so_in_red_and_is_not_held_back() -> None:
+    stream, clock = Terminal(), Clock()
+    human = _console(stream, clock, color=True)
+    human.show("deploy_requested", "info", {"agent_id": 5})
+    human.show("agent_status", "result", {"status": "deploy_queue", "text": "q"})
+    human.show("agent_status", "result", {"status": "deploy_failed", "previous": "deploy_queue"})
+    human.show("agent_error", "result", {"status": "deploy_failed", "message": "Boom\nTrace"})
+    human.close()
+    lines = _visible(stream.getvalue())
+    assert lines[-3:] == [
+        "✗ agent 5: deploy failed · took 0 s",
+        "✗ deploy_failed: Boom",
+        "    Trace",
+    ]
+    assert "\x1b[1;31m" in stream.getvalue()  # bold red
+
+
+def _visible(text: str) -> list[str]:
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text).replace("\r\n", "\n")
+    return [line.split("\r")[-1] for line in plain.split("\n") if line.split("\r")[-1].strip()]

@@ -83,8 +83,10 @@ class HumanConsole:
             self.watching = True
         if name == "upload" and self.board is not None:
             self.board.uploaded(str(facts.get("file")))
+        if name == "push_done" and self.deploy is not None:
+            self._settle_quietly()
         if name in _DEPLOY_STARTS:
-            self._start_deploy(name)
+            self._start_deploy(name, facts.get("agent_id"))
         elif self.deploy is not None and name in _DEPLOY_LINES and self._follow(name, level, facts):
             return
         line = format_event(name, level, facts, self.now())
@@ -96,8 +98,8 @@ class HumanConsole:
             self._deferred = None
         (self.err if level == "debug" else self.writer).line(line)
 
-    def _start_deploy(self, name: str) -> None:
-        self.deploy = DeployLine(self.clock())
+    def _start_deploy(self, name: str, agent_id: object) -> None:
+        self.deploy = DeployLine(self.clock(), agent_id)
         self._deploy_by_push = name == "deploy_requested" and not self.watching
         if self.board is not None:
             self.board.follow(self.deploy)
@@ -116,7 +118,7 @@ class HumanConsole:
             if self._deploy_by_push and not deploy.failed:
                 self._deferred = deploy  # the push_done line after it says it
             else:
-                self._say_deployed(summary, failed=deploy.failed)
+                self._say_deployed(deploy)
             return True
         if self._deploy_by_push and not deploy.failed:
             self._deferred = deploy
@@ -126,10 +128,19 @@ class HumanConsole:
             self.writer.line(Line(line.kind, line.text, summary, line.more))
         return True
 
-    def _say_deployed(self, deploy: DeployLine | str, *, failed: bool = False) -> None:
+    def _settle_quietly(self) -> None:
+        """The push's result came while its deploy was still followed: the result says it."""
+        deploy, self.deploy = self.deploy, None
+        assert deploy is not None
+        deploy.end(self.clock())
+        if self.board is not None:
+            self.board.unfollow()
+        self._deferred = deploy
+
+    def _say_deployed(self, deploy: DeployLine) -> None:
         self._deferred = None
-        summary = deploy if isinstance(deploy, str) else deploy.summary(self.clock())
-        self.writer.line(Line("error" if failed else "result", f"deploy: {summary}"))
+        line = deploy.result(self.clock())
+        self.writer.line(Line("error" if deploy.failed else "result", line))
 
     # ---------------------------------------------------------------- text
     def result(self, name: str, text: str, fields: Mapping[str, Any]) -> None:

@@ -156,6 +156,11 @@ def _deploy_waiting(f: Fields, now: datetime) -> Line:
     return Line("warning", text, more=rest)
 
 
+def _agent_created(f: Fields, now: datetime) -> Line:
+    text, rest = _text(f, now)
+    return Line("ok", text or f"created agent {f.get('agent_id')}", more=rest)
+
+
 def _silent(f: Fields, now: datetime) -> None:
     return None
 
@@ -166,6 +171,7 @@ FORMATTERS: dict[str, Formatter] = {
     "pulled": _pulled,
     "delete": _delete,
     "synced": _synced,
+    "agent_created": _agent_created,
     "check_started": _check_started,
     "check_output": _check_output,
     "check_passed": _check_passed,

@@ -42,27 +42,37 @@ def status_word(status: object) -> str:
 class DeployLine:
     """A deploy followed from its request (``start``, monotonic seconds) to its end."""
 
-    def __init__(self, start: float) -> None:
+    def __init__(self, start: float, agent_id: object = None) -> None:
         self.start = start
+        self.agent_id = agent_id
         self.status: str | None = None
         self.position: str | None = None
         self.runs: dict[int, dict[str, Any]] = {}
         self.score: float | None = None
         self.ended_at: float | None = None
+        self.seen = False  # a status line of this deploy was seen
 
     def feed(self, name: str, fields: Mapping[str, Any], now: float) -> None:
         if name == "agent_status":
             self.status = str(fields.get("status"))
             if fields.get("score") is not None:
                 self.score = float(fields["score"])
-            if self.status in SETTLED:
+            # The first status after a request may still be the previous deploy's verdict: a
+            # settled one ends this deploy only after a transition into it.
+            if self.status in SETTLED and (self.seen or fields.get("previous")):
                 self.ended_at = now
+            self.seen = True
         elif name == "queue":
             self.position = fmt.queue_place(
                 fields.get("position"), fields.get("queue_position"), fields.get("queue_total")
             )
         elif name == "run" and isinstance(fields.get("run"), int):
             self.runs[int(fields["run"])] = dict(fields)
+
+    def end(self, now: float) -> None:
+        """The result came before a settled status line (a deploy faster than a poll)."""
+        if self.ended_at is None:
+            self.ended_at = now
 
     @property
     def ended(self) -> bool:
@@ -94,12 +104,19 @@ class DeployLine:
     def _score(self) -> list[str]:
         """``score 195.3``, else ``mean reward 195.3 over 3 runs``, else nothing."""
         if self.score is not None:
-            return [f"score {self.score:g}"]
+            return [f"score {self.score:.1f}".removesuffix(".0")]
         mean = self.mean_reward()
         if mean is None:
             return []
         runs = len([r for r in self.runs.values() if r.get("reward") is not None])
         return [f"mean reward {mean:.1f}" + (f" over {runs} runs" if runs > 1 else "")]
+
+    def result(self, now: float) -> str:
+        """The one line that ends a deploy followed: ``agent 101 deployed: live · took 42 s``."""
+        who = f"agent {self.agent_id}" if self.agent_id is not None else "the agent"
+        if self.failed:
+            return f"{who}: {self.summary(now)}"
+        return f"{who} deployed: {self.summary(now)}"
 
     def summary(self, now: float, *, said: str = "") -> str:
         """The facts of the result: ``live · mean reward 195.3 · took 42 s``; without what the
