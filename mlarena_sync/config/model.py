@@ -272,8 +272,8 @@ def _agent(v: _Values, err: _Error) -> AgentSpec:
         raise err(
             "agent",
             a,
-            "give agent.name (created on first push) or agent.id (`submission:` is "
-            "the same section)",
+            "give `name:` (the agent created on first push) or `id:` (an existing one) under "
+            "`submission:` (or `agent:`, the same section)",
         )
     return agent
 

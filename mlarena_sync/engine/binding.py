@@ -46,7 +46,7 @@ Emit = Callable[..., None]
 #: Reads an agent's status by id (raises the client's errors).
 StatusRead = Callable[[int], AgentStatus]
 
-CONFIG_SOURCE = "agent.id in mlarena.yaml"
+CONFIG_SOURCE = "the `id:` under `submission:` in mlarena.yaml"
 STATE_SOURCE = "bound in .mlarena-sync/"
 
 
@@ -65,8 +65,8 @@ def my_agents_named(client: Arena, cid: int, name: str) -> list[int]:
 def competition_missing(cid: int, server: str) -> ConfigError:
     """Exit 2: ``competition:`` names no competition this token can see on ``server``."""
     return ConfigError(
-        f"competition {cid} was not found on {server} (or is not visible to you)",
-        hint="check `competition:` in mlarena.yaml: the number in the challenge's URL",
+        f"challenge {cid} was not found on {server} (or is not visible to you)",
+        hint="check `challenge:` in mlarena.yaml: the number in the challenge's URL",
     )
 
 
@@ -149,8 +149,8 @@ def resolve_runtime(target: Target, options: list[Runtime]) -> Runtime | None:
     )
     known = "; ".join(runtime_text(r) for r in options) or "none"
     raise ConfigError(
-        f"runtime {wanted} is not offered by competition {target.competition}; it offers: {known}",
-        hint="fix `runtime:` in mlarena.yaml (or remove it for the competition's default)",
+        f"runtime {wanted} is not offered by challenge {target.competition}; it offers: {known}",
+        hint="fix `runtime:` in mlarena.yaml (or remove it for the challenge's default)",
     )
 
 
@@ -191,16 +191,18 @@ class AgentBinder:
         new = f"`mlarena-sync push --force` to create a new agent named {name!r}"
         if source == CONFIG_SOURCE:
             hint = (
-                "check agent.id and competition in mlarena.yaml, and that MLARENA_API_KEY is the "
-                "token of the agent's owner"
+                "check `challenge:` and the `id:` under `submission:` in mlarena.yaml, and that "
+                "MLARENA_API_KEY is the token of the agent's owner"
             )
-            gone = f"set agent.id in mlarena.yaml to another agent, or remove it and run {new}"
+            gone = f"set `id:` under `submission:` to another agent, or remove it and run {new}"
         else:
             hint = (
                 "is MLARENA_API_KEY the token of the user who created it? If that agent is gone "
-                f"for good, set agent.id in mlarena.yaml to the agent to use, or run {new}"
+                f"for good, set `id:` under `submission:` to the agent to use, or run {new}"
             )
-            gone = f"set agent.id in mlarena.yaml to the agent to use, or run {new}"
+            gone = (
+                f"set `id:` under `submission:` in mlarena.yaml to the agent to use, or run {new}"
+            )
         try:
             status = status_of(aid) if status_of is not None else self.client.status(self.cid, aid)
         except NotFoundError as exc:
@@ -214,7 +216,7 @@ class AgentBinder:
         if status.viewer_role is not None and not status.owned:
             # `push --force` cannot help here (it replaces only a lost binding): point at the
             # config, naming the agent a push would create only when agent.name says one.
-            own = "set agent.id in mlarena.yaml to a submission of your own"
+            own = "set `id:` under `submission:` in mlarena.yaml to a submission of your own"
             if source == CONFIG_SOURCE:
                 own += (
                     f", or remove it to create a new agent named {name!r}"
@@ -242,7 +244,9 @@ class AgentBinder:
             pass
         mine = self.client.token_parts
         who = f" {mine.masked} in use" if mine is not None else " in use"
-        fix = "set MLARENA_API_KEY to the owner's token, or agent.id to an agent of your own"
+        fix = (
+            "set MLARENA_API_KEY to the owner's token, or `id:` under `submission:` to one of yours"
+        )
         try:
             row = next((r for r in self.client.leaderboard(self.cid) if r.agent_id == aid), None)
         except ApiError:
@@ -284,7 +288,7 @@ class AgentBinder:
         if (config_id is not None or state.agent_id is not None) and self.journal.creating():
             self.journal.set_creating(None)  # bound after all: that creation no longer matters
         if config_id is not None:
-            status = self.check(config_id, "agent.id in mlarena.yaml", status_of=status_of)
+            status = self.check(config_id, CONFIG_SOURCE, status_of=status_of)
             if state.agent_id != config_id:
                 state = TargetState(agent_id=config_id, bound_by=self._lookup())
                 self.store.save(self.key, state)
@@ -308,14 +312,16 @@ class AgentBinder:
     def _create(self, *, force: bool) -> int:
         name = self.target.agent.name
         if not name:
-            raise ConfigError("no agent bound: set agent.name (to create one) or agent.id")
+            raise ConfigError(
+                "no agent bound: set `name:` (to create one) or `id:` under `submission:`"
+            )
         interrupted = self.journal.creating()
         if interrupted is not None and not force:
             raise ConfigError(
                 f"an earlier run was interrupted while creating agent {interrupted!r} in "
-                f"competition {self.cid}: it may exist on the server, but its id never came back",
-                hint="set agent.id in mlarena.yaml to its id (on your ML Arena profile) to bind "
-                "it, or run `mlarena-sync push --force` to create another agent",
+                f"challenge {self.cid}: it may exist on the server, but its id never came back",
+                hint="set `id:` under `submission:` in mlarena.yaml to its id (on your ML Arena "
+                "profile) to bind it, or run `mlarena-sync push --force` to create another agent",
             )
         parts = self.client.token_parts
         if parts is not None and parts.scope != "user":  # the server would answer 403

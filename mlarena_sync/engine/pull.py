@@ -121,7 +121,8 @@ def pull(ws: Workspace, *, names: list[str] | None = None, force: bool = False) 
             if aid is None:
                 raise ConfigError(
                     "no agent bound yet: nothing to pull",
-                    hint="run `mlarena-sync push` first, or set agent.id in mlarena.yaml",
+                    hint="run `mlarena-sync push` first, or set `id:` under `submission:` in "
+                    "mlarena.yaml",
                 )
             remote = client.list_files(cid, aid)
             local, unclear = _local_files(ws, rec)

@@ -172,7 +172,7 @@ def test_a_section_with_every_key_commented_out_means_defaults(tmp_path: Path) -
     target = load_config(write(tmp_path, text)).target()
     assert (target.sync, target.watch) == (SyncSpec(), WatchSpec())
     message = config_error(tmp_path, "competition: 1\nagent:\n  # name: x\n")
-    assert ":2: agent: give agent.name" in message
+    assert ":2: agent: give `name:`" in message
 
 
 def test_runtime_left_empty_is_the_competition_default(tmp_path: Path) -> None:
@@ -201,8 +201,8 @@ def test_runtime_left_empty_is_the_competition_default(tmp_path: Path) -> None:
         ("competition: 1\nagent: {name: a}\nruntime: {id: 3, language: py}\n", 3, "runtime", "or"),
         ("competition: 1\nagent: {name: a}\nentry: sub/agent.py\n", 3, "entry", "store"),
         ("competition: 1\nagent: {name: a}\napi_key_env: 'A B'\n", 3, "api_key_env", "variable"),
-        ("competition: 1\nagent: {}\n", 2, "agent", "agent.name"),
-        ("competition: 1\n", 1, "agent", "agent.name"),
+        ("competition: 1\nagent: {}\n", 2, "agent", "`name:`"),
+        ("competition: 1\n", 1, "agent", "`name:`"),
         ("agent: {name: a}\n", 1, "competition", "missing"),
         ("competition: 1\nagent: {name: a}\nserver: ftp://x\n", 3, "server", "http"),
         ("competition: 1\nagent: {name: a}\nserver: http://ml-arena.com\n", 3, "server", "https"),

@@ -185,7 +185,7 @@ def test_an_error_line_has_a_timestamp_and_its_hint_apart(cli: Cli, project: Pro
     line = res.json_lines()[-1]
     assert (line["event"], line["level"], line["exit_code"]) == ("error", "error", 2)
     assert_timestamp(line)
-    assert "competition 999 was not found" in line["message"]
+    assert "challenge 999 was not found" in line["message"]
     stderr_line = res.err.strip().splitlines()[-1]
     assert stderr_line.startswith(f"mlarena-sync: error: {line['message']}")
     if "hint" in line:  # what to do, apart in JSON, on the same line for a person

@@ -25,7 +25,7 @@ def test_a_missing_competition_exits_2_naming_it(
     _competition(project, 999)
     res = cli("-C", str(project.dir), *command)
     assert res.code == 2, res.err
-    assert "competition 999 was not found" in res.err
+    assert "challenge 999 was not found" in res.err
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
@@ -36,7 +36,7 @@ def test_a_missing_competition_of_a_bound_agent_exits_2(
     _competition(project, 999)
     res = cli("-C", str(project.dir), *command)
     assert res.code == 2, res.err
-    assert "competition 999 was not found" in res.err
+    assert "challenge 999 was not found" in res.err
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

@@ -80,7 +80,7 @@ def test_lost_create_reply_never_makes_a_silent_twin(
     arena.reset_counters()
     res = cli(*in_project(project, "push"))
     assert res.code == 2, res.text
-    assert "agent.id" in res.err and "--force" in res.err
+    assert "`id:` under `submission:`" in res.err and "--force" in res.err
     assert mutations(arena.counters) == {}
     forced = cli(*in_project(project, "push", "--force", "--no-deploy"))
     assert forced.code == 0, forced.text

@@ -16,7 +16,7 @@ def test_plan_refuses_an_unknown_runtime_as_push_does(
     write_config(project.dir, arena.url, extra="runtime:\n  language: python\n  framework: nope\n")
     plan = cli(*in_project(project, "plan"))
     assert plan.code == 2, plan.text
-    assert "runtime python / nope is not offered by competition 1; it offers: id " in plan.err
+    assert "runtime python / nope is not offered by challenge 1; it offers: id " in plan.err
     assert mutations(arena.counters) == {}
     push = cli(*in_project(project, "push", "--no-deploy"))
     assert push.code == 2, push.text

@@ -114,8 +114,8 @@ def test_a_missing_agent_id_in_the_config_points_at_agent_id(cli: Cli, project: 
     project.config.write_text(text)
     res = cli(*in_project(project, "plan"))
     assert res.code == 1, res.text
-    assert "agent 4242 (agent.id in mlarena.yaml) was not found" in res.err
-    assert "check agent.id and competition in mlarena.yaml" in res.err
+    assert "agent 4242 (the `id:` under `submission:` in mlarena.yaml) was not found" in res.err
+    assert "check `challenge:` and the `id:` under `submission:`" in res.err
     assert "--force" not in res.err
 
 
