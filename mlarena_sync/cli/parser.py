@@ -91,7 +91,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "demo": (
         "mlarena_sync.commands.demo",
-        "push the bundled example agent to an embedded fake arena",
+        "push the bundled example agent to a fake arena (its own, or --server on this machine)",
         "mlarena-sync demo",
     ),
     "completion": (
