@@ -91,8 +91,10 @@ def preview(
         result = rec.reconcile(ReconcileOptions(dry_run=True, force=force))
         if ws.target.runtime is not None:  # refused as push would refuse it (exit 2)
             resolve_runtime(ws.target, client.runtime_options(ws.target.competition))
-        if result.agent_id is None and not force:
-            rec.binder.check_no_twin()  # push would stop there (exit 2)
+        if result.agent_id is None:
+            rec.competition()  # push would create the agent there: refused as push would be
+            if not force:
+                rec.binder.check_no_twin()  # push would stop there (exit 2)
         template = client.capabilities.new_agents_hold_the_template
         if result.agent_id is None and template and rec.competition().agent_template:
             plan = relabel_uploads(result.plan, [TEMPLATE_FILE], TEMPLATE_REASON)

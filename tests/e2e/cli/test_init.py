@@ -262,8 +262,10 @@ def test_init_without_a_token_writes_the_file_and_says_it_did_not_check(
     assert "check it later with `mlarena-sync plan`" in res.text
     assert load_config(tmp_path / "mlarena.yaml").target().competition == 999
     assert not arena.counters  # no token: init asked the server nothing
-    # The check it points at: `plan`, once the token is set (and there is a file to send).
+    # The check it points at: `plan`, once the token is set, with or without a file to send.
     monkeypatch.setenv("MLARENA_API_KEY", arena.user_token)
+    empty = cli("-C", str(tmp_path), "plan")
+    assert (empty.code, "999 was not found" in empty.err) == (2, True), empty.text
     (tmp_path / "agent.py").write_text(AGENT_PY)
     checked = cli("-C", str(tmp_path), "plan")
     assert checked.code == 2
