@@ -112,7 +112,6 @@ class HumanConsole:
         if not deploy.ended:
             return self.board is not None  # a terminal: the live line says it
         self.deploy = None
-        summary = deploy.summary(self.clock())
         if self.board is not None:
             self.board.unfollow()
             if self._deploy_by_push and not deploy.failed:
@@ -125,6 +124,7 @@ class HumanConsole:
             return False
         line = format_event(name, level, facts, self.now())
         if line is not None:
+            summary = deploy.summary(self.clock(), said=line.text)
             self.writer.line(Line(line.kind, line.text, summary, line.more))
         return True
 

@@ -44,7 +44,7 @@ def test_push_during_a_deploy_holds_then_syncs_and_deploys_once_more(
     res = cli("-C", str(project.dir), "push", "--wait")
 
     assert res.code == 0, res.text
-    assert "1 change(s) held while a deploy is in flight" in res.text, res.text
+    assert "1 change held while a deploy is in flight" in res.text, res.text
     assert "deployed: active" in res.out, res.out
     # the first deploy ran to its end (nothing cancelled it), then exactly one more
     assert deploy_statuses(arena, SID) == ["succeeded", "succeeded"]
