@@ -91,7 +91,7 @@ def test_events_carry_fields() -> None:
     tracker = StatusTracker()
     events = tracker.update(snap("deploy_queue", queue="1/1"))
     assert [e.event for e in events] == ["agent_status", "queue"]
-    assert events[1].fields == {"position": "1/1"}
+    assert events[1].fields == {"position": "1/1", "queue_position": None, "queue_total": None}
     assert tracker.last_status == "deploy_queue"
 
 
