@@ -139,6 +139,23 @@ def test_every_shell_block_is_marked() -> None:
     assert not unmarked, "shell blocks without a marker:\n" + "\n---\n".join(unmarked)
 
 
+def test_every_link_of_readme_leads_somewhere() -> None:
+    """The deep material lives in docs/ pages: a link to one that is not there, or to a heading
+    that is not there, strands the reader."""
+    text = readme()
+    links = re.findall(r"\]\(([^)\s]+)\)", text)
+    files = [link for link in links if not re.match(r"[a-z]+:|#", link)]
+    assert files, "README links to no page of the repository"
+    missing = [link for link in files if not (REPO / link.partition("#")[0]).exists()]
+    assert not missing, f"README links to files that are not there: {missing}"
+    headings = {
+        re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-")
+        for h in re.findall(r"^#{2,6} (.+)$", text, re.M)
+    }
+    lost = [link for link in links if link.startswith("#") and link[1:] not in headings]
+    assert not lost, f"README links to headings that are not there: {lost}"
+
+
 def _cli_lines(block: str) -> list[list[str]]:
     """The argv (after ``mlarena-sync``) of every line of ``block`` that runs the CLI."""
     found = []
