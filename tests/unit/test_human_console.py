@@ -237,3 +237,18 @@ def test_a_failed_deploy_says_so_in_red_and_is_not_held_back() -> None:
 def _visible(text: str) -> list[str]:
     plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text).replace("\r\n", "\n")
     return [line.split("\r")[-1] for line in plain.split("\n") if line.split("\r")[-1].strip()]
+
+
+def test_the_status_table_gets_relative_times_and_other_results_stay_as_written() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    stream = io.StringIO()
+    out = configure(stream=stream, color=False)
+    slot = (datetime.now(timezone.utc) + timedelta(hours=3, seconds=30)).isoformat()
+    out.result("status", f"deploys today: 5 of 5 used (next slot at {slot})\nfiles: in sync")
+    out.result("game_log", f"=== game 1 at {slot} (seed (7))")
+    assert stream.getvalue().splitlines() == [
+        "deploys today: 5 of 5 used (next slot in 3 h)",
+        "files: in sync",
+        f"=== game 1 at {slot} (seed (7))",
+    ]

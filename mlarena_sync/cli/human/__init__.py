@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import Any, TextIO
 
 from mlarena_sync.cli.human.console import PlainWriter, RichWriter, Writer
+from mlarena_sync.cli.human.fmt import tidy
 from mlarena_sync.cli.human.line import Line
 from mlarena_sync.cli.human.lines import FORMATTERS, format_event
 from mlarena_sync.cli.human.live import Board, DeployLine
@@ -29,6 +30,9 @@ __all__ = ["HumanConsole"]
 #: Events that start following a deploy (the live line at a terminal).
 _DEPLOY_STARTS = frozenset({"deploy_requested", "waiting_for_deploy"})
 _DEPLOY_LINES = frozenset({"agent_status", "queue", "run"})
+#: Results written as a table, tidied line by line (relative times, no nested parentheses); the
+#: others (a game log, a diff) are printed exactly as written.
+_TIDIED_RESULTS = frozenset({"status"})
 
 
 def _utc_now() -> datetime:
@@ -148,6 +152,9 @@ class HumanConsole:
         (a table, a game log: never reflowed)."""
         if name in FORMATTERS:
             self.show(name, "result", {**fields, "text": text})
+        elif name in _TIDIED_RESULTS:
+            now = self.now()
+            self.text("\n".join(tidy(line, now) for line in text.splitlines()))
         else:
             self.text(text)
 

@@ -63,7 +63,8 @@ def relative(when: datetime, now: datetime) -> str:
     delta = (_aware(when) - _aware(now)).total_seconds()
     if abs(delta) < 2:
         return "just now"
-    return f"in {duration(delta)}" if delta > 0 else f"{duration(-delta)} ago"
+    seconds = round(abs(delta))  # whole seconds: "9 s ago", not "9.7 s ago"
+    return f"in {duration(seconds)}" if delta > 0 else f"{duration(seconds)} ago"
 
 
 def plural(n: int, word: str) -> str:
@@ -106,9 +107,9 @@ def _iso_to_relative(match: re.Match[str], now: datetime) -> str:
     lead = match["lead"]
     delta = (_aware(when) - _aware(now)).total_seconds()
     if lead == "since" and delta <= 0:
-        return f"for {duration(-delta)}"
+        return f"for {duration(round(-delta))}"
     if lead == "until" and delta > 0:
-        return f"for {duration(delta)}"
+        return f"for {duration(round(delta))}"
     return relative(when, now)
 
 

@@ -38,7 +38,7 @@ def _says_pending(cli: Cli, project: Project) -> None:
     assert "synced files not deployed yet (pending since 20" in line, line
     assert "no deploy needed" not in plan.out
     status = cli(*in_project(project, "status"))
-    assert "deploy: pending (synced files not deployed yet (pending since 20" in status.out
+    assert "deploy: pending (synced files not deployed yet: pending for " in status.out
     (event,) = cli(*in_project(project, "--json", "status")).json_lines()
     assert event["deploy_pending"] is True
 

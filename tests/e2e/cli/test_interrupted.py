@@ -53,7 +53,7 @@ def test_plan_and_status_show_the_deploy_an_interrupted_push_left_pending(
     (event,) = cli(*in_project(project, "--json", "plan")).json_lines()
     assert event["deploy"] is True and "not deployed yet" in event["deploy_reason"]
     status = cli(*in_project(project, "status"))
-    assert "deploy: pending (synced files not deployed yet (pending since 20" in status.out
+    assert "deploy: pending (synced files not deployed yet: pending for " in status.out
     (event,) = cli(*in_project(project, "--json", "status")).json_lines()
     assert event["deploy_pending"] is True and event["in_sync"] is True
     assert mutations(arena.counters) == {}, "plan and status change nothing"
