@@ -191,7 +191,19 @@ FORMATTERS: dict[str, Formatter] = {
 }
 
 #: The facts a generic line shows, in order of preference (two at most).
-_FACTS = ("message", "reason", "file", "name", "path", "status", "folder", "command", "error")
+_FACTS = (
+    "message",
+    "reason",
+    "file",
+    "name",
+    "path",
+    "runtime",
+    "url",
+    "status",
+    "folder",
+    "command",
+    "error",
+)
 _LEVEL_KIND = {"warning": "warning", "error": "error", "debug": "debug", "result": "result"}
 
 
