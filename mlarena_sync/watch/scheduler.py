@@ -317,6 +317,7 @@ class DeployScheduler:
                     "deploy_waiting",
                     blocker=d.blocker,
                     until=d.wait_until,
+                    off_leaderboard=self._off_board() != "",
                     text=f"deploy waits until {at} "
                     f"(deploy.min_interval {self.spec.min_interval:g} s)",
                 )
@@ -348,6 +349,7 @@ class DeployScheduler:
                 level="warning",
                 blocker="quota",
                 until=exc.next_available_at,
+                off_leaderboard=self._off_board() != "",
                 text=self._off_board() + f"deploy refused ({exc.message}); the latest state "
                 "deploys at "
                 f"{exc.next_available_at.isoformat(timespec='seconds')}",
