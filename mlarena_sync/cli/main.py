@@ -163,10 +163,17 @@ def _print_error(
 ) -> int:
     """Print the error (and its JSON line with ``--json``); the exit code to return.
 
-    ``message`` and ``hint`` make one line on stderr; the JSON line holds them apart."""
+    On stderr, for a person: the message on the ``error:`` line, the hint (what to do) on a
+    ``hint:`` line under it, both tidied (relative times, no nested parentheses) once whatever
+    was redrawn at the terminal (a live deploy line) is stopped. The JSON line holds the exact
+    message and hint apart."""
     text = redactor.text(message)
-    full = f"{text} ({redactor.text(hint)})" if hint else text
-    print(f"{PROG}: error: {full}", file=sys.stderr, flush=True)
+    person = out.for_person if out is not None else str
+    if out is not None:
+        out.close()
+    print(f"{PROG}: error: {person(text)}", file=sys.stderr, flush=True)
+    if hint:
+        print(f"  hint: {person(redactor.text(hint))}", file=sys.stderr, flush=True)
     if out is not None and out.json_mode:
         line: dict[str, object] = {
             "event": "error",
@@ -255,8 +262,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         where = crash_dir(Path.cwd() if invocation is None else invocation.cwd, args.config)
         path = write_crash_log(exc, args_list, redactor, where)
-        message = (
-            f"unexpected error ({type(exc).__name__}: {exc}); details in {path} "
-            "(please attach it to a bug report)"
-        )
-        return _print_error(out, redactor, message, 1)
+        message = f"unexpected error: {type(exc).__name__}: {exc}"
+        hint = f"details in {path} (please attach it to a bug report)"
+        return _print_error(out, redactor, message, 1, hint)

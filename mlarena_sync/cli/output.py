@@ -175,6 +175,15 @@ class Output:
             self.stream.write(self.redactor.text(_dumps(obj)) + "\n")
             self.stream.flush()
 
+    def for_person(self, text: str) -> str:
+        """``text`` as a person reads it (an error line): ISO times made relative, no nested
+        parentheses, counts that agree (:func:`~mlarena_sync.cli.human.fmt.tidy`)."""
+        from datetime import datetime, timezone
+
+        from mlarena_sync.cli.human.fmt import tidy
+
+        return tidy(text, datetime.now(timezone.utc))
+
     def close(self) -> None:
         """Stop what is redrawn at a terminal (a progress bar, the live deploy line); to call
         before an error line is printed, and at the end (also done at exit)."""

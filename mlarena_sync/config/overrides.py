@@ -83,7 +83,7 @@ def resolve_token(target: Target, env: Mapping[str, str], api_key_file: Path | N
         named = "" if var == DEFAULT_API_KEY_ENV else " (named by api_key_env in mlarena.yaml)"
         raise ConfigError(
             f"no API token: set {var}{named} to your ML Arena API key",
-            hint="or pass --api-key-file FILE; the key is on your ML Arena profile page",
+            hint="the key is on your ML Arena profile page; --api-key-file FILE reads a file",
         )
     token = raw.strip()
     check_token_shape(token, var)

@@ -186,10 +186,13 @@ def test_an_error_line_has_a_timestamp_and_its_hint_apart(cli: Cli, project: Pro
     assert (line["event"], line["level"], line["exit_code"]) == ("error", "error", 2)
     assert_timestamp(line)
     assert "challenge 999 was not found" in line["message"]
-    stderr_line = res.err.strip().splitlines()[-1]
-    assert stderr_line.startswith(f"mlarena-sync: error: {line['message']}")
-    if "hint" in line:  # what to do, apart in JSON, on the same line for a person
-        assert line["hint"] not in line["message"] and line["hint"] in stderr_line
+    error_line, *hint_line = res.err.strip().splitlines()[-2:]
+    if "hint" in line:  # what to do: apart in JSON, on a `hint:` line under it for a person
+        assert line["hint"] not in line["message"]
+        assert hint_line == [f"  hint: {line['hint']}"]
+    else:
+        error_line = hint_line[0]
+    assert error_line == f"mlarena-sync: error: {line['message']}"
 
 
 def test_a_hint_is_its_own_json_field(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -198,7 +201,7 @@ def test_a_hint_is_its_own_json_field(capsys: pytest.CaptureFixture[str], tmp_pa
     (line,) = res.json_lines()
     assert "no mlarena.yaml" in line["message"] and "mlarena-sync init" in line["hint"]
     assert "mlarena-sync init" not in line["message"]
-    assert f"{line['message']} ({line['hint']})" in res.err
+    assert f"error: {line['message']}\n  hint: {line['hint']}\n" in res.err
 
 
 DID_YOU_MEAN = {

@@ -90,12 +90,13 @@ def test_exit_code_table(exc: BaseException, code: int) -> None:
     assert set(EXIT_CODES.values()) == {1, 2, 3, 4, 5, 6, 7, 130}
 
 
-def test_missing_token_is_exit_2_in_one_line(
+def test_missing_token_is_exit_2_in_an_error_line_and_a_hint(
     arena: FakeArena, project: Project, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(in_project(project, "push")) == 2
-    err = capsys.readouterr().err
-    assert "MLARENA_API_KEY" in err and len(err.strip().splitlines()) == 1
+    error, hint = capsys.readouterr().err.strip().splitlines()
+    assert error.startswith("mlarena-sync: error: no API token") and "MLARENA_API_KEY" in error
+    assert hint.startswith("  hint: ") and "--api-key-file" in hint
 
 
 def test_wrong_scope_token_is_exit_4(

@@ -46,7 +46,8 @@ def test_a_teammates_submission_is_refused_as_not_yours(
     assert f"agent {TEAM_SID}" in res.err and "is not yours to change" in res.err, res.err
     assert "teammate" in res.err, res.err
     # the way out: a submission of one's own (push --force would not get past this)
-    assert "set `id:` under `submission:` in mlarena.yaml to a submission of your own" in res.err, res.err
+    own = "set `id:` under `submission:` in mlarena.yaml to a submission of your own"
+    assert own in res.err, res.err
     assert remedy in res.err and "push --force" not in res.err, res.err
     assert "Traceback" not in res.text
     assert writes(arena46.counters) == {}
