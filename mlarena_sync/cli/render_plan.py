@@ -7,7 +7,7 @@ from mlarena_sync.engine.advice import conflicts_hint
 from mlarena_sync.engine.gate import DeployDecision
 from mlarena_sync.engine.plan import Conflict
 from mlarena_sync.engine.reconcile import ReconcileResult
-from mlarena_sync.local.names import human_size
+from mlarena_sync.humanize import size as human_size
 from mlarena_sync.local.scan import LocalFile
 
 __all__ = ["render_plan", "show_plan"]

@@ -22,6 +22,7 @@ from mlarena_sync.engine.restore import (
     records_of,
     resolve,
 )
+from mlarena_sync.humanize import size
 
 __all__ = ["add_arguments", "run"]
 
@@ -48,16 +49,7 @@ def _text(data: bytes | None) -> list[str] | None:
 
 def _size(n: int | None) -> str:
     """``57.2 MB``; ``absent`` for a side without the file."""
-    if n is None:
-        return "absent"
-    if n < 1000:
-        return f"{n} B"
-    size = float(n)
-    for unit in ("kB", "MB", "GB"):
-        size /= 1000
-        if size < 1000 or unit == "GB":
-            break
-    return f"{size:.1f} {unit}"
+    return "absent" if n is None else size(n)
 
 
 def _name(side: Side, path: str) -> str:

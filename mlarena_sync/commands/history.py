@@ -20,10 +20,11 @@ from mlarena_sync.api.models import LatestDeploy
 from mlarena_sync.commands.common import open_workspace
 from mlarena_sync.commands.invocation import Invocation
 from mlarena_sync.engine.history import read_history
+from mlarena_sync.humanize import relative
 from mlarena_sync.store.ledger import DeployRecord
 from mlarena_sync.store.objects import ObjectStore
 
-__all__ = ["add_arguments", "age", "run"]
+__all__ = ["add_arguments", "run"]
 
 BAR_WIDTH = 20
 
@@ -36,18 +37,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--offline", action="store_true", help="read the ledger only (no request to the server)"
     )
-
-
-def age(then: datetime, now: datetime) -> str:
-    """``then`` relative to ``now``: ``just now``, ``5 min ago``, ``3 h ago``, ``2 d ago``."""
-    seconds = max(0.0, (now - then).total_seconds())
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)} h ago"
-    return f"{int(seconds // 86400)} d ago"
 
 
 def _changed(rec: DeployRecord, prev: DeployRecord | None) -> int:
@@ -104,17 +93,18 @@ def _line(
     dep = f"deployment {rec.deployment_id}" if rec.deployment_id is not None else "deployment ?"
     server = sum(1 for e in rec.files.values() if e.server)
     files += f", {server} the server's" if server else ""
+    when = relative(rec.at, now)
     return (
-        f"#{rec.id:<3} {dep:<16} {age(rec.at, now):>10}  {rec.trigger:<5}  {_git_text(rec):<13}  "
+        f"#{rec.id:<3} {dep:<16} {when:>14}  {rec.trigger:<5}  {_git_text(rec):<13}  "
         f"{files:<16}  {outcome_text(rec, newest):<10}  {score:<13}  {_bar(rec.score, top)}"
     ).rstrip()
 
 
 def _unknown(inv: Invocation, attempt: LatestDeploy, now: datetime) -> None:
-    when = age(attempt.created_at, now) if attempt.created_at else "?"
+    when = relative(attempt.created_at, now) if attempt.created_at else "?"
     inv.out.result(
         "deploy_record",
-        f"  -  deployment {attempt.id:<5} {when:>10}  (not in this folder's ledger: made from "
+        f"  -  deployment {attempt.id:<5} {when:>14}  (not in this folder's ledger: made from "
         f"the browser or another machine)  {attempt.status or '?'}",
         id=None,
         deployment_id=attempt.id,

@@ -14,10 +14,11 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from mlarena_sync.errors import SelectionError
+from mlarena_sync.humanize import size as human_size
 from mlarena_sync.local.scan import LocalFile, printable
 from mlarena_sync.local.secrets import find_secrets
 
-__all__ = ["MAX_NAME_LENGTH", "check_names", "human_size", "is_safe_name", "suggest_name"]
+__all__ = ["MAX_NAME_LENGTH", "check_names", "is_safe_name", "suggest_name"]
 
 MAX_NAME_LENGTH = 128
 # secure_filename keeps [A-Za-z0-9_.-] and strips leading/trailing "." and "_": a name survives
@@ -50,15 +51,6 @@ def suggest_name(name: str) -> str:
         else:
             cleaned = cleaned[:MAX_NAME_LENGTH].rstrip("._")
     return cleaned if is_safe_name(cleaned) else "file"
-
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{size} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} bytes"  # pragma: no cover
 
 
 def check_names(
@@ -102,13 +94,13 @@ def check_names(
         for f in files:
             if f.size > limit:
                 found.append(
-                    f"{printable(f.path)}: {human_size(f.size)}, over the competition's limit of "
+                    f"{printable(f.path)}: {human_size(f.size)}, over the challenge's limit of "
                     f"{human_size(limit)} per file; make it smaller or exclude it"
                 )
     most = competition.max_upload_files if competition is not None else None
     if most and len(by_name) > most:
         found.append(
-            f"{len(by_name)} files selected, but the competition allows at most {most}; "
+            f"{len(by_name)} files selected, but the challenge allows at most {most}; "
             "exclude some (files.exclude in mlarena.yaml, or .mlarenaignore)"
         )
     if found:

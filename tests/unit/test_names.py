@@ -85,9 +85,9 @@ def test_a_name_that_is_not_utf8_is_shown_printably(tmp_path: Path) -> None:
 def test_competition_limits(tmp_path: Path) -> None:
     files = [local(tmp_path, f"f{i}.py", b"x" * (i * 10)) for i in range(1, 5)]
     problems = problems_of(files, Limits(max_upload_size_bytes=25, max_upload_files=3), TOKEN)
-    assert problems[0].startswith("f3.py: 30 bytes, over the competition's limit of 25 bytes")
-    assert problems[1].startswith("f4.py: 40 bytes")
-    assert problems[2].startswith("4 files selected, but the competition allows at most 3")
+    assert problems[0].startswith("f3.py: 30 B, over the challenge's limit of 25 B")
+    assert problems[1].startswith("f4.py: 40 B")
+    assert problems[2].startswith("4 files selected, but the challenge allows at most 3")
     assert check_names(files, Limits(None, None), TOKEN).keys() == {f.remote_name for f in files}
 
 
@@ -110,7 +110,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
         "a/x.py, b/x.py",
     ):
         assert expected in joined
-    assert "big.bin: 2.0 KB, over" in joined
+    assert "big.bin: 2.0 kB, over" in joined
     assert TOKEN not in joined
     assert len(problems) == 6  # .env is also an unsafe name
 

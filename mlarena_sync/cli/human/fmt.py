@@ -7,7 +7,9 @@ relative times, ``1 file(s)`` agrees with its number, nested parentheses are fla
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
+
+from mlarena_sync.humanize import aware, duration, plural, relative, size
 
 __all__ = [
     "duration",
@@ -19,57 +21,6 @@ __all__ = [
     "size",
     "tidy",
 ]
-
-_UNITS = ("kB", "MB", "GB", "TB")
-
-
-def size(n: int | float | None) -> str:
-    """``812 B``, ``2.9 MB`` (decimal units, one decimal); ``?`` when unknown."""
-    if n is None:
-        return "?"
-    if n < 1000:
-        return f"{int(n)} B"
-    value = float(n) / 1000
-    for unit in _UNITS[:-1]:
-        if value < 999.95:
-            return f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} {_UNITS[-1]}"
-
-
-def duration(seconds: float) -> str:
-    """``0.3 s``, ``42 s``, ``5 min``, ``11 h 52 min``, ``2 d 3 h`` (two units at most)."""
-    if 0 < seconds < 9.95 and round(seconds, 1) != round(seconds):
-        return f"{seconds:.1f} s"
-    total = max(0, round(seconds))
-    if total < 60:
-        return f"{total} s"
-    minutes, secs = divmod(total, 60)
-    if minutes < 60:
-        return f"{minutes} min" + (f" {secs} s" if secs and minutes < 10 else "")
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h" + (f" {minutes} min" if minutes else "")
-    days, hours = divmod(hours, 24)
-    return f"{days} d" + (f" {hours} h" if hours else "")
-
-
-def _aware(when: datetime) -> datetime:
-    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
-
-
-def relative(when: datetime, now: datetime) -> str:
-    """``in 11 h 52 min``, ``5 min ago``, ``just now`` (within two seconds)."""
-    delta = (_aware(when) - _aware(now)).total_seconds()
-    if abs(delta) < 2:
-        return "just now"
-    seconds = round(abs(delta))  # whole seconds: "9 s ago", not "9.7 s ago"
-    return f"in {duration(seconds)}" if delta > 0 else f"{duration(seconds)} ago"
-
-
-def plural(n: int, word: str) -> str:
-    """``1 file``, ``2 files``."""
-    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def queue_place(position: object, index: object = None, total: object = None) -> str:
@@ -105,7 +56,7 @@ def _iso_to_relative(match: re.Match[str], now: datetime) -> str:
     except ValueError:
         return match[0]
     lead = match["lead"]
-    delta = (_aware(when) - _aware(now)).total_seconds()
+    delta = (aware(when) - aware(now)).total_seconds()
     if lead == "since" and delta <= 0:
         return f"for {duration(round(-delta))}"
     if lead == "until" and delta > 0:
