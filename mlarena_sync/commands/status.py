@@ -93,7 +93,7 @@ def status(ws: Workspace, out: Output) -> int:
         out.result(
             "status",
             f"agent: none yet (the first `mlarena-sync push` creates "
-            f"{ws.target.agent.name!r} in competition {cid})\n{files_text}",
+            f"{ws.target.agent.name!r} in challenge {cid})\n{files_text}",
             agent_id=None,
             in_sync=False,
             plan=plan_json,
@@ -102,7 +102,7 @@ def status(ws: Workspace, out: Output) -> int:
         return 0
     ledger_no = _ledger_number(ws, deploy.latest)
     lines = [
-        f"agent {aid} ({agent.name or ws.target.agent.name or '?'}, competition {cid}): "
+        f"agent {aid} ({agent.name or ws.target.agent.name or '?'}, challenge {cid}): "
         f"{agent.status}" + (f" ({_short(agent.message)})" if agent.message else ""),
         _quota_text(deploy.limits),
         _latest_text(deploy.latest, ledger_no),

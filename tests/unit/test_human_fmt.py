@@ -90,3 +90,14 @@ def test_queue_places_and_names() -> None:
     assert fmt.queue_place("next") == "next"
     assert fmt.readable_name("deploy_reply_lost") == "deploy reply lost"
     assert fmt.plural(1, "file") == "1 file" and fmt.plural(2, "file") == "2 files"
+
+
+def test_flattening_leaves_code_in_backticks_and_adds_no_second_comma() -> None:
+    text = (
+        "deploy: yes (synced files not deployed yet (pending since 5 s), passed the checks, "
+        'after the check `python -c "import sys; sys.exit(1)"` passes)'
+    )
+    assert fmt.flatten_parentheses(text) == (
+        "deploy: yes (synced files not deployed yet: pending since 5 s, passed the checks, "
+        'after the check `python -c "import sys; sys.exit(1)"` passes)'
+    )

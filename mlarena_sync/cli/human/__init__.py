@@ -23,6 +23,7 @@ from mlarena_sync.cli.human.fmt import tidy
 from mlarena_sync.cli.human.line import Line
 from mlarena_sync.cli.human.lines import FORMATTERS, format_event
 from mlarena_sync.cli.human.live import Board, DeployLine
+from mlarena_sync.cli.human.tables import row_kind
 from mlarena_sync.tokens import Redactor
 
 __all__ = ["HumanConsole"]
@@ -30,9 +31,9 @@ __all__ = ["HumanConsole"]
 #: Events that start following a deploy (the live line at a terminal).
 _DEPLOY_STARTS = frozenset({"deploy_requested", "waiting_for_deploy"})
 _DEPLOY_LINES = frozenset({"agent_status", "queue", "run"})
-#: Results written as a table, tidied line by line (relative times, no nested parentheses); the
-#: others (a game log, a diff) are printed exactly as written.
-_TIDIED_RESULTS = frozenset({"status"})
+#: Results written as a table, tidied line by line (relative times, no nested parentheses) and
+#: coloured by row (:mod:`.tables`); the others (a game log, a diff) are printed as written.
+_TABLES = frozenset({"status", "plan"})
 
 
 def _utc_now() -> datetime:
@@ -152,17 +153,22 @@ class HumanConsole:
         (a table, a game log: never reflowed)."""
         if name in FORMATTERS:
             self.show(name, "result", {**fields, "text": text})
-        elif name in _TIDIED_RESULTS:
+        elif name in _TABLES:
             now = self.now()
-            self.text("\n".join(tidy(line, now) for line in text.splitlines()))
+            rows = [tidy(row, now) for row in text.splitlines()]
+            self._flush_deferred()
+            self.writer.rows([(row, row_kind(row)) for row in rows])
         else:
             self.text(text)
 
     def text(self, text: str) -> None:
         """Human-only text, as written."""
+        self._flush_deferred()
+        self.writer.plain(text)
+
+    def _flush_deferred(self) -> None:
         if self._deferred is not None:
             self._say_deployed(self._deferred)
-        self.writer.plain(text)
 
     def close(self) -> None:
         """Stop what is redrawn; say a deploy's result no line said yet."""

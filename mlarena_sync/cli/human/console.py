@@ -80,6 +80,9 @@ class Writer(Protocol):
 
     def plain(self, text: str) -> None: ...
 
+    def rows(self, rows: list[tuple[str, str | None]]) -> None:
+        """A table's rows as written, each in the colour of its kind (None: none)."""
+
 
 class PlainWriter:
     """No colour, no escape sequence: a pipe, a CI log, ``NO_COLOR``."""
@@ -94,6 +97,9 @@ class PlainWriter:
     def plain(self, text: str) -> None:
         self.stream.write(self.redact(text) + "\n")
         self.stream.flush()
+
+    def rows(self, rows: list[tuple[str, str | None]]) -> None:
+        self.plain("\n".join(row for row, _ in rows))
 
 
 class RichWriter:
@@ -130,3 +136,11 @@ class RichWriter:
         from rich.text import Text
 
         self.console.print(Text(self.redact(text)))
+
+    def rows(self, rows: list[tuple[str, str | None]]) -> None:
+        from rich.text import Text
+
+        text = Text("\n").join(
+            Text(self.redact(row), style=STYLES.get(kind or "", "")) for row, kind in rows
+        )
+        self.console.print(text)

@@ -67,11 +67,17 @@ def _iso_to_relative(match: re.Match[str], now: datetime) -> str:
 def flatten_parentheses(text: str) -> str:
     """``no deploy (deploys are off (--no-deploy))`` → ``no deploy (deploys are off:
     --no-deploy)``: a parenthesis inside another becomes a colon (or a comma when the inner part
-    does not end the outer one)."""
+    does not end the outer one and no punctuation follows it). Code in backticks is left as
+    written (`` `python -c "f(1)"` ``)."""
     out: list[str] = []
     depth = 0
+    quoted = False
     for i, ch in enumerate(text):
-        if ch == "(":
+        if ch == "`":
+            quoted = not quoted
+        elif quoted:
+            pass
+        elif ch == "(":
             depth += 1
             if depth > 1:
                 if out and out[-1] == " ":
@@ -81,8 +87,7 @@ def flatten_parentheses(text: str) -> str:
         elif ch == ")" and depth > 0:
             depth -= 1
             if depth >= 1:
-                rest = text[i + 1 :]
-                if rest[:1] not in (")", ""):
+                if text[i + 1 : i + 2] not in (")", "", ",", ";", ":", "."):
                     out.append(",")
                 continue
         out.append(ch)

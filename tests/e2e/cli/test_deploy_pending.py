@@ -35,7 +35,7 @@ def _says_pending(cli: Cli, project: Project) -> None:
     plan = cli(*in_project(project, "plan"))
     assert plan.code == 0, plan.text
     (line,) = [x for x in plan.out.splitlines() if x.startswith("deploy:")]
-    assert "synced files not deployed yet (pending since 20" in line, line
+    assert "synced files not deployed yet: pending for " in line, line
     assert "no deploy needed" not in plan.out
     status = cli(*in_project(project, "status"))
     assert "deploy: pending (synced files not deployed yet: pending for " in status.out
@@ -107,5 +107,5 @@ def test_a_conflict_with_a_pending_deploy_never_says_no_deploy_needed(
     plan = cli(*in_project(project, "plan"))
     (line,) = [x for x in plan.out.splitlines() if x.startswith("deploy:")]
     assert line.startswith("deploy: no (push would stop at a conflict before any deploy; "), line
-    assert "synced files not deployed yet (pending since" in line
+    assert "synced files not deployed yet: pending for " in line
     assert "no deploy needed" not in plan.out

@@ -49,7 +49,7 @@ def test_plan_and_status_show_the_deploy_an_interrupted_push_left_pending(
     plan = cli(*in_project(project, "plan"))
     assert plan.code == 0, plan.text
     (line,) = [x for x in plan.out.splitlines() if x.startswith("deploy:")]
-    assert line.startswith("deploy: yes (synced files not deployed yet (pending since 20"), line
+    assert line.startswith("deploy: yes (synced files not deployed yet: pending for "), line
     (event,) = cli(*in_project(project, "--json", "plan")).json_lines()
     assert event["deploy"] is True and "not deployed yet" in event["deploy_reason"]
     status = cli(*in_project(project, "status"))
