@@ -29,8 +29,8 @@ def test_plan_shows_both_sides_of_a_conflict_and_the_way_out(
     plan = cli(*in_project(project, "plan"))
     assert plan.code == 0, plan.text
     out = plan.out
-    assert f"local   lib/helper.py: {len(local)} bytes, sha256 {_sha12(local)}" in out, out
-    assert f"remote  helper.py: {len(remote)} bytes, sha256 {_sha12(remote)}" in out, out
+    assert f"local   lib/helper.py: {len(local)} B, sha256 {_sha12(local)}" in out, out
+    assert f"remote  helper.py: {len(remote)} B, sha256 {_sha12(remote)}" in out, out
     assert "take the remote: `mlarena-sync pull --force helper.py`" in out
     assert "keep yours: `mlarena-sync push --force`" in out
 

@@ -68,7 +68,7 @@ def test_same_size_browser_edit_and_local_edit_conflict_and_keep_both(
     assert conflict and "weights.bin" in conflict[0], plan.out
     sides = {ln.split()[0]: ln for ln in plan.out.splitlines() if ln.split()[:1] in SIDES}
     assert set(sides) == {"local", "remote"}, plan.out
-    assert all(f"{len(LOCAL)} bytes" in ln for ln in sides.values()), plan.out
+    assert all(f"{len(LOCAL)} B" in ln for ln in sides.values()), plan.out
     assert sha(LOCAL) in sides["local"] and sha(BROWSER.encode()) in sides["remote"], plan.out
     assert "push would stop (exit 3)" in plan.out, plan.out
     assert writes(arena46.counters) == {}
