@@ -123,16 +123,21 @@ def assert_recovered(
 
 def assert_clear_error(res: Result, code: int, *needles: str, lines: int = 1) -> None:
     """Exit ``code``; no traceback; stderr holds the error in ``lines`` line(s) (one, or a
-    head line + one line per file problem) containing every needle (case-insensitive)."""
+    head line + one line per file problem), plus at most one ``hint:`` line under it (what to
+    do), containing every needle (case-insensitive)."""
     assert res.code == code, (
         f"exit {res.code}, expected {code}\n--- out\n{res.out}\n--- err\n{res.err}"
     )
     assert "Traceback" not in res.text, res.text
     err_lines = [line for line in res.err.splitlines() if line.strip()]
+    hints = [line for line in err_lines if line.startswith("  hint: ")]
+    assert hints in ([], err_lines[-1:]), f"a hint: line is the last line, once:\n{res.err}"
+    text_of_hint = "\n".join(hints)
+    err_lines = err_lines[: len(err_lines) - len(hints)]
     assert 1 <= len(err_lines) <= lines, (
         f"expected the error in {lines} line(s) on stderr, got {len(err_lines)}:\n{res.err}"
     )
-    text = "\n".join(err_lines).lower()
+    text = "\n".join([*err_lines, text_of_hint]).lower()
     for needle in needles:
         assert needle.lower() in text, f"{needle!r} not in the error:\n{res.err}"
 

@@ -190,7 +190,7 @@ def test_unknown_competition(arena: FakeArena, token: str, cli: Cli, tmp_path: P
     project = make_project(tmp_path, arena.url, "faults", competition=999)
     res = push(cli, project)
     # a configuration error (5cc93ff, issue 12): `competition:` names no competition there
-    assert_clear_error(res, CONFIG_ERROR, "competition", "999", "competition:")
+    assert_clear_error(res, CONFIG_ERROR, "challenge 999", "`challenge:`")
     assert_untouched(arena)
 
 
@@ -198,7 +198,7 @@ def test_hidden_competition(arena: FakeArena, token: str, cli: Cli, tmp_path: Pa
     project = make_project(tmp_path, arena.url, "faults", competition=3)
     res = push(cli, project)
     assert res.code in (CONFIG_ERROR, AUTH_ERROR), res.text
-    assert_clear_error(res, res.code, "competition", "3")
+    assert_clear_error(res, res.code, "challenge 3")
     assert_untouched(arena)
 
 
