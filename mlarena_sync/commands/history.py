@@ -20,13 +20,13 @@ from mlarena_sync.api.models import LatestDeploy
 from mlarena_sync.commands.common import open_workspace
 from mlarena_sync.commands.invocation import Invocation
 from mlarena_sync.engine.history import read_history
-from mlarena_sync.humanize import relative
+from mlarena_sync.humanize import plural, relative
 from mlarena_sync.store.ledger import DeployRecord
 from mlarena_sync.store.objects import ObjectStore
 
 __all__ = ["add_arguments", "run"]
 
-BAR_WIDTH = 20
+BAR_WIDTH = 10
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -84,35 +84,58 @@ def outcome_text(rec: DeployRecord, newest: bool) -> str:
     return "in flight" if newest else "outcome unknown"
 
 
-def _line(
+HEADER = ("#", "server", "when", "via", "commit", "changed", "outcome", "score", "")
+
+
+def _cells(
     rec: DeployRecord, prev: DeployRecord | None, now: datetime, top: float, newest: bool
-) -> str:
-    n = _changed(rec, prev)
-    score = f"score {rec.score:g}" if rec.score is not None else "score -"
-    files = f"{n} file{'s' if n != 1 else ''} changed"
-    dep = f"deployment {rec.deployment_id}" if rec.deployment_id is not None else "deployment ?"
+) -> list[str]:
+    """One deploy's row of the table (see :data:`HEADER`)."""
+    files = plural(_changed(rec, prev), "file")
     server = sum(1 for e in rec.files.values() if e.server)
-    files += f", {server} the server's" if server else ""
+    files += f" ({server} the server's)" if server else ""
+    score = f"{rec.score:.4g}" if rec.score is not None else "-"
+    dep = f"d{rec.deployment_id}" if rec.deployment_id is not None else "-"
+    outcome = outcome_text(rec, newest).replace("outcome unknown", "unknown")
     when = relative(rec.at, now)
-    return (
-        f"#{rec.id:<3} {dep:<16} {when:>14}  {rec.trigger:<5}  {_git_text(rec):<13}  "
-        f"{files:<16}  {outcome_text(rec, newest):<10}  {score:<13}  {_bar(rec.score, top)}"
-    ).rstrip()
+    return [
+        f"#{rec.id}",
+        dep,
+        when,
+        rec.trigger,
+        _git_text(rec),
+        files,
+        outcome,
+        score,
+        _bar(rec.score, top),
+    ]
 
 
-def _unknown(inv: Invocation, attempt: LatestDeploy, now: datetime) -> None:
+def _unknown_cells(attempt: LatestDeploy, now: datetime) -> list[str]:
+    """A deploy the server made that this folder's history does not hold (the browser,
+    another machine)."""
     when = relative(attempt.created_at, now) if attempt.created_at else "?"
-    inv.out.result(
-        "deploy_record",
-        f"  -  deployment {attempt.id:<5} {when:>14}  (not in this folder's ledger: made from "
-        f"the browser or another machine)  {attempt.status or '?'}",
-        id=None,
-        deployment_id=attempt.id,
-        at=attempt.created_at,
-        status=attempt.status,
-        failure_owner=attempt.failure_owner,
-        known=False,
-    )
+    return ["-", f"d{attempt.id}", when, "elsewhere", "-", "-", attempt.status or "?", "-", ""]
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    """``rows`` under :data:`HEADER`, each column as wide as its widest cell."""
+    every = [list(HEADER), *rows]
+    widths = [max(len(row[i]) for row in every) for i in range(len(HEADER))]
+    return [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in every
+    ]
+
+
+def _unknown_fields(attempt: LatestDeploy) -> dict[str, Any]:
+    return {
+        "id": None,
+        "deployment_id": attempt.id,
+        "at": attempt.created_at,
+        "status": attempt.status,
+        "failure_owner": attempt.failure_owner,
+        "known": False,
+    }
 
 
 def run(inv: Invocation, args: argparse.Namespace) -> int:
@@ -125,20 +148,24 @@ def run(inv: Invocation, args: argparse.Namespace) -> int:
     objects = ObjectStore(ws.store.state_dir)
     scores = [r.score for r in hist.records if r.score is not None]
     top = max(scores, default=0.0)
-    newest = list(reversed(hist.records))[: max(0, args.limit)]
-    for attempt in hist.unknown:
-        _unknown(inv, attempt, now)
-    for rec in newest:
+    rows: list[tuple[list[str], dict[str, Any]]] = [
+        (_unknown_cells(a, now), _unknown_fields(a)) for a in hist.unknown
+    ]
+    for rec in list(reversed(hist.records))[: max(0, args.limit)]:
         prev = next((r for r in reversed(hist.records) if r.id < rec.id), None)
         kept = all(objects.has(e.sha256) for e in rec.files.values() if e.known)
         newest_rec = rec is hist.records[-1]
-        text = _line(rec, prev, now, top, newest_rec) + ("" if kept else "  (bytes pruned)")
-        marker = "  <- live" if rec.id == hist.live else ""
-        inv.out.result(
-            "deploy_record",
-            text + marker,
+        cells = _cells(rec, prev, now, top, newest_rec)
+        cells[-1] += "  ← live" if rec.id == hist.live else ""
+        cells[-1] += "" if kept else "  (bytes pruned)"
+        fields = {
             **_fields(rec, prev, kept),
-            outcome=outcome_text(rec, newest_rec),
-            live=rec.id == hist.live,
-        )
+            "outcome": outcome_text(rec, newest_rec),
+            "live": rec.id == hist.live,
+        }
+        rows.append((cells, fields))
+    header, *lines = _table([cells for cells, _ in rows])
+    inv.out.text(header)
+    for line, (_, fields) in zip(lines, rows, strict=True):
+        inv.out.result("deploy_record", line, **fields)
     return 0

@@ -28,7 +28,10 @@ def test_ledger_numbers_and_deployment_ids_are_told_apart(
     status = cli(*in_project(project, "status"))
     assert f"last deploy: deployment {second.deployment_id} (ledger #2)" in status.out, status.out
     history = cli(*in_project(project, "history")).out
-    assert f"deployment {second.deployment_id}" in history and "#2" in history, history
+    row = next(line for line in history.splitlines() if line.startswith("#2 "))
+    assert row.split()[:2] == ["#2", f"d{second.deployment_id}"], history
+    assert history.splitlines()[0].split()[:2] == ["#", "server"], history  # a header
+    assert all(len(line) <= 80 for line in history.splitlines()), history  # fits a terminal
 
     by_id = cli(*in_project(project, "diff", f"d{first.deployment_id}"))
     by_number = cli(*in_project(project, "diff", "1"))
