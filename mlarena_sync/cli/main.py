@@ -192,18 +192,23 @@ def _print_error(
 
 
 def _interrupted(args: argparse.Namespace, out: Output | None, redactor: Redactor) -> int:
-    """Ctrl-C: 130. Ending ``logs --follow`` is its normal way out (nothing printed); a
-    ``push --wait`` says the deploy goes on without us."""
+    """Ctrl-C: 130. Ending ``logs --follow`` is its normal way out (nothing printed). A push
+    says what it knows (:class:`~mlarena_sync.engine.push.PushInterrupted`: no deploy was
+    requested, or deployment N continues on the server); a ``push --wait`` interrupted where
+    that is not known says so neutrally, with how to follow a deploy."""
     code = exit_code_for(KeyboardInterrupt())
     if args.command == "logs" and getattr(args, "follow", False):
         return code
-    message = "interrupted"
-    if args.command == "push" and getattr(args, "wait", False):
-        message += (
-            " (if a deploy was requested, the deploy goes on on the server; follow it with "
-            f"`{PROG} logs --follow`)"
-        )
-    return _print_error(out, redactor, message, code)
+    exc = sys.exc_info()[1]  # called from main()'s `except KeyboardInterrupt`
+    if args.command == "push":
+        from mlarena_sync.engine.push import PushInterrupted
+
+        if isinstance(exc, PushInterrupted):
+            return _print_error(out, redactor, exc.message, code, exc.hint)
+        if getattr(args, "wait", False):
+            hint = f"if a deploy was requested, it continues on the server: `{PROG} logs --follow`"
+            return _print_error(out, redactor, "interrupted", code, hint + " follows it")
+    return _print_error(out, redactor, "interrupted", code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -311,7 +311,7 @@ def follow(
         if elapsed >= timeout:
             raise WaitTimeoutError(
                 f"agent {aid} is still {snap.status!r} after {timeout:g}s",
-                hint="the deploy goes on on the server; `mlarena-sync logs --follow` shows it",
+                hint="the deploy continues on the server: `mlarena-sync logs --follow` follows it",
             )
         clock.sleep(min(poll, max(0.0, timeout - elapsed)) or poll)
 

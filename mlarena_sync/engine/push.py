@@ -5,6 +5,13 @@
 2. the deploy decision (:func:`~.gate.decide`): something changed (or ``--deploy``),
    validation passed, ``deploy.check`` passes, quota left;
 3. one deploy request; with ``--wait`` follow it until it settles: exit 6 when it fails.
+   ``--wait`` when a deploy is already queued or running (and nothing here asks for another):
+   follow that one instead and report how it ended (exit 6 when it failed, 7 on ``--timeout``).
+
+Synced files that take a live agent off the leaderboard with no deploy to follow (quota,
+``--no-deploy``, a failing check or validation) are said in one warning, ``agent_left_active``
+(the event ``watch`` says it with). Ctrl-C raises :class:`PushInterrupted`: whether a deploy
+was requested (and which), for the CLI to say in words.
 
 Exit codes: 0 done (also "nothing to do"), 3 conflict / delete limit, 5 deploy refused (quota,
 failed validation or check; the files *were* synced), 6 deploy failed (``--wait``).
@@ -16,7 +23,7 @@ deploy clears it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import AgentStatus, DeployOutcome
@@ -36,7 +43,7 @@ from mlarena_sync.engine.workspace import Workspace
 from mlarena_sync.errors import DeployFailedError, DeployRefusedError, MlarenaSyncError, QuotaError
 from mlarena_sync.store.journal import Journal
 
-__all__ = ["PushOptions", "push"]
+__all__ = ["PushInterrupted", "PushOptions", "push"]
 
 POLL_SECONDS = 1.0
 #: How many deploys in flight push waits out before giving up (someone keeps deploying).
@@ -51,6 +58,61 @@ class PushOptions:
     wait: bool = False
     timeout: float = 900.0
     poll: float = POLL_SECONDS
+
+
+class PushInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a push, with what the push knows about a deploy then: ``message`` and
+    ``hint`` say it for a person (the CLI prints them, exit 130)."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+_FOLLOW_HINT = "follow it: `mlarena-sync logs --follow`"
+
+
+class _Stage:
+    """Where a push is, for the words of a Ctrl-C (:class:`PushInterrupted`)."""
+
+    def __init__(self) -> None:
+        self.agent_id: int | None = None
+        self.requesting = False  # the deploy request is on its way: taken or not is unknown
+        self.requested = False
+        self.deployment_id: int | None = None
+        self.waiting_for_other = False  # following a deploy in flight this push did not request
+        self.held = False  # waiting for a deploy in flight before syncing
+
+    def interrupted(self) -> KeyboardInterrupt:
+        aid = self.agent_id
+        if self.requested:
+            what = (
+                f"deployment {self.deployment_id}"
+                if self.deployment_id is not None
+                else f"the deploy of agent {aid}"
+            )
+            return PushInterrupted(f"interrupted; {what} continues on the server", _FOLLOW_HINT)
+        if self.requesting:
+            return PushInterrupted(
+                "interrupted while the deploy request was on its way: the server may have taken it",
+                "`mlarena-sync status` says whether; the next push never deploys twice",
+            )
+        if self.held:
+            return PushInterrupted(
+                f"interrupted before syncing; the deploy in flight on agent {aid} continues "
+                "on the server",
+                "`mlarena-sync push` syncs your changes once it settles",
+            )
+        if self.waiting_for_other:
+            return PushInterrupted(
+                f"interrupted; the deploy in flight on agent {aid} continues on the server",
+                _FOLLOW_HINT,
+            )
+        return PushInterrupted(
+            "interrupted; no deploy was requested",
+            "the next `mlarena-sync push` finishes the job",
+        )
 
 
 def _synced(result: ReconcileResult) -> str:
@@ -123,31 +185,56 @@ def _run_check(ws: Workspace, result: ReconcileResult) -> bool:
         ws.out.emit("check_output", output=res.output.rstrip(), returncode=res.returncode)
     if res.ok:
         ws.out.emit("check_passed", command=check)
-    else:
+    else:  # off the leaderboard: said once by agent_left_active after the decision
         off = not_live(result.agent_status)
-        lead = f"the agent is off the leaderboard (status: {off}) and no deploy follows: "
-        text = (lead if off else "") + f"`{check}` failed: no deploy"
+        text = f"`{check}` failed: no deploy"
         fields = shared_events.check_failed(check, res, off_leaderboard=off is not None, text=text)
         ws.out.emit("check_failed", level="warning", **fields)
     return res.ok
 
 
 def push(ws: Workspace, opts: PushOptions) -> int:
-    """One push; the exit code (errors are raised for the CLI to map)."""
+    """One push; the exit code (errors are raised for the CLI to map). Ctrl-C raises
+    :class:`PushInterrupted` saying whether a deploy was requested."""
+    stage = _Stage()
+    try:
+        return _push(ws, opts, stage)
+    except PushInterrupted:
+        raise
+    except KeyboardInterrupt:
+        raise stage.interrupted() from None
+
+
+def _push(ws: Workspace, opts: PushOptions, stage: _Stage) -> int:
     with ws.client() as client:
         rec = ws.reconciler(client)
         _settle_earlier_request(ws, client, rec)
-        result = _reconcile_when_free(ws, client, rec, opts)
+        result = _reconcile_when_free(ws, client, rec, opts, stage)
         aid = result.agent_id
         assert aid is not None
+        stage.agent_id = aid
         synced = _synced(result)
         _report_synced(ws, result)
         # Files an earlier push synced and did not deploy (killed, refused, --no-deploy) left
         # this flag: they count as this push's changes, so they get deployed once.
         decision = _decide(ws, client, result, opts, rec.journal.deploy_pending())
+        if decision.blocker == "in_flight" and opts.wait:
+            # --wait: the deploy in flight is the one to wait for; then decide again (edits
+            # uploaded anyway with --force, or a pending deploy, get their own deploy)
+            stage.waiting_for_other = True
+            final = _wait_settled(ws, client, aid, opts)
+            stage.waiting_for_other = False
+            result = replace(result, agent_status=final)
+            decision = _decide(ws, client, result, opts, rec.journal.deploy_pending())
+            if not decision.deploy and decision.blocker == "unchanged":
+                return _waited(ws, aid, synced, final, decision)
         if not decision.deploy:
+            _say_off_leaderboard(ws, result, decision)
             return _not_deployed(ws, result, decision, synced, rec.journal)
+        stage.requesting = True
         outcome = _request(ws, client, aid, synced, rec)
+        stage.requesting, stage.requested = False, True
+        stage.deployment_id = outcome.deployment_id
         rec.journal.set_deploy_pending(False)
         ws.out.emit(
             "deploy_requested", **shared_events.deploy_requested(aid, outcome, decision.reason)
@@ -176,8 +263,51 @@ def push(ws: Workspace, opts: PushOptions) -> int:
     return _deployed(ws, aid, synced, final)
 
 
+def _say_off_leaderboard(ws: Workspace, result: ReconcileResult, d: DeployDecision) -> None:
+    """This push changed the agent's files, which takes a live agent off the leaderboard, and
+    no deploy follows: one warning (``watch``'s ``agent_left_active``), with why."""
+    off = not_live(result.agent_status)
+    if not result.changed or result.created_agent or off is None:
+        return
+    aid = result.agent_id
+    ws.out.emit(
+        "agent_left_active",
+        level="warning",
+        agent_id=aid,
+        status=off,
+        reason=d.reason,
+        text=f"agent {aid} is off the leaderboard until a deploy: {d.reason}",
+    )
+
+
+def _waited(ws: Workspace, aid: int, synced: str, final: AgentStatus, d: DeployDecision) -> int:
+    """The end of ``push --wait`` that followed a deploy it did not request (nothing here
+    asked for another): how it ended; exit 6 (raised) when it failed."""
+    if final.status in FAILED_STATUSES:
+        raise DeployFailedError(
+            f"the deploy in flight on agent {aid} ended {final.status}"
+            + (f": {_first_line(final.message)}" if final.message else ""),
+            status=final.status or "",
+            detail=final.message,
+        )
+    ws.out.emit(
+        "push_done",
+        level="result",
+        text=f"pushed to agent {aid}: {synced}; no new deploy, the one in flight ended "
+        f"{final.status}" + (f" ({final.message})" if final.message else ""),
+        agent_id=aid,
+        deployed=False,
+        status=final.status,
+        message=final.message,
+        reason="a deploy was in flight; nothing changed since",
+        blocker="in_flight",
+        deploy_pending=False,
+    )
+    return 0
+
+
 def _reconcile_when_free(
-    ws: Workspace, client: Arena, rec: Reconciler, opts: PushOptions
+    ws: Workspace, client: Arena, rec: Reconciler, opts: PushOptions, stage: _Stage
 ) -> ReconcileResult:
     """Reconcile; while a deploy in flight holds the changes, wait for it and reconcile again
     (at most :data:`MAX_HOLDS` times: someone keeps deploying)."""
@@ -202,7 +332,9 @@ def _reconcile_when_free(
                 result, f"{result.held} change(s) held while a deploy is in flight"
             ),
         )
+        stage.agent_id, stage.held = result.agent_id, True
         _wait_settled(ws, client, result.agent_id, opts)
+        stage.held = False
         waited += 1
         result = rec.reconcile(options)
     return result

@@ -117,7 +117,7 @@ def test_push_wait_times_out_on_a_deploy_that_stays_queued(
 
     assert res.code == 7, res.text
     assert "still 'deploy_queue' after 1s" in res.err, res.err
-    assert "the deploy goes on on the server" in res.err, res.err
+    assert "the deploy continues on the server" in res.err, res.err
     assert "Traceback" not in res.text
     assert arena.deploy_count(SID) == 1  # asked once, not again
     assert arena.counters.get(DEPLOY) == 1
