@@ -4,7 +4,12 @@ Per remote name: a file whose remote bytes changed since the last sync, or which
 synced here, is written to the local path the base recorded (or the mirrored root for a name
 never synced). A local file edited since the last sync is never overwritten without ``--force``:
 pull then writes nothing and exits 3 naming the files; one deleted here since the last sync
-stays deleted (a change for push) without ``--force``. Local files push would refuse (secrets,
+stays deleted (a change for push) without ``--force``. A local file edited here while the
+server's copy is unchanged since the last sync is push's to upload: pull keeps it and says so
+(``local_edit_kept``, with the way to take the server's), and ``pull --force NAME`` (the name
+given) takes the server's version of it, the local one kept aside first like every file
+``--force`` replaces; a bare ``pull --force`` leaves such files alone (it names no file to give
+up). Local files push would refuse (secrets,
 too big) do not block a pull. On v4.6 every file is read back (binaries too); v0 lists only the
 text of text files, so its binary files are reported, not pulled. The base is updated for what
 came down.
@@ -137,8 +142,8 @@ def pull(ws: Workspace, *, names: list[str] | None = None, force: bool = False) 
                 if (wanted is None or n in wanted) and n not in unclear and n not in refused
             }
             fetched = _read_back(client, cid, aid, considered)
-            todo, kept, binaries, left_deleted = _choose(
-                considered, fetched, local, state.files, force=force
+            todo, kept, binaries, left_deleted, mine = _choose(
+                considered, fetched, local, state.files, force=force, named=wanted or set()
             )
             _stop_on_conflicts(ws, rec.selector, local, todo, kept)
             aside = ws.store.state_dir / PULLED_DIR / ws.clock.now().strftime("%Y%m%dT%H%M%S%f")
@@ -151,8 +156,21 @@ def pull(ws: Workspace, *, names: list[str] | None = None, force: bool = False) 
                 )
                 ws.store.save(ws.key, state)
                 out.emit("pulled", name=item.name, file=item.rel, bytes=len(item.content))
+    _report_local_edits(ws, mine)
     _report(ws, aid, todo, binaries, left_deleted, refused)
     return 0
+
+
+def _report_local_edits(ws: Workspace, mine: list[tuple[str, str]]) -> None:
+    """Files edited here only (the server's copy unchanged since the last sync): kept, said."""
+    for name, rel in mine:
+        ws.out.emit(
+            "local_edit_kept",
+            name=name,
+            file=rel,
+            text=f"{rel}: edited here, unchanged on the server: your edit is kept; "
+            f"`mlarena-sync pull --force {name}` takes the server's version",
+        )
 
 
 def _keep_aside(ws: Workspace, dest: Path, item: _Pull, aside: Path) -> None:
@@ -269,9 +287,12 @@ def _choose(
     base_files: Mapping[str, BaseEntry],
     *,
     force: bool,
-) -> tuple[list[_Pull], list[str], list[str], list[str]]:
+    named: set[str] | frozenset[str] = frozenset(),
+) -> tuple[list[_Pull], list[str], list[str], list[str], list[tuple[str, str]]]:
     """Per remote name, the three-way verdict: what to write, what is kept (edited here and
-    there), what cannot be downloaded, what stays deleted here."""
+    there), what cannot be downloaded, what stays deleted here, and the local edits kept
+    (name, local path: edited here only; ``--force`` with the name given takes the server's)."""
+    mine: list[tuple[str, str]] = []
     todo: list[_Pull] = []
     kept: list[str] = []
     binaries: list[str] = []
@@ -291,12 +312,13 @@ def _choose(
             left_deleted.append(name)  # deleted here since the last sync: for push
             continue
         remote_changed = base is None or sha != (base.remote_sha256 or base.sha256)
-        if not remote_changed and lf is not None:
-            continue  # only the local copy changed: that is for push
+        if not remote_changed and lf is not None and not (force and name in named):
+            mine.append((name, lf.path))  # only the local copy changed: that is for push
+            continue
         local_edited = lf is not None and (base is None or lf.sha256 != base.sha256)
         if local_edited and not force:
             kept.append(name if lf is None or lf.path == name else f"{name} ({lf.path})")
             continue
         rel = lf.path if lf else (base.path if base else name)
         todo.append(_Pull(name, rel, data))
-    return todo, kept, binaries, left_deleted
+    return todo, kept, binaries, left_deleted, mine

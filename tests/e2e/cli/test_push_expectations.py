@@ -42,3 +42,49 @@ def test_push_wait_waits_for_the_deploy_already_in_flight(
     (done,) = [e for e in events if e["event"] == "push_done"]
     assert done["deployed"] is False and done["status"] == "active", done
     assert done["blocker"] == "in_flight", done
+
+
+def test_pull_force_name_takes_the_servers_version_of_a_file_edited_only_here(
+    arena: FakeArena, cli: Cli, project: Project
+) -> None:
+    assert cli(*in_project(project, "push", "--wait")).code == 0
+    server = (project.root / "agent.py").read_text()
+    project.write("agent.py", server + "# my local idea\n")
+
+    kept = cli(*in_project(project, "pull", "agent.py"))
+    assert kept.code == 0, kept.text
+    assert (project.root / "agent.py").read_text().endswith("# my local idea\n")
+    assert "agent.py: edited here, unchanged on the server: your edit is kept" in kept.out
+    assert "`mlarena-sync pull --force agent.py` takes the server's version" in kept.out
+    (event,) = [
+        e
+        for e in cli(*in_project(project, "--json", "pull")).json_lines()
+        if e["event"] == "local_edit_kept"
+    ]
+    assert (event["name"], event["file"]) == ("agent.py", "agent.py")
+
+    forced = cli(*in_project(project, "--json", "pull", "--force", "agent.py"))
+    assert forced.code == 0, forced.text
+    assert (project.root / "agent.py").read_text() == server, "the server's version"
+    events = forced.json_lines()
+    (aside,) = [e for e in events if e["event"] == "kept_aside"]
+    assert aside["file"] == "agent.py"
+    copies = list((project.state_dir / "pulled").rglob("agent.py"))
+    assert [c.read_text() for c in copies] == [server + "# my local idea\n"]
+    (done,) = [e for e in events if e["event"] == "pull_done"]
+    assert done["pulled"] == ["agent.py"]
+    arena.reset_counters()
+    again = cli(*in_project(project, "push"))
+    assert again.code == 0, again.text
+    assert hits(arena.counters, routes(arena).file) == 0, "in sync with the server: no upload"
+
+
+def test_pull_force_without_a_name_keeps_edits_made_only_here(
+    cli: Cli, project: Project
+) -> None:
+    assert cli(*in_project(project, "push", "--wait")).code == 0
+    project.write("notes.txt", "my notes\n")
+    res = cli(*in_project(project, "pull", "--force"))
+    assert res.code == 0, res.text
+    assert (project.root / "notes.txt").read_text() == "my notes\n"
+    assert "`mlarena-sync pull --force notes.txt` takes the server's version" in res.out
