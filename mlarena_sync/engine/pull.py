@@ -258,7 +258,13 @@ def _report(
     out.emit(
         "pull_done",
         level="result",
-        text=f"pulled {len(todo)} file(s) from agent {aid}"
+        text=(
+            f"pulled {len(todo)} file{'' if len(todo) == 1 else 's'} from agent {aid}"
+            if todo
+            else f"nothing pulled from agent {aid}"
+            if binaries or left_deleted or refused
+            else f"nothing to pull: in sync with agent {aid}"
+        )
         + (f"; {len(binaries)} binary file(s) cannot be downloaded" if binaries else ""),
         agent_id=aid,
         pulled=[p.name for p in todo],
