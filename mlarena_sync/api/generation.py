@@ -46,7 +46,7 @@ class _Prober(HttpCore):
         try:
             response = self._send(call)
         except requests.RequestException as exc:
-            raise transport_error(exc, what=what, token=self._token) from None
+            raise transport_error(exc, what=what, token=self._token, server=self.base_url) from None
         code = response.status_code
         if code not in (401, 403, 404):
             self._checked(response, what)  # a 2xx passes; maintenance, 5xx, 3xx... raise ours

@@ -174,7 +174,9 @@ class HttpCore:
         try:
             response = self._send(call)
         except requests.RequestException as exc:
-            raise transport_error(exc, what=call.what, token=self._token) from None
+            raise transport_error(
+                exc, what=call.what, token=self._token, server=self.base_url
+            ) from None
         return self._verdict(response, call, file_name=file_name)
 
     def _verdict(
@@ -374,7 +376,9 @@ class HttpCore:
                 send, method="GET", route=route, retry=retry, sleep=self._sleep
             )
         except requests.RequestException as exc:
-            raise transport_error(exc, what=subject, token=self._token) from None
+            raise transport_error(
+                exc, what=subject, token=self._token, server=f"{urlsplit(url).scheme}://{host}"
+            ) from None
         return _signed_text(response, subject, self._token)
 
 

@@ -22,17 +22,22 @@ other 4xx               :class:`ClientError` with the server's message.
 ======================  =========================================================================
 
 Transport failures (refused, reset, timeout, TLS) become :class:`TransportError` in
-:func:`transport_error`. Nothing here ever includes the token: texts from the server pass through
+:func:`transport_error`, in plain words (``could not connect to URL: connection refused``, with
+a hint); the exception chain goes to the ``api_transport_error`` debug event only. Nothing
+here ever includes the token: texts from the server pass through
 :func:`~mlarena_sync.tokens.redact`.
 """
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import structlog
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
 from mlarena_sync.api.models import DeployLimits
 from mlarena_sync.api.transport import DeadlineExceeded
@@ -50,6 +55,8 @@ from mlarena_sync.errors import (
     UploadsHeldError,
 )
 from mlarena_sync.tokens import redact
+
+log = structlog.get_logger("mlarena_sync.api")
 
 _TOKEN_HINT = "check MLARENA_API_KEY: mlarena-sync needs a current token of scope `user`"
 _MAX_TEXT = 300
@@ -209,27 +216,139 @@ def _refusal(
     return ClientError(f"{what} failed ({code}: {message})", status_code=code, body=body)
 
 
+_WHERE = "--server / MLARENA_SERVER / server: in mlarena.yaml"
+
+
 def transport_error(
-    exc: requests.RequestException, *, what: str, token: str | None
+    exc: requests.RequestException,
+    *,
+    what: str,
+    token: str | None,
+    server: str | None = None,
 ) -> MlarenaSyncError:
-    """A requests exception as :class:`TransportError` (or :class:`ConfigError` for bad URLs)."""
+    """A requests exception as :class:`TransportError` (or :class:`ConfigError` for bad URLs),
+    in plain words: ``could not connect to http://127.0.0.1:1: connection refused``.
+
+    ``server`` is the origin the call went to (else taken from the failed request). The
+    exception chain, which reads like debug output, goes to the ``api_transport_error`` debug
+    event only (``-v``).
+    """
     if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
-        return ConfigError(f"bad URL for {what}: {redact(str(exc), token)}")
+        return ConfigError(f"bad URL for {what}: {redact(str(exc), token)}", hint=f"check {_WHERE}")
+    where = server or _request_origin(exc) or "the server"
+    chain = _chain(exc)
+    log.debug(
+        "api_transport_error",
+        what=what,
+        error=type(exc).__name__,
+        reason=redact(_short(exc), token),
+    )
+    message, hint = _plain(exc, chain, where, what)
+    return TransportError(redact(message, token), hint=hint)
+
+
+def _plain(
+    exc: requests.RequestException, chain: list[BaseException], where: str, what: str
+) -> tuple[str, str]:
+    """The message and the hint for a transport failure (see :func:`transport_error`)."""
+    check = f"check your network, and the server address: {_WHERE}"
     if isinstance(exc, requests.exceptions.SSLError):
-        reason, hint = "TLS verification failed", "check the server URL and your CA certificates"
-    elif isinstance(exc, requests.exceptions.ConnectTimeout):
-        reason, hint = "timed out connecting", "check your network and the server URL"
-    elif isinstance(exc, DeadlineExceeded):
-        reason = "no complete reply within the request deadline"
-        hint = "the server is slow; try again later (the deadline: `sync.request_deadline`)"
-    elif isinstance(exc, requests.exceptions.ReadTimeout):
-        reason, hint = "timed out waiting for the reply", "the server is slow; try again later"
-    elif isinstance(exc, requests.exceptions.ConnectionError):
-        reason, hint = "connection failed", "check your network and the server URL"
-    else:
-        reason, hint = "request failed", "try again later"
-    detail = redact(_short(exc), token)
-    return TransportError(f"{what}: {reason} ({detail})", hint=hint)
+        return f"could not connect securely to {where}: {_tls_reason(chain)}", (
+            "check that the address is right and starts with https:// only if the server "
+            "speaks TLS; behind a proxy that re-signs TLS, set REQUESTS_CA_BUNDLE to its "
+            "certificate"
+        )
+    if isinstance(exc, DeadlineExceeded):
+        seconds = str(exc.args[0]).rstrip("s") if exc.args else ""
+        limit = f"the {seconds} s request deadline" if seconds else "the request deadline"
+        return f"no complete reply from {where} for {what} within {limit}", (
+            "the server is slow; try again later, or raise `sync.request_deadline` in mlarena.yaml"
+        )
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return f"could not connect to {where}: no answer", check
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return (
+            f"{where} did not answer the request for {what} in time",
+            "the server is slow; try again later",
+        )
+    if _find(chain, NameResolutionError, socket.gaierror):
+        host = urlsplit(where).hostname if "://" in where else None
+        name = f"the name {host}" if host else "the server's name"
+        return f"could not connect to {where}: {name} was not found", (
+            f"check the server address for typos: {_WHERE}"
+        )
+    if _find(chain, ConnectionRefusedError):
+        return f"could not connect to {where}: connection refused", (
+            f"is the server running? check {_WHERE}"
+        )
+    refused = _find(chain, NewConnectionError, ConnectTimeoutError)
+    if refused is not None:
+        reason = _os_reason(chain) or "no connection could be made"
+        return f"could not connect to {where}: {reason}", check
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return (
+            f"the reply of {where} to the request for {what} was cut off",
+            "try again; check your network",
+        )
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return f"the connection to {where} broke off during the request for {what}", (
+            "try again; check your network"
+        )
+    return f"the request for {what} to {where} failed", "try again later"
+
+
+def _request_origin(exc: requests.RequestException) -> str | None:
+    request = getattr(exc, "request", None)
+    url = getattr(request, "url", None)
+    if not isinstance(url, str) or "://" not in url:
+        return None
+    return _origin(url)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions it wraps (urllib3's ``reason``, ``args[0]``, the cause)."""
+    seen: list[BaseException] = []
+    todo: list[BaseException] = [exc]
+    while todo and len(seen) < 12:
+        cur = todo.pop(0)
+        if any(cur is s for s in seen):
+            continue
+        seen.append(cur)
+        reason = getattr(cur, "reason", None)
+        for nxt in (
+            reason,
+            cur.args[0] if cur.args else None,
+            cur.__cause__,
+            cur.__context__,
+        ):
+            if isinstance(nxt, BaseException):
+                todo.append(nxt)
+    return seen
+
+
+def _find(chain: list[BaseException], *kinds: type[BaseException]) -> BaseException | None:
+    return next((e for e in chain if isinstance(e, kinds)), None)
+
+
+def _os_reason(chain: list[BaseException]) -> str | None:
+    """``network is unreachable``: the OS's words for the innermost error with an errno."""
+    for e in reversed(chain):
+        if isinstance(e, OSError) and e.errno is not None and e.strerror:
+            return e.strerror[0].lower() + e.strerror[1:]
+    return None
+
+
+def _tls_reason(chain: list[BaseException]) -> str:
+    text = " ".join(str(e) for e in chain)
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+        if "Hostname mismatch" in text or "doesn't match" in text:
+            return "its TLS certificate is for another name"
+        if "expired" in text:
+            return "its TLS certificate has expired"
+        return "its TLS certificate could not be verified"
+    if "WRONG_VERSION_NUMBER" in text or "wrong version number" in text:
+        return "it does not speak TLS; is it an http:// address?"
+    return "the TLS handshake failed"
 
 
 def _short(exc: BaseException) -> str:
