@@ -39,7 +39,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "push": (
         "mlarena_sync.commands.push",
-        "one reconcile: bind the agent, upload/delete, deploy if needed",
+        "sync once: create the agent the first time, upload and delete, deploy if anything changed",
         "mlarena-sync push --wait",
     ),
     "watch": (
@@ -64,7 +64,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "history": (
         "mlarena_sync.commands.history",
-        "the deploy ledger: every deploy with its files, git commit, outcome and score",
+        "every deploy made from this folder, with its files, git commit, outcome and score",
         "mlarena-sync history --limit 5",
     ),
     "diff": (
@@ -223,7 +223,7 @@ def build_parser(*, every_flag: bool = False) -> argparse.ArgumentParser:
         prog=PROG,
         description="Keep a local folder mirrored to an ML Arena agent: push, watch, deploy "
         "within quotas.",
-        epilog=_epilog("mlarena-sync init --competition 42 && mlarena-sync push --wait"),
+        epilog=_epilog("mlarena-sync init --challenge 42 && mlarena-sync push --wait"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")

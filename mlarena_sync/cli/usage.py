@@ -3,7 +3,8 @@
 
 :class:`Parser` is the ``ArgumentParser`` of the whole tree (the root and every subcommand). Its
 :meth:`~Parser.error` prints what argparse prints (the usage, then ``PROG: error: message``, on
-stderr, any token-shaped text masked) and raises :class:`UsageError` (a ``SystemExit(2)``, so
+stderr, any token-shaped text masked; with a "did you mean", only that line and a ``hint:`` line
+pointing at ``--help``, as git and cargo do) and raises :class:`UsageError` (a ``SystemExit(2)``, so
 that a caller of ``parse_args`` sees argparse's usual exit) carrying the message and the usage:
 ``main()`` adds the ``usage_error`` JSON line when ``--json`` was asked for. Parsing happens once.
 
@@ -47,9 +48,12 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     return found[0] if found else None
 
 
+_SUGGESTED = "; did you mean "
+
+
 def _suggestion(word: str, candidates: Iterable[str]) -> str:
     match = did_you_mean(word, candidates)
-    return f"; did you mean {match!r}?" if match else ""
+    return f"{_SUGGESTED}{match!r}?" if match else ""
 
 
 def _quoted(choices: Iterable[Any]) -> str:
@@ -62,7 +66,14 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         message = mask_token_like(message)
         usage = self.format_usage()
-        sys.stderr.write(f"{usage}{self.prog}: error: {message}\n")
+        if _SUGGESTED in message:  # a typo: the line that fixes it, not the usage block
+            what = "its flags" if " " in self.prog else "the flags"  # a command's, or the root's
+            if message.startswith("unknown command"):
+                what = "the commands"
+            text = f"{self.prog}: error: {message}\n  hint: run '{self.prog} --help' for {what}\n"
+        else:
+            text = f"{usage}{self.prog}: error: {message}\n"
+        sys.stderr.write(text)
         sys.stderr.flush()
         raise UsageError(message, " ".join(usage.removeprefix("usage:").split()))
 

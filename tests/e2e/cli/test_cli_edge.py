@@ -163,8 +163,8 @@ def test_a_usage_error_with_json_is_one_json_object(
     assert (line["event"], line["level"], line["exit_code"]) == ("usage_error", "error", 2)
     assert_timestamp(line)
     assert line["usage"].startswith("mlarena-sync ") and "\n" not in line["usage"]
-    # stderr keeps the usual text for a person
-    assert res.err.startswith("usage: mlarena-sync")
+    # stderr keeps the usual text for a person (a typo with a suggestion: no usage block)
+    assert res.err.startswith("usage: mlarena-sync") != ("did you mean" in line["message"])
     assert f"error: {line['message']}\n" in res.err
 
 
@@ -221,9 +221,12 @@ DID_YOU_MEAN = {
 
 @pytest.mark.parametrize(("argv", "said"), DID_YOU_MEAN.values(), ids=DID_YOU_MEAN.keys())
 def test_did_you_mean(capsys: pytest.CaptureFixture[str], argv: list[str], said: str) -> None:
+    """Only the line that fixes the typo and where to look, as git and cargo do: no usage."""
     res = run_cli(capsys, *argv)
     assert res.code == 2
-    assert said in res.err.splitlines()[-1], res.err
+    error, hint = res.err.splitlines()
+    assert said in error, res.err
+    assert hint.startswith("  hint: run 'mlarena-sync") and "--help' for " in hint, res.err
 
 
 def test_nothing_close_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
