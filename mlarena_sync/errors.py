@@ -196,6 +196,12 @@ class GenerationChangedError(ApiError):
     another API generation. Not "agent missing": forgetting the binding would be wrong."""
 
 
+class GenerationMismatchError(GenerationChangedError, ConfigError):
+    """The server does not speak the API generation that was asked for (``--api``,
+    ``MLARENA_API``, ``api:`` in mlarena.yaml, or the one remembered in ``.mlarena-sync/``):
+    a configuration error (exit 2) whose hint names where that value came from."""
+
+
 class UnsupportedServerError(ConfigError):
     """The server at ``server:`` speaks no API generation mlarena-sync knows (v0 or v4.6)."""
 

@@ -22,7 +22,7 @@ from typing import cast
 
 import requests
 
-from mlarena_sync.api.http import Call, HttpCore, Timeouts
+from mlarena_sync.api.http import Call, ChosenGeneration, GenerationSource, HttpCore, Timeouts
 from mlarena_sync.api.interface import GENERATIONS, Arena, Generation
 from mlarena_sync.api.responses import transport_error
 from mlarena_sync.api.v0 import ArenaClient
@@ -120,11 +120,14 @@ def open_arena(
             hint=f"set `api:` in mlarena.yaml to one of {', '.join(CHOICES)}",
         )
     chosen: Generation
+    source: GenerationSource | None = None
     if generation != "auto":
         chosen = cast(Generation, generation)
+        source = _source(generation)
     elif remembered in GENERATIONS:
         chosen = remembered
-    else:
+        source = "remembered"
+    else:  # detected now: the server speaks it
         chosen = detect_generation(
             server, token, cid=cid, sid=sid, timeouts=timeouts, session=session
         )
@@ -136,4 +139,13 @@ def open_arena(
         retry_total=retry_total,
         backoff_factor=backoff_factor,
         session=session,
+        chosen=ChosenGeneration(chosen, source) if source is not None else None,
     )
+
+
+def _source(generation: str) -> GenerationSource:
+    """What chose an explicit ``generation``: :func:`mlarena_sync.config.overrides.apply_overrides`
+    marks a value from ``--api`` or ``MLARENA_API`` (a ``str`` with a ``source``); a plain
+    string is the file's ``api:``."""
+    source = getattr(generation, "source", None)
+    return source if source in ("--api", "MLARENA_API") else "api:"

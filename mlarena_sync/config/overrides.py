@@ -18,12 +18,27 @@ from mlarena_sync.errors import ConfigError
 from mlarena_sync.tokens import check_url, mask_token_like, parse_token
 
 __all__ = [
+    "ChosenApi",
     "apply_overrides",
     "check_token_shape",
     "read_api_key_file",
     "resolve_token",
     "validate_server",
 ]
+
+
+class ChosenApi(str):
+    """An ``api`` value set by ``--api`` or ``MLARENA_API``: equal to the plain value, and
+    knowing its ``source``, so that a server speaking another generation is told with a hint
+    naming the flag or the variable (:func:`mlarena_sync.api.generation.open_arena`), not
+    mlarena.yaml."""
+
+    source: str
+
+    def __new__(cls, value: str, source: str = "api:") -> ChosenApi:
+        self = super().__new__(cls, value)
+        self.source = source
+        return self
 
 
 def validate_server(url: str, *, source: str = "server") -> str:
@@ -56,7 +71,7 @@ def apply_overrides(
             raise ConfigError(
                 f"{api_source}: must be one of {', '.join(API_CHOICES)} (got {chosen_api!r})"
             )
-        changes["api"] = chosen_api
+        changes["api"] = ChosenApi(chosen_api, api_source)
     if server is not None:
         changes["server"] = validate_server(server, source="--server")
     elif env.get("MLARENA_SERVER", "").strip():
