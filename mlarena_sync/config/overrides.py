@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from mlarena_sync.config.targets import API_CHOICES, DEFAULT_API_KEY_ENV, Target
-from mlarena_sync.errors import ConfigError
+from mlarena_sync.errors import AuthError, ConfigError
 from mlarena_sync.tokens import check_url, mask_token_like, parse_token
 
 __all__ = [
@@ -83,9 +83,25 @@ def apply_overrides(
     return dataclasses.replace(target, **changes)  # type: ignore[arg-type]
 
 
-def check_token_shape(token: str, source: str) -> None:
-    """Raise :class:`AuthError` for a token that is not ``mlk_<scope>_<lookup>_<secret>``."""
-    parse_token(token, source=source)
+def check_token_shape(token: str, source: str, *, fix: str | None = None) -> None:
+    """Raise :class:`AuthError` for a token that is not ``mlk_<scope>_<lookup>_<secret>``, its
+    hint saying what to fix where the token came from: ``fix`` (the key file), else the
+    variable ``source``."""
+    try:
+        parse_token(token, source=source)
+    except AuthError as exc:
+        where = fix if fix is not None else f"set {source} to"
+        raise AuthError(
+            exc.message, hint=f"{where} the full `mlk_user_...` key from your ML Arena profile"
+        ) from None
+
+
+def _shown(path: Path) -> str:
+    """``path`` as the user would type it: relative to the current folder when under it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except (OSError, ValueError):
+        return str(path)
 
 
 def resolve_token(target: Target, env: Mapping[str, str], api_key_file: Path | None) -> str:
@@ -123,5 +139,5 @@ def read_api_key_file(api_key_file: Path) -> str:
     if not raw.strip():
         raise ConfigError(f"{source} is empty", hint="put your ML Arena API key in it")
     token = raw.strip()
-    check_token_shape(token, source)
+    check_token_shape(token, source, fix=f"fix {_shown(api_key_file)}: it must hold only")
     return token

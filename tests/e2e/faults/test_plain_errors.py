@@ -124,3 +124,21 @@ def test_a_stale_remembered_generation_names_the_file_to_delete(
     )
     remembered.unlink()
     assert cli(*in_project(project, "status")).code == 0
+
+
+def test_a_malformed_key_file_is_named_in_the_hint(
+    arena: FakeArena,
+    token: str,
+    cli: Cli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    project, _ = pushed_project(cli, tmp_path, arena.url, small_tree(1))
+    (project.dir / "k.txt").write_text("mlk_user_bad\n", encoding="utf-8")
+    monkeypatch.chdir(project.dir)
+    res = cli(*in_project(project, "--api-key-file", "k.txt", "status"))
+    assert_clear_error(res, 4, "is malformed", "hint: fix k.txt: it must hold only the full")
+    assert "MLARENA_API_KEY" not in res.err  # the token did not come from there
+    monkeypatch.setenv("MLARENA_API_KEY", "garbage")
+    res = cli(*in_project(project, "status"))
+    assert_clear_error(res, 4, "from MLARENA_API_KEY is malformed", "set MLARENA_API_KEY to")
