@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 from mlarena_sync.api.models import AgentStatus, DeployLimits
+from mlarena_sync.humanize import aware, relative
 
 Caller = Literal["push", "watch"]
 Blocker = Literal[
@@ -77,6 +78,36 @@ class DeployDecision:
     reason: str
     wait_until: datetime | None = None  # when trying again may succeed (quota, interval)
     blocker: Blocker | None = None
+    #: For a person, what deploys the synced files and when (the quota and reserve blockers:
+    #: :func:`pending_hint`); None when the reason says it all.
+    next_step: str | None = None
+
+
+def _at(when: datetime, now: datetime) -> str:
+    """``00:00 UTC`` (today or tomorrow), else ``Dec 3 00:00 UTC``."""
+    at = aware(when).astimezone(timezone.utc)
+    if at - aware(now) < timedelta(hours=20):
+        return f"{at:%H:%M} UTC"
+    return f"{at:%b} {at.day} {at:%H:%M} UTC"
+
+
+def pending_hint(wait_until: datetime | None, now: datetime) -> str:
+    """What deploys synced files the quota kept from deploying, and when: never "the next
+    push", which fails the same way until a slot opens.
+
+    ``the deploy stays pending: the next push after the next slot (in 7 h 35 min, 00:00 UTC)
+    deploys it, or `mlarena-sync watch` deploys it when a slot opens``.
+    """
+    watch = "`mlarena-sync watch` deploys it when a slot opens"
+    if wait_until is None:
+        return f"the deploy stays pending: {watch}; the server did not say when that is"
+    if aware(wait_until) <= aware(now):
+        return "the deploy stays pending: a slot is open again; `mlarena-sync push` deploys it"
+    when = f"{relative(wait_until, now)}, {_at(wait_until, now)}"
+    return (
+        f"the deploy stays pending: the next push after the next slot ({when}) deploys it, "
+        f"or {watch}"
+    )
 
 
 def _slot(limits: DeployLimits) -> str:
@@ -127,6 +158,7 @@ def decide(ctx: DeployContext) -> DeployDecision:
                 reason=f"the daily deploy quota is used up ({_slot(limits)})",
                 wait_until=limits.next_available_at,
                 blocker="quota",
+                next_step=pending_hint(limits.next_available_at, ctx.now),
             )
         if (
             ctx.caller == "watch"
