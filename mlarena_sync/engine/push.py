@@ -131,7 +131,11 @@ class StatusSink:
 
 
 def _wait_settled(ws: Workspace, client: Arena, aid: int, opts: PushOptions) -> AgentStatus:
-    ws.out.emit("waiting_for_deploy", agent_id=aid, text="a deploy is in flight; waiting")
+    ws.out.emit(
+        "waiting_for_deploy",
+        agent_id=aid,
+        text=f"a deploy is already queued or running on agent {aid}; waiting for it to settle",
+    )
     return follow(
         client,
         ws.target.competition,
