@@ -22,10 +22,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import mlarena_sync
 from mlarena_sync.arena import ArenaSetupError, load_fake_arena
+from mlarena_sync.cli.human import words
 from mlarena_sync.cli.output import Output
 from mlarena_sync.commands.common import workspace_at
 from mlarena_sync.commands.invocation import Invocation
@@ -34,6 +36,7 @@ from mlarena_sync.config.targets import DEFAULT_API_KEY_ENV
 from mlarena_sync.engine.push import PushOptions, push
 from mlarena_sync.engine.workspace import Workspace
 from mlarena_sync.errors import ConfigError, MlarenaSyncError
+from mlarena_sync.events import EventSink, Level
 from mlarena_sync.tokens import is_loopback_host
 from mlarena_sync.watch.session import watch
 
@@ -208,6 +211,20 @@ def demo_arena(inv: Invocation, args: argparse.Namespace) -> Iterator[DemoArena]
         yield DemoArena(arena.url, env, None, None, external=False)
 
 
+class _DemoFolder:
+    """The demo's events as they are, but for the new agent's line: its ``mlarena.yaml`` is
+    the demo's copy (thrown away, or a folder to look at), not a file to commit."""
+
+    def __init__(self, out: EventSink) -> None:
+        self.out = out
+
+    def emit(self, event: str, /, *, level: Level = "info", **fields: Any) -> None:
+        if event == "agent_created" and fields.get("pinned"):
+            aid = fields.get("agent_id")
+            fields["text"] = f"created agent {aid} and pinned it in the demo's mlarena.yaml"
+        self.out.emit(event, level=level, **fields)
+
+
 def run(inv: Invocation, args: argparse.Namespace) -> int:
     out = inv.out
     requested = None if args.dir is None else inv.cwd / args.dir
@@ -220,6 +237,7 @@ def run(inv: Invocation, args: argparse.Namespace) -> int:
             out.event("demo_arena_started", url=where.url, competition=COMPETITION, user="alice")
             out.event("demo_agent_copied", folder=str(folder))
             ws = workspace_at(folder, where.env, out, api=where.api, api_key_file=where.key_file)
+            ws.out = _DemoFolder(ws.out)
             code = push(ws, PushOptions(wait=True))
             if code != 0:
                 return code
@@ -258,7 +276,7 @@ def _report(ws: Workspace, out: Output) -> None:
     name = status.name or target.agent.name or f"agent {agent_id}"
     out.result(
         "demo_status",
-        f"\nAgent {name} (id {agent_id}): {status.status}",
+        f"\nAgent {name} (id {agent_id}): {words.status_word(status.status)}",
         agent=name,
         agent_id=agent_id,
         status=status.status,
@@ -270,10 +288,17 @@ def _report(ws: Workspace, out: Output) -> None:
     out.result(
         "demo_leaderboard",
         f"Leaderboard, challenge {COMPETITION}: #{mine.rank} of {len(rows)}: {name} "
-        f"({mine.username}), mean reward {mine.mean_reward}",
+        f"({mine.username}), mean reward {_reward(mine.mean_reward)}",
         agent=name,
         rank=mine.rank,
         agents=len(rows),
         username=mine.username,
         mean_reward=mine.mean_reward,
     )
+
+
+def _reward(value: object) -> str:
+    """``200``, ``42.3``: one decimal at most, as the other lines say a reward."""
+    if isinstance(value, (int, float)):
+        return f"{float(value):.1f}".removesuffix(".0")
+    return str(value)

@@ -8,12 +8,14 @@ from __future__ import annotations
 import argparse
 
 from mlarena_sync.api.models import DeployLimits, LatestDeploy
+from mlarena_sync.cli.human import words
 from mlarena_sync.cli.output import Output
 from mlarena_sync.commands.common import Workspace, open_workspace
 from mlarena_sync.commands.invocation import Invocation
 from mlarena_sync.engine.gate import not_live, pending_text
 from mlarena_sync.engine.history import learn_outcomes
 from mlarena_sync.engine.status_report import StatusReport, gather
+from mlarena_sync.humanize import plural
 from mlarena_sync.store.ledger import Ledger
 
 __all__ = ["add_arguments", "run", "status"]
@@ -24,9 +26,18 @@ def _when(value: object) -> str:
     return str(isoformat(timespec="seconds")) if callable(isoformat) else "unknown"
 
 
-def _short(message: str) -> str:
-    lines = message.strip().splitlines() or [""]
-    return lines[0] + (" [more: `mlarena-sync logs`]" if len(lines) > 1 else "")
+def _agent_text(status: object, message: str | None, score: object, off: str | None) -> str:
+    """``live · mean reward 42.3``; ``synced, not deployed (off the leaderboard) · ...``."""
+    lines = (message or "").strip().splitlines()
+    phrase = words.status_word(status)
+    if off:
+        phrase += " (off the leaderboard)"
+    said = words.server_message(lines[0]) if lines else ""
+    if status == "active" and isinstance(score, (int, float)) and not words.with_reward(said):
+        said = " · ".join(p for p in (said, f"score {float(score):.1f}".removesuffix(".0")) if p)
+    if said:
+        phrase += f" · {said}"
+    return phrase + (" [more: `mlarena-sync logs`]" if len(lines) > 1 else "")
 
 
 def _quota_text(limits: DeployLimits) -> str:
@@ -51,15 +62,15 @@ def _ledger_number(ws: Workspace, latest: LatestDeploy | None) -> int | None:
 
 
 def _latest_text(latest: LatestDeploy | None, ledger_no: int | None = None) -> str:
-    """``deployment 6`` is the server's id; ``ledger #5`` the folder's own count (history)."""
+    """``deploy #5 in history`` (the folder's own count, as ``history`` says it) when the
+    server's last deployment is one of ours, else the server's ``deployment 6``."""
     if latest is None:
         return "last deploy: none"
-    ours = f" (ledger #{ledger_no})" if ledger_no is not None else ""
-    text = (
-        f"last deploy: deployment {latest.id}{ours} {latest.status} at {_when(latest.created_at)}"
-    )
+    ours = ledger_no is not None
+    which = f"deploy #{ledger_no} in history" if ours else f"deployment {latest.id}"
+    text = f"last deploy: {which}, {latest.status} at {_when(latest.created_at)}"
     if latest.failure_message:
-        text += f" ({latest.failure_message.splitlines()[0]})"
+        text += f": {latest.failure_message.splitlines()[0]}"
     if latest.failure_owner and latest.failure_owner != "participant":
         # not the agent's fault: the challenge's or the platform's (a redeploy may just work)
         text += f" [the {latest.failure_owner}'s side, not your agent]"
@@ -74,12 +85,13 @@ def _files_text(report: StatusReport) -> str:
         )
     if report.in_sync and plan.unverified:
         return (
-            f"files: in sync as far as can be checked ({len(plan.unchanged)} files); "
-            f"{len(plan.unverified)} binary file(s) cannot verify, same size as the last sync "
+            f"files: in sync as far as can be checked ({plural(len(plan.unchanged), 'file')}); "
+            f"{plural(len(plan.unverified), 'binary file')} cannot be verified, same size as "
+            "the last sync "
             "but this server's API serves no binary bytes: " + ", ".join(plan.unverified)
         )
     if report.in_sync:
-        return f"files: in sync ({len(plan.unchanged)} files)"
+        return f"files: in sync ({plural(len(plan.unchanged), 'file')})"
     return f"files: not in sync ({plan.summary()}); `mlarena-sync plan` shows the details"
 
 
@@ -101,14 +113,14 @@ def status(ws: Workspace, out: Output) -> int:
         )
         return 0
     ledger_no = _ledger_number(ws, deploy.latest)
+    off = not_live(agent)
     lines = [
         f"agent {aid} ({agent.name or ws.target.agent.name or '?'}, challenge {cid}): "
-        f"{agent.status}" + (f" ({_short(agent.message)})" if agent.message else ""),
+        + _agent_text(agent.status, agent.message, agent.score, off),
         _quota_text(deploy.limits),
         _latest_text(deploy.latest, ledger_no),
         files_text,
     ]
-    off = not_live(agent)
     if report.pending:
         lines.insert(
             3,
@@ -116,11 +128,7 @@ def status(ws: Workspace, out: Output) -> int:
             "`mlarena-sync push` deploys it)",
         )
     elif off:
-        lines.insert(
-            3,
-            f"deploy: the agent is not live ({off}: off the leaderboard); "
-            "`mlarena-sync push --deploy` deploys it",
-        )
+        lines.insert(3, "deploy: the agent is not live; `mlarena-sync push --deploy` deploys it")
     if agent.queue is not None and agent.queue.position:
         lines.insert(1, f"queue position {agent.queue.position}")
     out.result(

@@ -75,11 +75,18 @@ def plan_decision(
         )
         decision = dataclasses.replace(decision, reason=reason)
     if decision.deploy and ws.target.deploy.check:
-        return DeployDecision(
-            deploy=True,
-            reason=decision.reason + f", after the check `{ws.target.deploy.check}` passes",
+        return dataclasses.replace(
+            decision, reason=_once_checked(decision.reason, ws.target.deploy.check)
         )
     return decision
+
+
+def _once_checked(reason: str, check: str) -> str:
+    """``files changed; it deploys once the check `X` passes``: the check is still to run, so
+    the reason does not say "passed the checks" (the server's, already passed) beside it."""
+    for passed in (" and passed the checks", ", passed the checks"):
+        reason = reason.replace(passed, "")
+    return f"{reason}; it deploys once the check `{check}` passes"
 
 
 def preview(

@@ -51,7 +51,13 @@ def _push_wait(out: Output) -> None:
         previous="deploy_queue",
         text="status: deploy_queue → active",
     )
-    out.emit("push_done", level="result", text="pushed to agent 101: deployed: active")
+    out.emit(
+        "push_done",
+        level="result",
+        text="pushed to agent 101: deployed: active",
+        deployed=True,
+        status="active",
+    )
 
 
 def test_off_a_terminal_plain_lines_no_escape_no_progress(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,7 +71,8 @@ def test_off_a_terminal_plain_lines_no_escape_no_progress(monkeypatch: pytest.Mo
     assert text.count("big.pt") == 1, "no progress line"
     lines = text.splitlines()
     assert "· queued: position 1 of 2" in lines
-    assert lines[-1].startswith("✓ pushed to agent 101: deployed: active  mean reward 195.0")
+    assert "· status: queued → live" in lines, "status names in words"
+    assert lines[-1].startswith("✓ pushed to agent 101: deployed: live  mean reward 195 over 2")
     assert "took" in lines[-1]
 
 
@@ -79,7 +86,7 @@ def test_at_a_terminal_colour_a_live_line_and_one_result(monkeypatch: pytest.Mon
     out.close()
     text = stream.getvalue()
     assert ESC in text
-    assert "pushed to agent 101" in text and "mean reward 195.0 over 2 runs" in text
+    assert "pushed to agent 101: deployed: live" in text and "mean reward 195 over 2 runs" in text
     assert "status: deploy_queue → active" not in text, "the live line said it, redrawn"
     assert "[info" not in text and "agent_id=" not in text
 
@@ -202,7 +209,7 @@ def test_a_watch_deploy_ends_in_one_result_line(color: bool) -> None:
         assert lines[-1] == "✓ agent 101 deployed: live · score 47.3 · took 42 s", lines
         assert not [line for line in lines if "status:" in line]
     else:
-        assert lines[-1] == "· status: x  live · score 47.3 · took 42 s", lines
+        assert lines[-1] == "· status: queued → live · score 47.3  took 42 s", lines
 
 
 def test_a_stale_verdict_first_does_not_end_the_deploy_and_the_result_does() -> None:
@@ -212,9 +219,10 @@ def test_a_stale_verdict_first_does_not_end_the_deploy_and_the_result_does() -> 
     human.show("agent_status", "result", {"status": "active", "text": "status: active"})
     assert human.deploy is not None, "the previous deploy's verdict: still following"
     clock.now += 3
-    human.show("push_done", "result", {"text": "pushed to agent 5; deployed: active"})
+    said = {"text": "pushed to agent 5; deployed: active", "deployed": True, "status": "active"}
+    human.show("push_done", "result", said)
     assert human.deploy is None
-    assert stream.getvalue().splitlines()[-1] == "✓ pushed to agent 5; deployed: active  took 3 s"
+    assert stream.getvalue().splitlines()[-1] == "✓ pushed to agent 5; deployed: live  took 3 s"
 
 
 def test_a_failed_deploy_says_so_in_red_and_is_not_held_back() -> None:
@@ -228,10 +236,55 @@ def test_a_failed_deploy_says_so_in_red_and_is_not_held_back() -> None:
     lines = _visible(stream.getvalue())
     assert lines[-3:] == [
         "✗ agent 5: deploy failed · took 0 s",
-        "✗ deploy_failed: Boom",
+        "✗ deploy failed: Boom",
         "    Trace",
     ]
     assert "\x1b[1;31m" in stream.getvalue()  # bold red
+
+
+@pytest.mark.parametrize("color", [False, True], ids=["plain", "terminal"])
+def test_a_v0_deploy_says_the_reward_its_message_names(color: bool) -> None:
+    """v0 sends no score: the result line takes the reward from the server's message."""
+    stream, clock = (Terminal() if color else io.StringIO()), Clock()
+    human = _console(stream, clock, color=color)
+    human.show("watching", "info", {"root": "/w"})
+    human.show("deploy_requested", "info", {"agent_id": 103})
+    human.show("agent_status", "result", {"status": "deploy_queue", "message": "Deploy queued"})
+    clock.now += 2
+    message = "Deployed: mean reward 42.3333"
+    fields = {"status": "active", "previous": "deploy_queue", "message": message, "score": None}
+    human.show("agent_status", "result", fields)
+    human.close()
+    lines = _visible(stream.getvalue())
+    if color:
+        assert lines[-1] == "✓ agent 103 deployed: live · mean reward 42.3 · took 2 s", lines
+    else:
+        assert lines[-2:] == [
+            "· status: queued",
+            "· status: queued → live · mean reward 42.3  took 2 s",
+        ], lines
+
+
+@pytest.mark.parametrize("color", [False, True], ids=["plain", "terminal"])
+def test_a_push_that_did_not_wait_says_where_to_follow_not_how_long(color: bool) -> None:
+    stream, clock = (Terminal() if color else io.StringIO()), Clock()
+    human = _console(stream, clock, color=color)
+    human.show("deploy_requested", "info", {"agent_id": 101, "deployment_id": 1})
+    human.show(
+        "push_done",
+        "result",
+        {
+            "text": "pushed to agent 101: 1 uploaded; deploy requested (deployment 1)",
+            "deployed": True,
+            "deployment_id": 1,
+        },
+    )
+    human.close()
+    last = _visible(stream.getvalue())[-1]
+    assert last == (
+        "✓ pushed to agent 101: 1 uploaded; deploy requested (deployment 1)"
+        "  follow it: `mlarena-sync logs --follow`"
+    )
 
 
 def _visible(text: str) -> list[str]:

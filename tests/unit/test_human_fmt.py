@@ -84,6 +84,16 @@ def test_nested_parentheses_are_flattened() -> None:
     assert fmt.flatten_parentheses("plain (one level) only") == "plain (one level) only"
 
 
+def test_a_plural_marker_is_not_a_parenthesis() -> None:
+    """A server's ``missing column(s) prediction`` once became ``missing column: s, prediction``."""
+    text = "upload refused (missing column(s) prediction)"
+    assert fmt.flatten_parentheses(text) == text
+    assert fmt.tidy(text, NOW) == "upload refused (missing columns prediction)"
+    assert fmt.tidy("no deploy (2 file(s) refused (too big))", NOW) == (
+        "no deploy (2 files refused: too big)"
+    )
+
+
 def test_queue_places_and_names() -> None:
     assert fmt.queue_place("2/5") == "2 of 5"
     assert fmt.queue_place(None, 3, 12) == "3 of 12"

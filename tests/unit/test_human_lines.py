@@ -70,9 +70,16 @@ def test_agent_status_queue_and_run_lines() -> None:
         "result",
         status="active",
         previous="deploy_queue",
-        text="status: deploy_queue → active (Deployed: mean reward 200.0)",
+        message="Deployed: mean reward 42.3333",
+        text="status: deploy_queue → active (Deployed: mean reward 42.3333)",
     )
-    assert status == ["· status: deploy_queue → active (Deployed: mean reward 200.0)"]
+    assert status == ["· status: queued → live · mean reward 42.3"]
+    first = shown("agent_status", status="upload_validated", message="Agent validated: ok")
+    assert first == ["· status: synced, not deployed · Agent validated: ok"]
+    v46 = shown("agent_status", status="active", previous="deploy_run", score=9.0, message="Done")
+    assert v46 == ["· status: running → live · Done · score 9"]
+    failed = shown("agent_status", status="deploy_failed", previous="deploy_run", message="Boom")
+    assert failed == ["· status: running → deploy failed"], "the agent_error line says why"
     assert shown("queue", position="2/5") == ["· queued: position 2 of 5"]
     assert shown("queue", position="2/5", queue_position=2, queue_total=5) == [
         "· queued: position 2 of 5"
@@ -83,13 +90,39 @@ def test_agent_status_queue_and_run_lines() -> None:
 
 def test_an_agent_error_shows_its_message_as_lines() -> None:
     lines = shown("agent_error", "result", status="deploy_failed", message="Boom\nTraceback\n  x")
-    assert lines == ["✗ deploy_failed: Boom", "    Traceback", "      x"]
+    assert lines == ["✗ deploy failed: Boom", "    Traceback", "      x"]
 
 
 def test_push_done_uses_its_sentence_tidied() -> None:
     text = "pushed to agent 5: 1 uploaded; no deploy (deploys are off (--no-deploy))"
     assert shown("push_done", "result", text=text, deployed=False) == [
         "✓ pushed to agent 5: 1 uploaded; no deploy (deploys are off: --no-deploy)"
+    ]
+
+
+def test_push_done_says_the_deploy_in_words() -> None:
+    text = "pushed to agent 5: 1 uploaded; deployed: active (Deployed: mean reward 42.3333)"
+    fields = {"deployed": True, "status": "active", "message": "Deployed: mean reward 42.3333"}
+    assert shown("push_done", "result", text=text, **fields) == [
+        "✓ pushed to agent 5: 1 uploaded; deployed: live · mean reward 42.3"
+    ]
+
+
+def test_push_done_without_wait_says_where_to_follow_the_deploy() -> None:
+    text = "pushed to agent 5: 1 uploaded; deploy requested (deployment 3)"
+    assert shown("push_done", "result", text=text, deployed=True, deployment_id=3) == [
+        "✓ pushed to agent 5: 1 uploaded; deploy requested (deployment 3)"
+        "  follow it: `mlarena-sync logs --follow`"
+    ]
+
+
+def test_watch_stopped_says_ctrl_c_not_the_signal() -> None:
+    text = "watch stopped (SIGINT); synced edits not deployed yet: `mlarena-sync push` deploys them"
+    assert shown("watch_stopped", reason="SIGINT", text=text) == [
+        "· watch stopped (Ctrl-C); synced edits not deployed yet: `mlarena-sync push` deploys them"
+    ]
+    assert shown("watch_stopped", reason="SIGTERM", text="watch stopped (SIGTERM)") == [
+        "· watch stopped (terminated)"
     ]
 
 
@@ -106,6 +139,14 @@ def test_deploy_waiting_says_how_long_not_when() -> None:
         text=f"deploy waits until {local} (deploy.min_interval 60 s)",
     )
     assert lines == ["! deploy waits for 48 s (deploy.min_interval 60 s)"]
+    local = NOW.astimezone().strftime("%H:%M:%S")  # due as the line is written
+    lines = shown(
+        "deploy_waiting",
+        blocker="interval",
+        until=NOW,
+        text=f"deploy waits until {local} (deploy.min_interval 60 s)",
+    )
+    assert lines == ["! deploy waits a moment (deploy.min_interval 60 s)"], "not 'waits just now'"
 
 
 def test_validation_failed_and_http_diagnostics() -> None:

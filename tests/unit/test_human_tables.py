@@ -16,9 +16,9 @@ from mlarena_sync.cli.output import configure
 
 ESC = "\x1b["
 STATUS = (
-    "agent 101 (demo, challenge 1): active (Deployed: mean reward 9.0)\n"
+    "agent 101 (demo, challenge 1): live · mean reward 9\n"
     "deploys today: 1 of 5 used, 4 left\n"
-    "last deploy: deployment 1 (ledger #1) succeeded at {at}\n"
+    "last deploy: deploy #1 in history, succeeded at {at}\n"
     "files: not in sync (2 to upload, 1 to delete, 0 unchanged)"
 )
 
@@ -37,10 +37,11 @@ def _reset_structlog() -> object:
 @pytest.mark.parametrize(
     ("row", "kind"),
     [
-        ("agent 101 (demo, challenge 1): active (Deployed)", "ok"),
-        ("agent 101 (demo, challenge 1): deploy_failed (Traceback ...)", "error"),
-        ("agent 101 (demo, challenge 1): upload_validated", "warning"),
-        ("agent 101: deploy_queue", "info"),
+        ("agent 101 (demo, challenge 1): live · mean reward 9", "ok"),
+        ("agent 101 (demo, challenge 1): deploy failed (off the leaderboard) · Boom", "error"),
+        ("agent 101 (demo, challenge 1): synced, not deployed (off the leaderboard)", "warning"),
+        ("agent 101 (demo, challenge 1): queued", "info"),
+        ("agent 101: upload_validated", "warning"),  # plan's line
         ("  upload    agent.py       70 B  changed", "up"),
         ("  delete    weights.bin             deleted locally", "delete"),
         ("  conflict  agent.py: changed here and on the server", "warning"),
@@ -49,8 +50,8 @@ def _reset_structlog() -> object:
         ("deploy: no (no deploy left today; next slot in 3 h)", "warning"),
         ("files: in sync (2 files)", "ok"),
         ("files: not in sync (2 to upload)", "warning"),
-        ("last deploy: deployment 1 (ledger #1) succeeded 5 min ago", "ok"),
-        ("last deploy: deployment 2 (ledger #2) failed 1 h ago", "error"),
+        ("last deploy: deploy #1 in history, succeeded 5 min ago", "ok"),
+        ("last deploy: deployment 2, failed 1 h ago: Boom", "error"),
         ("deploys today: 1 of 5 used, 4 left", None),
         ("2 to upload, 1 to delete, 0 unchanged", None),
     ],
@@ -71,7 +72,7 @@ def test_at_a_terminal_the_status_table_is_coloured_row_by_row() -> None:
     text = _status_through(Terminal(), color=True)
     coloured = [row for row in text.splitlines() if ESC in row]
     assert len(coloured) == 3  # agent (green), last deploy (green), files (yellow); quota plain
-    assert "\x1b[32magent 101 (demo, challenge 1): active" in text
+    assert "\x1b[32magent 101 (demo, challenge 1): live" in text
     assert "\x1b[33mfiles: not in sync" in text
     assert re.search(r"succeeded 5 min \d+ s ago", text)  # the ISO time made relative
 
@@ -80,6 +81,4 @@ def test_at_a_terminal_the_status_table_is_coloured_row_by_row() -> None:
 def test_off_a_terminal_or_without_colour_the_rows_are_plain(stream: io.StringIO) -> None:
     text = _status_through(stream, color=False)
     assert ESC not in text
-    assert (
-        text.splitlines()[0] == "agent 101 (demo, challenge 1): active (Deployed: mean reward 9.0)"
-    )
+    assert text.splitlines()[0] == "agent 101 (demo, challenge 1): live · mean reward 9"

@@ -36,6 +36,11 @@ _DEPLOY_LINES = frozenset({"agent_status", "queue", "run"})
 _TABLES = frozenset({"status", "plan"})
 
 
+def _not_waited_for(facts: Mapping[str, Any]) -> bool:
+    """A push's result with a deploy requested and not followed (no ``--wait``): no status."""
+    return bool(facts.get("deployed")) and facts.get("status") is None
+
+
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -98,9 +103,10 @@ class HumanConsole:
         if line is None:
             return
         if name == "push_done" and self._deferred is not None:
-            note = self._deferred.summary(self.clock(), said=line.text)
-            line = Line(line.kind, line.text, note, line.more)
-            self._deferred = None
+            if not _not_waited_for(facts):  # how it ended, how long it took
+                note = self._deferred.summary(self.clock(), said=line.text)
+                line = Line(line.kind, line.text, note, line.more)
+            self._deferred = None  # not waited for: still going (the line says where to look)
         (self.err if level == "debug" else self.writer).line(line)
 
     def _start_deploy(self, name: str, agent_id: object) -> None:

@@ -1,7 +1,8 @@
 """Numbers and times as a person reads them: ``2.9 MB``, ``in 11 h 52 min``, ``5 min ago``.
 
 Also the clean-up of a sentence written elsewhere (an event's ``text``): ISO datetimes become
-relative times, ``1 file(s)`` agrees with its number, nested parentheses are flattened.
+relative times, ``1 file(s)`` agrees with its number (a bare ``column(s)`` becomes ``columns``),
+nested parentheses are flattened.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ _ISO = re.compile(
     r"(?P<iso>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)"
 )
 _COUNTED = re.compile(r"\b(\d+) ((?:[A-Za-z-]+ ){0,2})([A-Za-z]+)\(s\)")
+#: A plural marker with no number before it: ``missing column(s) x`` → ``missing columns x``.
+_MARKER = re.compile(r"(?<=[A-Za-z])\(s\)")
 
 
 def _agree(match: re.Match[str]) -> str:
@@ -73,7 +76,9 @@ def flatten_parentheses(text: str) -> str:
     depth = 0
     quoted = False
     for i, ch in enumerate(text):
-        if ch == "`":
+        if _MARKER.match(text, i) or _MARKER.match(text, i - 1) or _MARKER.match(text, i - 2):
+            pass  # ``word(s)``: a plural marker, not a parenthesis
+        elif ch == "`":
             quoted = not quoted
         elif quoted:
             pass
@@ -98,4 +103,5 @@ def tidy(text: str, now: datetime) -> str:
     """An event's sentence, cleaned for a person (see the module docstring)."""
     text = _ISO.sub(lambda m: _iso_to_relative(m, now), text)
     text = _COUNTED.sub(_agree, text)
+    text = _MARKER.sub("s", text)
     return flatten_parentheses(text)

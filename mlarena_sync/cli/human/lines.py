@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from mlarena_sync.cli.human import fmt
+from mlarena_sync.cli.human import fmt, words
 from mlarena_sync.cli.human.banner import watching
 from mlarena_sync.cli.human.line import Fields, Formatter, Line
 
@@ -114,8 +114,18 @@ def _deploy_recorded(f: Fields, now: datetime) -> Line:
 
 
 def _agent_status(f: Fields, now: datetime) -> Line:
-    text, rest = _text(f, now)
-    return Line("info", text or f"status: {f.get('status')}", more=rest)
+    """``status: queued → live · mean reward 42.3`` from the fields (the event's ``text`` says
+    the server's names); a failure's message is the ``agent_error`` line after it."""
+    status = f.get("status")
+    if status is None:
+        text, rest = _text(f, now)
+        return Line("info", text or "status: unknown", more=rest)
+    failed = str(status) in ("deploy_failed", "upload_failed")
+    previous = f.get("previous")
+    before = f"{words.status_word(previous)} → " if previous else ""
+    said = words.status_phrase(status, None if failed else f.get("message"), score=f.get("score"))
+    text = f"status: {before}{said}"
+    return Line("info", fmt.tidy(text, now))
 
 
 def _queue(f: Fields, now: datetime) -> Line:
@@ -130,13 +140,27 @@ def _run(f: Fields, now: datetime) -> Line:
 
 def _agent_error(f: Fields, now: datetime) -> Line:
     message = str(f.get("message") or "").rstrip().splitlines() or [""]
-    return Line("error", f"{f.get('status')}: {message[0]}", more=_block("\n".join(message[1:])))
+    text = f"{words.status_word(f.get('status'))}: {message[0]}".rstrip(": ")
+    return Line("error", text, more=_block("\n".join(message[1:])))
+
+
+#: Where a deploy requested by a push that did not wait is followed.
+FOLLOW_IT = "follow it: `mlarena-sync logs --follow`"
 
 
 def _push_done(f: Fields, now: datetime) -> Line:
-    text, rest = _text(f, now)
-    failed = str(f.get("status") or "") in ("deploy_failed", "upload_failed")
-    return Line("error" if failed else "result", text, more=rest)
+    """push's result; ``deployed: active (Deployed: mean reward 42.3333)`` in words (``deployed:
+    live · mean reward 42.3``); a deploy not waited for says where to follow it."""
+    status = f.get("status")
+    raw = str(f.get("text") or "").rstrip()
+    said = f"deployed: {status}"
+    if status and said in raw:
+        head = raw[: raw.index(said)]
+        raw = f"{head}deployed: {words.status_phrase(status, f.get('message'))}"
+    text, rest = _text({"text": raw}, now)
+    failed = str(status or "") in ("deploy_failed", "upload_failed")
+    note = FOLLOW_IT if f.get("deployed") and status is None else ""
+    return Line("error" if failed else "result", text, note, more=rest)
 
 
 def _deploy_waiting(f: Fields, now: datetime) -> Line:
@@ -147,7 +171,9 @@ def _deploy_waiting(f: Fields, now: datetime) -> Line:
         for shape in ("%Y-%m-%d %H:%M:%S", "%H:%M:%S"):
             shown = f"until {local.strftime(shape)}"
             if shown in text:
-                text = text.replace(shown, fmt.relative(until, now).replace("in ", "for ", 1))
+                left = fmt.relative(until, now)
+                wait = left.replace("in ", "for ", 1) if left.startswith("in ") else "a moment"
+                text = text.replace(shown, wait)
                 break
     if not text:
         until = f.get("until")
@@ -159,6 +185,20 @@ def _deploy_waiting(f: Fields, now: datetime) -> Line:
 def _agent_created(f: Fields, now: datetime) -> Line:
     text, rest = _text(f, now)
     return Line("ok", text or f"created agent {f.get('agent_id')}", more=rest)
+
+
+#: Why ``watch`` stopped, as a person knows it (the signal's name stays in ``--json``).
+STOP_REASONS = {"SIGINT": "Ctrl-C", "SIGTERM": "terminated", "SIGHUP": "the terminal closed"}
+
+
+def _watch_stopped(f: Fields, now: datetime) -> Line:
+    """``watch stopped (Ctrl-C)``, not ``(SIGINT)``."""
+    reason = str(f.get("reason") or "")
+    text, rest = _text(f, now)
+    said = f"watch stopped ({reason})"
+    if reason in STOP_REASONS and text.startswith(said):
+        text = f"watch stopped ({STOP_REASONS[reason]})" + text[len(said) :]
+    return Line("info", text or "watch stopped", more=rest)
 
 
 def _silent(f: Fields, now: datetime) -> None:
@@ -188,6 +228,7 @@ FORMATTERS: dict[str, Formatter] = {
     "push_done": _push_done,
     "deploy_waiting": _deploy_waiting,
     "watching": watching,
+    "watch_stopped": _watch_stopped,
 }
 
 #: The facts a generic line shows, in order of preference (two at most).

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from mlarena_sync.cli.human import fmt
+from mlarena_sync.cli.human import fmt, words
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -24,19 +24,11 @@ __all__ = ["FAILED", "SETTLED", "Board", "DeployLine"]
 #: A deploy followed ends in one of these.
 SETTLED = frozenset({"active", "deploy_failed", "upload_failed"})
 FAILED = frozenset({"deploy_failed", "upload_failed"})
-_WORDS = {
-    "deploy_queue": "queued",
-    "deploy_run": "running",
-    "deploying": "deploying",
-    "upload_validated": "waiting for the server",
-    "active": "live",
-    "deploy_failed": "deploy failed",
-    "upload_failed": "upload failed",
-}
 
 
 def status_word(status: object) -> str:
-    return _WORDS.get(str(status), fmt.readable_name(str(status or "deploying")))
+    """A followed deploy's status in words (:mod:`.words`, the one mapping)."""
+    return words.status_word(status or "deploying", following=True)
 
 
 class DeployLine:
@@ -49,14 +41,15 @@ class DeployLine:
         self.position: str | None = None
         self.runs: dict[int, dict[str, Any]] = {}
         self.score: float | None = None
+        self.message: str | None = None  # the server's, with the status (v0: its reward)
         self.ended_at: float | None = None
         self.seen = False  # a status line of this deploy was seen
 
     def feed(self, name: str, fields: Mapping[str, Any], now: float) -> None:
         if name == "agent_status":
             self.status = str(fields.get("status"))
-            if fields.get("score") is not None:
-                self.score = float(fields["score"])
+            self.score = float(fields["score"]) if fields.get("score") is not None else None
+            self.message = str(fields["message"]) if fields.get("message") else None
             # The first status after a request may still be the previous deploy's verdict: a
             # settled one ends this deploy only after a transition into it.
             if self.status in SETTLED and (self.seen or fields.get("previous")):
@@ -102,14 +95,17 @@ class DeployLine:
         return sum(rewards) / len(rewards) if rewards else None
 
     def _score(self) -> list[str]:
-        """``score 195.3``, else ``mean reward 195.3 over 3 runs``, else nothing."""
-        if self.score is not None:
+        """``score 195.3``, else ``mean reward 195.3 over 3 runs``, else the reward the
+        server's message names (v0 sends no score), else nothing."""
+        if self.score is not None and self.status == "active":
             return [f"score {self.score:.1f}".removesuffix(".0")]
         mean = self.mean_reward()
         if mean is None:
-            return []
+            said = words.with_reward(self.message) if self.status == "active" else None
+            return [said] if said else []
         runs = len([r for r in self.runs.values() if r.get("reward") is not None])
-        return [f"mean reward {mean:.1f}" + (f" over {runs} runs" if runs > 1 else "")]
+        shown = f"{mean:.1f}".removesuffix(".0")
+        return [f"mean reward {shown}" + (f" over {runs} runs" if runs > 1 else "")]
 
     def result(self, now: float) -> str:
         """The one line that ends a deploy followed: ``agent 101 deployed: live · took 42 s``."""
@@ -121,7 +117,8 @@ class DeployLine:
     def summary(self, now: float, *, said: str = "") -> str:
         """The facts of the result: ``live · mean reward 195.3 · took 42 s``; without what the
         sentence ``said`` beside it already tells (the status, a reward)."""
-        parts = [] if self.status and self.status in said else [status_word(self.status)]
+        word = status_word(self.status)
+        parts = [] if word in said else [word]
         if "reward" not in said and "score" not in said:
             parts += self._score()
         parts.append(f"took {fmt.duration((self.ended_at or now) - self.start)}")

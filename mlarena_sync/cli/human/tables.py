@@ -26,9 +26,9 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^files: ", "warning"),
         (r"^last deploy: .*\bsucceeded\b", "ok"),
         (r"^last deploy: .*\b(?:failed|rejected)\b", "error"),
-        (r"^agent \d+\b.*: (?:deploy|upload)_failed\b", "error"),
-        (r"^agent \d+\b.*: active\b", "ok"),
-        (r"^agent \d+\b.*: (?:deploy_queue|deploy_running|deploying)\b", "info"),
+        (r"^agent \d+\b.*: (?:deploy|upload)[_ ]failed\b", "error"),
+        (r"^agent \d+\b.*: (?:live|active)\b", "ok"),
+        (r"^agent \d+\b.*: (?:queued|running|deploying|deploy_queue|deploy_run\w*)\b", "info"),
         (r"^agent \d+\b.*: \w+", "warning"),  # synced, not live: off the leaderboard
     )
 )

@@ -208,7 +208,8 @@ def test_watch_stopped_within_settle_leaves_the_deploy_pending(
             proc.wait(10)
     output = log.read_text()
     assert "Traceback" not in output, output
-    assert f"watch stopped ({signal.Signals(sig).name})" in output, output
+    said = {"SIGINT": "Ctrl-C", "SIGTERM": "terminated", "SIGHUP": "the terminal closed"}
+    assert f"watch stopped ({said[signal.Signals(sig).name]})" in output, output
     assert "not deployed yet" in output, output
     assert arena.deploy_count(aid) == 0
     assert _journal(project).deploy_pending(), "the synced edit's deploy was forgotten"
