@@ -6,7 +6,7 @@ Mapping (every error carries the server's ``{"error": ...}`` text and the status
 3xx                     :class:`ServerError` (an unexpected reply, exit 1): never followed (the
                         token must not travel to another host); the message says where it
                         pointed and the hint suggests ``server:`` if that target is right.
-401 / 403               :class:`AuthError`, pointing at ``MLARENA_API_KEY`` and scope ``user``.
+401 / 403               :class:`AuthError`, pointing at where the token came from, scope ``user``.
 404                     :class:`NotFoundError`: "not found or not yours" (the server never says).
 409 on deploy routes    :class:`QuotaError` with ``next_available_at`` from ``deployment_limits``.
 409 on a file PUT       :class:`UploadsHeldError`: the server holds uploads while a deploy is in
@@ -58,7 +58,15 @@ from mlarena_sync.tokens import redact
 
 log = structlog.get_logger("mlarena_sync.api")
 
-_TOKEN_HINT = "check MLARENA_API_KEY: mlarena-sync needs a current token of scope `user`"
+
+def _token_hint(token: str | None) -> str:
+    """Check the token where it came from: ``origin`` when the config layer marked it
+    (:class:`mlarena_sync.config.overrides.Token`: a variable, or the key file), else
+    ``MLARENA_API_KEY``."""
+    origin = getattr(token, "origin", None) or "MLARENA_API_KEY"
+    return f"check {origin}: mlarena-sync needs a current token of scope `user`"
+
+
 _MAX_TEXT = 300
 
 
@@ -142,7 +150,13 @@ def raise_for_status(
     message = _message(response, body, token)
     if 400 <= code < 500:
         raise _refusal(
-            code, message, body, what=what, deploy_route=deploy_route, file_name=file_name
+            code,
+            message,
+            body,
+            what=what,
+            deploy_route=deploy_route,
+            file_name=file_name,
+            token=token,
         )
     if code == 503 and isinstance(body, Mapping) and body.get("maintenance_mode") is True:
         raise MaintenanceError(
@@ -168,6 +182,7 @@ def _refusal(
     what: str,
     deploy_route: bool,
     file_name: str | None,
+    token: str | None = None,
 ) -> MlarenaSyncError:
     """The error for a 4xx (see the table in the module docstring)."""
     if code in (401, 403):
@@ -176,7 +191,7 @@ def _refusal(
             if code == 401
             else f"permission refused for {what} (403: {message})"
         )
-        return AuthError(refused, status_code=code, hint=_TOKEN_HINT, body=body)
+        return AuthError(refused, status_code=code, hint=_token_hint(token), body=body)
     if code == 404:
         return NotFoundError(
             f"{what}: not found or not yours (404: {message})",

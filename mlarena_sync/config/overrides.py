@@ -19,6 +19,7 @@ from mlarena_sync.tokens import check_url, mask_token_like, parse_token
 
 __all__ = [
     "ChosenApi",
+    "Token",
     "apply_overrides",
     "check_token_shape",
     "read_api_key_file",
@@ -39,6 +40,22 @@ class ChosenApi(str):
         self = super().__new__(cls, value)
         self.source = source
         return self
+
+
+class Token(str):
+    """The API token, knowing where it came from: ``origin`` is the variable's name
+    (``MLARENA_API_KEY``) or the key file as typed from here, so that a refused token (401/403)
+    is told with a hint naming it (:mod:`mlarena_sync.api.responses`). Never shown by repr."""
+
+    origin: str
+
+    def __new__(cls, value: str, origin: str = DEFAULT_API_KEY_ENV) -> Token:
+        self = super().__new__(cls, value)
+        self.origin = origin
+        return self
+
+    def __repr__(self) -> str:
+        return f"Token(***, origin={self.origin!r})"
 
 
 def validate_server(url: str, *, source: str = "server") -> str:
@@ -118,7 +135,7 @@ def resolve_token(target: Target, env: Mapping[str, str], api_key_file: Path | N
         )
     token = raw.strip()
     check_token_shape(token, var)
-    return token
+    return Token(token, var)
 
 
 def read_api_key_file(api_key_file: Path) -> str:
@@ -138,6 +155,6 @@ def read_api_key_file(api_key_file: Path) -> str:
         raise ConfigError(f"cannot read {source}: {reason}") from None
     if not raw.strip():
         raise ConfigError(f"{source} is empty", hint="put your ML Arena API key in it")
-    token = raw.strip()
-    check_token_shape(token, source, fix=f"fix {_shown(api_key_file)}: it must hold only")
-    return token
+    token, shown = raw.strip(), _shown(api_key_file)
+    check_token_shape(token, source, fix=f"fix {shown}: it must hold only")
+    return Token(token, shown)

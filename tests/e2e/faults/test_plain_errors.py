@@ -142,3 +142,20 @@ def test_a_malformed_key_file_is_named_in_the_hint(
     monkeypatch.setenv("MLARENA_API_KEY", "garbage")
     res = cli(*in_project(project, "status"))
     assert_clear_error(res, 4, "from MLARENA_API_KEY is malformed", "set MLARENA_API_KEY to")
+
+
+def test_a_refused_token_is_checked_where_it_came_from(
+    arena: FakeArena,
+    token: str,
+    cli: Cli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    project, _ = pushed_project(cli, tmp_path, arena.url, small_tree(1))
+    (project.dir / "k.txt").write_text("mlk_user_nobody_not_a_secret\n", encoding="utf-8")
+    monkeypatch.chdir(project.dir)
+    res = cli(*in_project(project, "--api-key-file", "k.txt", "status"))
+    assert_clear_error(res, 4, "refused the api token", "hint: check k.txt: ")
+    monkeypatch.setenv("MLARENA_API_KEY", "mlk_user_nobody_not_a_secret")
+    res = cli(*in_project(project, "status"))
+    assert_clear_error(res, 4, "refused the api token", "hint: check MLARENA_API_KEY: ")
