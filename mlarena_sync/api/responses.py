@@ -30,6 +30,7 @@ here ever includes the token: texts from the server pass through
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Mapping
 from typing import Any
@@ -280,10 +281,10 @@ def _plain(
             "the server is slow; try again later, or raise `sync.request_deadline` in mlarena.yaml"
         )
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return f"could not connect to {where}: no answer", check
+        return f"could not connect to {where}: no answer{_within(chain)}", check
     if isinstance(exc, requests.exceptions.ReadTimeout):
         return (
-            f"{where} did not answer the request for {what} in time",
+            f"{where} did not answer the request for {what}{_within(chain) or ' in time'}",
             "the server is slow; try again later",
         )
     if _find(chain, NameResolutionError, socket.gaierror):
@@ -310,6 +311,15 @@ def _plain(
             "try again; check your network"
         )
     return f"the request for {what} to {where} failed", "try again later"
+
+
+def _within(chain: list[BaseException]) -> str:
+    """`` within 10 s`` from urllib3's ``timeout=10`` in the chain, else ``""``."""
+    for e in chain:
+        found = re.search(r"timeout=(\d+(?:\.\d+)?)", str(e))
+        if found:
+            return f" within {float(found[1]):g} s"
+    return ""
 
 
 def _request_origin(exc: requests.RequestException) -> str | None:

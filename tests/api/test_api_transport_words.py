@@ -92,8 +92,8 @@ def test_tls_failures_in_words(text: str, reason: str) -> None:
 
 def test_timeouts_and_lost_connections_in_words() -> None:
     connect = _plain(requests.exceptions.ConnectTimeout("pool: connect timeout=10"))
-    assert connect.message == f"could not connect to {SERVER}: no answer"
-    read = _plain(requests.exceptions.ReadTimeout("read timeout=30"))
+    assert connect.message == f"could not connect to {SERVER}: no answer within 10 s"
+    read = _plain(requests.exceptions.ReadTimeout("no time given"))
     assert read.message == f"{SERVER} did not answer the request for competition 3 in time"
     deadline = _plain(DeadlineExceeded("60s"))
     assert deadline.message == (
@@ -103,4 +103,18 @@ def test_timeouts_and_lost_connections_in_words() -> None:
     lost = _plain(requests.ConnectionError("Connection aborted: RemoteDisconnected"))
     assert (
         lost.message == f"the connection to {SERVER} broke off during the request for competition 3"
+    )
+
+
+def test_timeouts_say_how_long_when_the_library_says_it() -> None:
+    from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
+
+    inner = ConnectTimeoutError(None, "Connection to h timed out. (connect timeout=10)")
+    connect = requests.exceptions.ConnectTimeout(MaxRetryError(None, "/x", inner))  # type: ignore[arg-type]
+    assert _plain(connect).message == f"could not connect to {SERVER}: no answer within 10 s"
+    read = requests.exceptions.ReadTimeout(
+        ReadTimeoutError(None, "/x", "Read timed out. (read timeout=30.0)")  # type: ignore[arg-type]
+    )
+    assert _plain(read).message == (
+        f"{SERVER} did not answer the request for competition 3 within 30 s"
     )
