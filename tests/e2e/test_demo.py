@@ -58,7 +58,7 @@ def test_demo_deploys_the_example_and_leaves_nothing_behind(tmp_path: Path) -> N
 
     assert proc.returncode == 0, out
     assert time.monotonic() - started < 60
-    assert re.search(r"\bactive\b", out), out
+    assert re.search(r"deployed: live\b", out) and "commit" not in out, out
     assert re.search(r"leaderboard.*cartpole-linear.*200", out, re.IGNORECASE), out
     assert not survivors, "the demo left a process running"
     # The temporary copy is gone (its path is printed), and nothing was written where we ran.
@@ -169,13 +169,13 @@ def test_demo_watch_redeploys_an_edit_and_stops_on_ctrl_c(tmp_path: Path) -> Non
     folder = tmp_path / "my-agent"
     live = LiveDemo("--watch", "--dir", str(folder), cwd=tmp_path)
     try:
-        live.wait_for(r"\bactive\b", timeout=45)
+        live.wait_for(r"\blive\b", timeout=45)
         live.wait_for(r"watch", timeout=15)
         weights = folder / "weights.json"
         weights.write_text(weights.read_text().replace('"bias": 0.0', '"bias": 0.01'))
         live.wait_for(r"weights\.json", timeout=20)  # its upload line, in any renderer
         live.wait_for(r"deploy.requested", timeout=30)
-        live.wait_for(r"\bactive\b", timeout=30)
+        live.wait_for(r"\blive\b", timeout=30)
         assert live.interrupt() == 130, live.output
     finally:
         clean = live.close()

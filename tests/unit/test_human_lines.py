@@ -108,6 +108,14 @@ def test_push_done_says_the_deploy_in_words() -> None:
     ]
 
 
+def test_push_done_after_a_deploy_in_flight_says_how_it_ended_in_words() -> None:
+    text = "pushed to agent 5: 0 uploaded; no new deploy, the one in flight ended active (Done)"
+    fields = {"deployed": False, "status": "active", "message": "Done"}
+    assert shown("push_done", "result", text=text, **fields) == [
+        "✓ pushed to agent 5: 0 uploaded; no new deploy, the one in flight ended live · Done"
+    ]
+
+
 def test_push_done_without_wait_says_where_to_follow_the_deploy() -> None:
     text = "pushed to agent 5: 1 uploaded; deploy requested (deployment 3)"
     assert shown("push_done", "result", text=text, deployed=True, deployment_id=3) == [

@@ -151,12 +151,12 @@ FOLLOW_IT = "follow it: `mlarena-sync logs --follow`"
 def _push_done(f: Fields, now: datetime) -> Line:
     """push's result; ``deployed: active (Deployed: mean reward 42.3333)`` in words (``deployed:
     live · mean reward 42.3``); a deploy not waited for says where to follow it."""
-    status = f.get("status")
+    status, message = f.get("status"), f.get("message")
     raw = str(f.get("text") or "").rstrip()
-    said = f"deployed: {status}"
-    if status and said in raw:
-        head = raw[: raw.index(said)]
-        raw = f"{head}deployed: {words.status_phrase(status, f.get('message'))}"
+    for said in (f"{status} ({message})", f"{status}") if status else ():
+        if raw.endswith(f" {said}"):  # "deployed: active (...)", "the one in flight ended active"
+            raw = raw.removesuffix(said) + words.status_phrase(status, message)
+            break
     text, rest = _text({"text": raw}, now)
     failed = str(status or "") in ("deploy_failed", "upload_failed")
     note = FOLLOW_IT if f.get("deployed") and status is None else ""

@@ -100,7 +100,7 @@ def test_agent_id_in_a_fresh_checkout_replica_mode_uploads_and_deploys(
     assert res.code == 0, res.text
     assert hits(arena.counters, routes(arena).create) == 0
     assert remote_text(arena, token, aid)["helper.py"] == "SIDE = 0\n"
-    assert "deployed: active" in res.out
+    assert "deployed: live" in res.out
 
 
 def test_the_ci_docs_say_so() -> None:

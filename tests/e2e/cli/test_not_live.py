@@ -20,11 +20,12 @@ def test_a_browser_edit_pulled_back_says_the_agent_is_not_live(
     assert pulled.code == 0, pulled.text
     status = cli(*in_project(project, "status"))
     assert status.code == 0, status.text
-    assert "the agent is not live (upload_validated" in status.out
+    assert "synced, not deployed (off the leaderboard)" in status.out
+    assert "deploy: the agent is not live;" in status.out
     assert "`mlarena-sync push --deploy` deploys it" in status.out
     plan = cli(*in_project(project, "plan"))
     assert "no deploy needed" not in plan.out
-    assert "the agent is not live (upload_validated)" in plan.out
+    assert "but the agent is not live" in plan.out and "deploys it" in plan.out
     arena.reset_counters()
     push = cli(*in_project(project, "push"))
     assert push.code == 0, push.text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from helpers.arena import mutations, open_client
 from helpers.cli import Cli, in_project
@@ -18,9 +20,9 @@ def test_status_before_and_after_a_push(arena: FakeArena, cli: Cli, project: Pro
     arena.reset_counters()
     after = cli(*in_project(project, "status"))
     assert after.code == 0, after.text
-    assert "active" in after.out
+    assert "): live · " in after.out and "active" not in after.out, after.out
     assert "1 of 5 used, 4 left" in after.out
-    assert "last deploy: deployment " in after.out and "(ledger #1)" in after.out
+    assert "last deploy: deploy #1 in history, succeeded" in after.out
     assert "files: in sync (3 files)" in after.out
     assert mutations(arena.counters) == {}
     project.write("notes.txt", "edited\n")
@@ -47,7 +49,7 @@ def test_logs_and_games(arena: FakeArena, cli: Cli, project: Project) -> None:
     assert cli(*in_project(project, "push", "--wait")).code == 0
     res = cli(*in_project(project, "logs"))
     assert res.code == 0, res.text
-    assert "status: active" in res.out
+    assert "status: live" in res.out and "active" not in res.out, res.out
     games = cli(*in_project(project, "logs", "--games", "--limit", "2"))
     assert games.code == 0, games.text
     assert games.out.count("=== game") == 2
@@ -59,7 +61,7 @@ def test_logs_follow_is_bounded(arena: FakeArena, cli: Cli, project: Project) ->
     res = cli(*in_project(project, "logs", "--follow", "--timeout", "3"))
     assert res.code == 0, res.text
     lines = [line for line in res.out.splitlines() if line.startswith("· status:")]
-    assert lines[-1].endswith("active (Deployed: mean reward 200.0)") or "active" in lines[-1]
+    assert re.search(r"→ live · mean reward \d+$", lines[-1]), lines
     assert len(lines) == len(set(lines)), "each status line once"
 
 
@@ -91,7 +93,7 @@ def test_logs_follow_shows_a_redeploy_made_between_two_polls(
     res = cli(*in_project(project, "logs", "--follow", "--timeout", "1.5"))
     assert res.code == 0, res.text
     assert redeployed and f"deploy #{redeployed[0]}: " in res.out, res.out
-    outcomes = [line for line in res.out.splitlines() if line.startswith("· status: active")]
+    outcomes = [line for line in res.out.splitlines() if line.startswith("· status: live")]
     assert len(outcomes) == 2, res.out  # the first deploy's, then the redeploy's
 
 
@@ -102,7 +104,7 @@ def test_status_shows_the_agent_and_quota_beside_files_that_cannot_sync(
     project.write("tok.txt", f"MLARENA_API_KEY={token}\n")
     res = cli(*in_project(project, "status"))
     assert res.code == 0, res.text
-    assert "active" in res.out and "1 of 5 used, 4 left" in res.out
+    assert "): live" in res.out and "1 of 5 used, 4 left" in res.out
     assert "files: not syncable" in res.out and "tok.txt" in res.out
     assert "stop the sync" not in res.out and token not in res.text
     (event,) = cli(*in_project(project, "--json", "status")).json_lines()

@@ -99,7 +99,7 @@ def test_push_wait_at_a_terminal_uses_colour_and_prints_no_log_record(
     _for_people(lines, arena)
     assert any(line.startswith("↑ weights.bin  300.0 kB") for line in lines), lines
     (done,) = [line for line in lines if "pushed to agent" in line]
-    assert done.startswith("✓ ") and "deployed: active" in done and "took " in done, lines
+    assert done.startswith("✓ ") and "deployed: live · " in done and "took " in done, lines
     assert not [line for line in lines if "status:" in line], "the live line said it, once"
 
 
@@ -114,7 +114,7 @@ def test_no_color_at_a_terminal_prints_no_escape_sequence(
     lines = _visible_lines(text)
     _for_people(lines, arena)
     assert "\r" not in text.replace("\r\n", "\n"), "no redraws without colour"
-    assert any("pushed to agent" in line and "deployed: active" in line for line in lines)
+    assert any("pushed to agent" in line and "deployed: live" in line for line in lines)
 
 
 def test_through_a_pipe_the_same_lines_plain(arena: FakeArena, project: Project) -> None:
@@ -125,7 +125,7 @@ def test_through_a_pipe_the_same_lines_plain(arena: FakeArena, project: Project)
     _for_people(lines, arena)
     assert all(line.startswith(SYMBOLS) for line in lines), lines
     assert "↑ weights.bin  300.0 kB  new" in lines
-    assert any(line.startswith("· status:") and "active" in line for line in lines), lines
+    assert any(line.startswith("· status:") and "→ live" in line for line in lines), lines
     assert lines[-1].startswith("✓ pushed to agent") and "took " in lines[-1], lines
 
 

@@ -59,7 +59,7 @@ class WatchProcess:
         aid: int = wait_until(up, 30, "the watch to sync and listen")
         # its own first deploy (deploy.auto) done: the watch is idle, no reconcile under way
         wait_until(lambda: self.arena.agent_status(aid) == "active", 30, "the first deploy")
-        wait_until(lambda: "→ active" in self.output(), 30, "the watch to see it")
+        wait_until(lambda: "→ live" in self.output(), 30, "the watch to see it")
         return aid
 
     def remote(self, aid: int) -> dict[str, str | None]:
