@@ -283,5 +283,5 @@ def test_kill9_during_agent_creation_binds_one_agent(
     if res.code == 0:
         assert len(mine) == 1, f"a second agent named faults-agent was created: {mine}"
     else:
-        assert_clear_error(res, 2, "agent.id")
+        assert_clear_error(res, 2, "`id:` under `submission:`")
         assert len(mine) == 1

@@ -3,7 +3,7 @@ upload (item 12); files the process itself writes (item 15)."""
 
 from __future__ import annotations
 
-import re
+import json
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -153,10 +153,17 @@ def test_watch_logging_into_the_folder_neither_syncs_nor_reacts_to_its_own_log(
     arena: FakeArena, token: str, tmp_path: Path
 ) -> None:
     project = make_project(tmp_path, arena.url, "watch")
-    log = project.root / "watch.log"  # `mlarena-sync -v watch > watch.log` inside the folder
+    log = project.root / "watch.log"  # `mlarena-sync --json -v watch > watch.log 2>&1` in it
     with log.open("wb") as out:
         proc = spawn_cli(
-            "-v", "-C", str(project.dir), "watch", env=cli_env(token), stdout=out, stderr=out
+            "--json",
+            "-v",
+            "-C",
+            str(project.dir),
+            "watch",
+            env=cli_env(token),
+            stdout=out,
+            stderr=out,
         )
         try:
             bound = wait_until(project.agent_id, 20, "the agent to be bound")
@@ -172,9 +179,10 @@ def test_watch_logging_into_the_folder_neither_syncs_nor_reacts_to_its_own_log(
             code = stop_process(proc, sig=signal.SIGTERM)
     text = log.read_text()
     assert code in (0, 130, 143), text
-    assert "watch.log: this process writes its output there; not synced" in text
+    events = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    (skipped,) = [e for e in events if e["event"] == "own_output_skipped"]
+    assert "watch.log: this process writes its output there; not synced" in skipped["text"]
     assert _server_text(arena, aid, "watch.log") is None
-    stopped = re.search(r"reconciles=(\d+)", text)
-    assert stopped is not None, text
+    (stopped,) = [e for e in events if e["event"] == "watch_stopped"]
     # the first sync and the edit (a rescan at most): its own debug lines are no edits
-    assert int(stopped.group(1)) <= 3, stopped.group(0)
+    assert stopped["reconciles"] <= 3, stopped
