@@ -34,7 +34,7 @@ def test_first_push_creates_binds_pins_uploads_and_deploys_once(
     with open_client(arena, token) as c:
         pinned = c.agent_runtime(aid)
     assert pinned is not None and pinned.framework == "gymnasium"
-    assert "deployed: active" in res.out
+    assert "deployed: live" in res.out
 
 
 def test_second_push_with_nothing_changed_sends_nothing(

@@ -45,7 +45,7 @@ def test_push_during_a_deploy_holds_then_syncs_and_deploys_once_more(
 
     assert res.code == 0, res.text
     assert "1 change held while a deploy is in flight" in res.text, res.text
-    assert "deployed: active" in res.out, res.out
+    assert "deployed: live" in res.out, res.out
     # the first deploy ran to its end (nothing cancelled it), then exactly one more
     assert deploy_statuses(arena, SID) == ["succeeded", "succeeded"]
     assert arena.deploy_count(SID) == 2
@@ -71,7 +71,7 @@ def test_an_upload_refused_unforeseen_is_held_then_sent_once_the_deploy_settles(
 
     assert res.code == 0, res.text
     assert "held while a deploy is in flight" in res.text, res.text
-    assert "deployed: active" in res.out, res.out
+    assert "deployed: live" in res.out, res.out
     assert writes(arena46.counters) == {PUT_FILE: 2, DEPLOY: 1}  # refused, then sent once
     assert stored(arena46, SID, "agent.py") == v2.encode()
     assert arena46.deploy_count(SID) == 2

@@ -32,7 +32,7 @@ def test_push_uploads_and_deploys_a_file_challenge_submission(
 
     assert res.code == 0, res.text
     assert f"pushed to agent {SID}: 1 uploaded" in res.out, res.out
-    assert "deployed: active" in res.out, res.out
+    assert "deployed: live" in res.out, res.out
     assert writes(arena46.counters) == {CREATE: 1, PUT_FILE: 1, DEPLOY: 1}
     assert PIN_RUNTIME not in arena46.counters  # a file challenge has no runtime
     assert stored(arena46, SID, "submission.csv") == CSV.encode()

@@ -70,7 +70,7 @@ def test_quick_start_creates_pins_uploads_deploys_and_remembers_v46(
     requests_seen.clear()
     res = cli("-C", str(project.dir), "push", "--wait")
     assert res.code == 0, res.text
-    assert f"pushed to agent {FIRST_ID}" in res.out and "deployed: active" in res.out, res.out
+    assert f"pushed to agent {FIRST_ID}" in res.out and "deployed: live" in res.out, res.out
     # the detection probe comes first, before anything else
     assert requests_seen.requests()[0] in PROBES, requests_seen.requests()
     assert writes(arena46.counters) == {
@@ -176,7 +176,7 @@ def test_the_same_quick_start_against_a_v0_server_detects_v0(
     res = cli("-C", str(project.dir), "push", "--wait")
 
     assert res.code == 0, res.text
-    assert f"pushed to agent {FIRST_ID}" in res.out and "deployed: active" in res.out, res.out
+    assert f"pushed to agent {FIRST_ID}" in res.out and "deployed: live" in res.out, res.out
     assert remembered_generations(project) == {arena0.url: "v0"}
     # the probe: today's challenge route first (404 on a v0 server), then v0's competition
     assert requests_seen_v0.requests()[:2] == ["GET /api/challenges/1", "GET /api/competitions/1"]
