@@ -145,7 +145,11 @@ def open_arena(
 
 def _source(generation: str) -> GenerationSource:
     """What chose an explicit ``generation``: :func:`mlarena_sync.config.overrides.apply_overrides`
-    marks a value from ``--api`` or ``MLARENA_API`` (a ``str`` with a ``source``); a plain
-    string is the file's ``api:``."""
+    marks its value (a ``str`` with a ``source``: ``--api``, ``MLARENA_API`` or the file's
+    ``api:``); an unmarked one is a command's own ``--api`` (``init``, before any file)."""
     source = getattr(generation, "source", None)
-    return source if source in ("--api", "MLARENA_API") else "api:"
+    if source == "--api":
+        return "--api"
+    if source == "MLARENA_API":
+        return "MLARENA_API"
+    return "api:" if source == "api:" else "asked"

@@ -90,7 +90,7 @@ class Timeouts:
 
 
 #: Where the API generation in use came from (see :func:`generation_mismatch`).
-GenerationSource = Literal["--api", "MLARENA_API", "api:", "remembered"]
+GenerationSource = Literal["--api", "MLARENA_API", "api:", "remembered", "asked"]
 
 
 @dataclass(frozen=True)
@@ -121,9 +121,15 @@ def generation_mismatch(server: str, chosen: ChosenGeneration) -> GenerationMism
             "mlarena-sync remembered for it in .mlarena-sync/api.json",
             "delete .mlarena-sync/api.json and run again: the server's API is detected anew",
         ),
+        "asked": (
+            "was asked for with --api",
+            f"leave out --api: {detects}; or pass --api {other}",
+        ),
     }[chosen.source]
     if chosen.source == "remembered":
         message = f"the server at {server} no longer speaks the {asked} API that {by}"
+    elif chosen.source == "asked":
+        message = f"the server at {server} does not speak the {asked} API that {by}"
     else:
         message = f"the server at {server} does not speak the {asked} API that {by} asks for"
     return GenerationMismatchError(message, status_code=404, hint=hint)

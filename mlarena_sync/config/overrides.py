@@ -29,10 +29,9 @@ __all__ = [
 
 
 class ChosenApi(str):
-    """An ``api`` value set by ``--api`` or ``MLARENA_API``: equal to the plain value, and
-    knowing its ``source``, so that a server speaking another generation is told with a hint
-    naming the flag or the variable (:func:`mlarena_sync.api.generation.open_arena`), not
-    mlarena.yaml."""
+    """The ``api`` value, equal to the plain string, knowing its ``source`` (``--api``,
+    ``MLARENA_API`` or ``api:``, the file), so that a server speaking another generation is told
+    with a hint naming what asked for it (:func:`mlarena_sync.api.generation.open_arena`)."""
 
     source: str
 
@@ -89,6 +88,8 @@ def apply_overrides(
                 f"{api_source}: must be one of {', '.join(API_CHOICES)} (got {chosen_api!r})"
             )
         changes["api"] = ChosenApi(chosen_api, api_source)
+    else:
+        changes["api"] = ChosenApi(target.api, "api:")  # the file's value (or the default)
     if server is not None:
         changes["server"] = validate_server(server, source="--server")
     elif env.get("MLARENA_SERVER", "").strip():
