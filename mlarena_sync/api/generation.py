@@ -18,16 +18,17 @@ it and opens again.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import cast
+from functools import partial
+from typing import Literal, cast
 
 import requests
 
-from mlarena_sync.api.http import Call, ChosenGeneration, GenerationSource, HttpCore, Timeouts
+from mlarena_sync.api.http import Call, HttpCore, Timeouts
 from mlarena_sync.api.interface import GENERATIONS, Arena, Generation
 from mlarena_sync.api.responses import transport_error
 from mlarena_sync.api.v0 import ArenaClient
 from mlarena_sync.api.v4 import V4Arena
-from mlarena_sync.errors import ConfigError, UnsupportedServerError
+from mlarena_sync.errors import ConfigError, GenerationMismatchError, UnsupportedServerError
 
 __all__ = ["CHOICES", "detect_generation", "open_arena"]
 
@@ -139,7 +140,7 @@ def open_arena(
         retry_total=retry_total,
         backoff_factor=backoff_factor,
         session=session,
-        chosen=ChosenGeneration(chosen, source) if source is not None else None,
+        mismatch=partial(generation_mismatch, server, chosen, source) if source else None,
     )
 
 
@@ -153,3 +154,43 @@ def _source(generation: str) -> GenerationSource:
     if source == "MLARENA_API":
         return "MLARENA_API"
     return "api:" if source == "api:" else "asked"
+
+
+#: Where the API generation in use came from (see :func:`generation_mismatch`).
+GenerationSource = Literal["--api", "MLARENA_API", "api:", "remembered", "asked"]
+
+
+def generation_mismatch(
+    server: str, asked: Generation, source: GenerationSource
+) -> GenerationMismatchError:
+    """The server does not speak the generation ``asked`` for: said in plain words, the hint
+    naming what asked for it (``source``; a configuration error, exit 2)."""
+    server = server.rstrip("/")
+    other = "v0" if asked == "v4.6" else "v4.6"
+    detects = "auto detects the server's API"
+    by, hint = {
+        "--api": (f"--api {asked}", f"leave out --api: {detects}; or pass --api {other}"),
+        "MLARENA_API": (
+            f"MLARENA_API={asked}",
+            f"unset MLARENA_API: {detects}; or set it to {other}",
+        ),
+        "api:": (
+            f"`api: {asked}` in mlarena.yaml",
+            f"set `api:` in mlarena.yaml to `auto`: it detects the server's API; or to `{other}`",
+        ),
+        "remembered": (
+            "mlarena-sync remembered for it in .mlarena-sync/api.json",
+            "delete .mlarena-sync/api.json and run again: the server's API is detected anew",
+        ),
+        "asked": (
+            "was asked for with --api",
+            f"leave out --api: {detects}; or pass --api {other}",
+        ),
+    }[source]
+    if source == "remembered":
+        message = f"the server at {server} no longer speaks the {asked} API that {by}"
+    elif source == "asked":
+        message = f"the server at {server} does not speak the {asked} API that {by}"
+    else:
+        message = f"the server at {server} does not speak the {asked} API that {by} asks for"
+    return GenerationMismatchError(message, status_code=404, hint=hint)

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -45,12 +45,12 @@ from mlarena_sync.api.transport import (
     new_session,
     segment,
 )
+from mlarena_sync.api.transport import Timeouts as Timeouts  # where the adapters import it
 from mlarena_sync.errors import (
     ApiError,
     AuthError,
     ClientError,
     GenerationChangedError,
-    GenerationMismatchError,
     MlarenaSyncError,
     NotFoundError,
     ServerError,
@@ -63,76 +63,6 @@ log = structlog.get_logger("mlarena_sync.api")
 BodyFactory = Callable[[], AbstractContextManager[UploadBody]]
 
 _Self = TypeVar("_Self", bound="HttpCore")
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    """Seconds. ``connect`` applies to every call; the others are the read timeout per kind."""
-
-    connect: float = 10.0
-    read: float = 30.0
-    upload: float = 120.0
-    create: float = 60.0
-    deploy: float = 60.0
-    #: Deleting a file (v4.6 SDK: 60 s) or a submission.
-    delete: float = 60.0
-    #: A raw file download (v4.6 SDK: 300 s; model weights can be large).
-    download: float = 300.0
-    #: The whole call, its retries and their waits included: a server trickling a reply a few
-    #: bytes at a time (no read ever waits ``read`` seconds) holds a command no longer.
-    total: float = 60.0
-    #: The same for an upload or a raw download, whose body may be large.
-    total_transfer: float = 900.0
-
-    def deadline(self, *, transfer: bool = False) -> float:
-        """A call's total deadline (it wins over a longer read timeout)."""
-        return self.total_transfer if transfer else self.total
-
-
-#: Where the API generation in use came from (see :func:`generation_mismatch`).
-GenerationSource = Literal["--api", "MLARENA_API", "api:", "remembered", "asked"]
-
-
-@dataclass(frozen=True)
-class ChosenGeneration:
-    """The generation an adapter was opened for, and what chose it."""
-
-    generation: str  # "v0" or "v4.6"
-    source: GenerationSource
-
-
-def generation_mismatch(server: str, chosen: ChosenGeneration) -> GenerationMismatchError:
-    """The server does not speak ``chosen.generation``: said in plain words, the hint naming
-    what chose it (a configuration error, exit 2)."""
-    asked = chosen.generation
-    other = "v0" if asked == "v4.6" else "v4.6"
-    detects = "auto detects the server's API"
-    by, hint = {
-        "--api": (f"--api {asked}", f"leave out --api: {detects}; or pass --api {other}"),
-        "MLARENA_API": (
-            f"MLARENA_API={asked}",
-            f"unset MLARENA_API: {detects}; or set it to {other}",
-        ),
-        "api:": (
-            f"`api: {asked}` in mlarena.yaml",
-            f"set `api:` in mlarena.yaml to `auto`: it detects the server's API; or to `{other}`",
-        ),
-        "remembered": (
-            "mlarena-sync remembered for it in .mlarena-sync/api.json",
-            "delete .mlarena-sync/api.json and run again: the server's API is detected anew",
-        ),
-        "asked": (
-            "was asked for with --api",
-            f"leave out --api: {detects}; or pass --api {other}",
-        ),
-    }[chosen.source]
-    if chosen.source == "remembered":
-        message = f"the server at {server} no longer speaks the {asked} API that {by}"
-    elif chosen.source == "asked":
-        message = f"the server at {server} does not speak the {asked} API that {by}"
-    else:
-        message = f"the server at {server} does not speak the {asked} API that {by} asks for"
-    return GenerationMismatchError(message, status_code=404, hint=hint)
 
 
 @dataclass(frozen=True)
@@ -169,12 +99,12 @@ class HttpCore:
         retry_total: int = 4,
         backoff_factor: float = 0.2,
         session: requests.Session | None = None,
-        chosen: ChosenGeneration | None = None,
+        mismatch: Callable[[], ApiError] | None = None,
     ) -> None:
         self.base_url = check_url(base_url).rstrip("/")
-        #: The generation this adapter speaks and where that choice came from (set by
-        #: :func:`~mlarena_sync.api.generation.open_arena`): a mismatch then names it.
-        self.chosen = chosen
+        #: The error for "the server speaks another generation than the one asked for", naming
+        #: what asked for it (from :func:`~mlarena_sync.api.generation.open_arena`).
+        self._mismatch = mismatch
         self._token = token
         self.token_parts: TokenParts | None = parse_token(token) if token is not None else None
         self.timeouts = timeouts or Timeouts()
@@ -250,8 +180,8 @@ class HttpCore:
             explained = self._explain_404(exc, call.segments)
             if explained is exc:
                 raise
-            if isinstance(explained, GenerationChangedError) and self.chosen is not None:
-                raise generation_mismatch(self.base_url, self.chosen) from None
+            if isinstance(explained, GenerationChangedError) and self._mismatch is not None:
+                raise self._mismatch() from None
             raise explained from None
 
     def _explain_404(self, exc: NotFoundError, segments: Mapping[str, int | str]) -> ApiError:

@@ -1,5 +1,5 @@
 """Session plumbing for the client: auth handlers, path segments, pool closing, "was it sent?",
-and the request deadline (:class:`Deadline`).
+the timeouts (:class:`Timeouts`) and the request deadline (:class:`Deadline`).
 
 Kept apart from :mod:`mlarena_sync.api.client` so that the client reads as one method per route.
 """
@@ -10,6 +10,7 @@ import contextlib
 import socket
 import threading
 import time
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -29,6 +30,30 @@ POOL_MAXSIZE = 10
 #: Bytes handed to the socket per send of a streamed body (urllib3's default is 16 KiB: a
 #: 50 MB upload would take 3,200 reads of the multipart encoder and as many ``sendall`` calls).
 BLOCKSIZE = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds. ``connect`` applies to every call; the others are the read timeout per kind."""
+
+    connect: float = 10.0
+    read: float = 30.0
+    upload: float = 120.0
+    create: float = 60.0
+    deploy: float = 60.0
+    #: Deleting a file (v4.6 SDK: 60 s) or a submission.
+    delete: float = 60.0
+    #: A raw file download (v4.6 SDK: 300 s; model weights can be large).
+    download: float = 300.0
+    #: The whole call, its retries and their waits included: a server trickling a reply a few
+    #: bytes at a time (no read ever waits ``read`` seconds) holds a command no longer.
+    total: float = 60.0
+    #: The same for an upload or a raw download, whose body may be large.
+    total_transfer: float = 900.0
+
+    def deadline(self, *, transfer: bool = False) -> float:
+        """A call's total deadline (it wins over a longer read timeout)."""
+        return self.total_transfer if transfer else self.total
 
 
 class DeadlineExceeded(requests.exceptions.ReadTimeout):
