@@ -19,7 +19,7 @@ from mlarena_sync.api.generation import open_arena
 from mlarena_sync.api.http import HttpCore
 from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import Competition, Runtime
-from mlarena_sync.engine.binding import runtime_text
+from mlarena_sync.engine.runtime import runtime_text
 from mlarena_sync.errors import ConfigError, MlarenaSyncError, NotFoundError
 
 __all__ = ["ChallengeFacts", "agent_contract", "look_up"]

@@ -11,7 +11,6 @@ import dataclasses
 from datetime import datetime
 
 from mlarena_sync.api.interface import Arena
-from mlarena_sync.engine.binding import resolve_runtime
 from mlarena_sync.engine.gate import (
     PENDING,
     DeployContext,
@@ -22,6 +21,7 @@ from mlarena_sync.engine.gate import (
 )
 from mlarena_sync.engine.plan import TEMPLATE_FILE, TEMPLATE_REASON, relabel_uploads
 from mlarena_sync.engine.reconcile import ReconcileOptions, ReconcileResult
+from mlarena_sync.engine.runtime import resolve_runtime
 from mlarena_sync.engine.workspace import Workspace
 
 __all__ = ["plan_decision", "preview"]

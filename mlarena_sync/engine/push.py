@@ -35,13 +35,18 @@ from mlarena_sync.engine.deploy import (
     run_check,
     settle_request,
 )
-from mlarena_sync.engine.gate import DeployContext, DeployDecision, evaluate, not_live, pending_text
+from mlarena_sync.engine.gate import DeployContext, DeployDecision, evaluate, not_live, pending_hint
 from mlarena_sync.engine.history import DeployEntry
+from mlarena_sync.engine.push_outcome import (
+    deployed,
+    not_deployed,
+    say_off_leaderboard,
+    waited,
+)
 from mlarena_sync.engine.reconcile import ReconcileOptions, Reconciler, ReconcileResult
-from mlarena_sync.engine.status_lines import FAILED_STATUSES, StatusEvent
+from mlarena_sync.engine.status_lines import StatusEvent
 from mlarena_sync.engine.workspace import Workspace
-from mlarena_sync.errors import DeployFailedError, DeployRefusedError, MlarenaSyncError, QuotaError
-from mlarena_sync.store.journal import Journal
+from mlarena_sync.errors import MlarenaSyncError, QuotaError
 
 __all__ = ["PushInterrupted", "PushOptions", "push"]
 
@@ -231,10 +236,10 @@ def _push(ws: Workspace, opts: PushOptions, stage: _Stage) -> int:
             result = replace(result, agent_status=final)
             decision = _decide(ws, client, result, opts, rec.journal.deploy_pending())
             if not decision.deploy and decision.blocker == "unchanged":
-                return _waited(ws, aid, synced, final, decision)
+                return waited(ws, aid, synced, final, decision)
         if not decision.deploy:
-            _say_off_leaderboard(ws, result, decision)
-            return _not_deployed(ws, result, decision, synced, rec.journal)
+            say_off_leaderboard(ws, result, decision)
+            return not_deployed(ws, result, decision, synced, rec.journal)
         stage.requesting = True
         outcome = _request(ws, client, aid, synced, rec)
         stage.requesting, stage.requested = False, True
@@ -264,50 +269,7 @@ def _push(ws: Workspace, opts: PushOptions, stage: _Stage) -> int:
             timeout=opts.timeout,
             wait_for_start=10.0,
         )
-    return _deployed(ws, aid, synced, final)
-
-
-def _say_off_leaderboard(ws: Workspace, result: ReconcileResult, d: DeployDecision) -> None:
-    """This push changed the agent's files, which takes a live agent off the leaderboard, and
-    no deploy follows: one warning (``watch``'s ``agent_left_active``), with why."""
-    off = not_live(result.agent_status)
-    if not result.changed or result.created_agent or off is None:
-        return
-    aid = result.agent_id
-    ws.out.emit(
-        "agent_left_active",
-        level="warning",
-        agent_id=aid,
-        status=off,
-        reason=d.reason,
-        text=f"agent {aid} is off the leaderboard until a deploy: {d.reason}",
-    )
-
-
-def _waited(ws: Workspace, aid: int, synced: str, final: AgentStatus, d: DeployDecision) -> int:
-    """The end of ``push --wait`` that followed a deploy it did not request (nothing here
-    asked for another): how it ended; exit 6 (raised) when it failed."""
-    if final.status in FAILED_STATUSES:
-        raise DeployFailedError(
-            f"the deploy in flight on agent {aid} ended {final.status}"
-            + (f": {_first_line(final.message)}" if final.message else ""),
-            status=final.status or "",
-            detail=final.message,
-        )
-    ws.out.emit(
-        "push_done",
-        level="result",
-        text=f"pushed to agent {aid}: {synced}; no new deploy, the one in flight ended "
-        f"{final.status}" + (f" ({final.message})" if final.message else ""),
-        agent_id=aid,
-        deployed=False,
-        status=final.status,
-        message=final.message,
-        reason="a deploy was in flight; nothing changed since",
-        blocker="in_flight",
-        deploy_pending=False,
-    )
-    return 0
+    return deployed(ws, aid, synced, final)
 
 
 def _reconcile_when_free(
@@ -398,79 +360,9 @@ def _request(ws: Workspace, client: Arena, aid: int, synced: str, rec: Reconcile
         raise QuotaError(
             f"deploy refused by the server: {exc.message}{slot}; files were synced ({synced})",
             status_code=exc.status_code,
-            hint=_STILL_PENDING,
+            hint=pending_hint(when, ws.clock.now()),
             next_available_at=when,
         ) from None
     record_deploy(ws.store, ws.key, ws.clock.now())
     entry.taken(outcome)
     return outcome
-
-
-def _deployed(ws: Workspace, aid: int, synced: str, final: AgentStatus) -> int:
-    """The end of ``push --wait``: exit 6 (raised) when the deploy failed."""
-    if final.status in FAILED_STATUSES:
-        raise DeployFailedError(
-            f"the deploy of agent {aid} ended {final.status}"
-            + (f": {_first_line(final.message)}" if final.message else ""),
-            status=final.status or "",
-            detail=final.message,
-        )
-    ws.out.emit(
-        "push_done",
-        level="result",
-        text=f"pushed to agent {aid}: {synced}; deployed: {final.status}"
-        + (f" ({final.message})" if final.message else ""),
-        agent_id=aid,
-        deployed=True,
-        status=final.status,
-        message=final.message,
-    )
-    return 0
-
-
-def _first_line(text: str) -> str:
-    lines = [line for line in text.splitlines() if line.strip()]
-    if not lines:
-        return text
-    last = lines[-1].strip()
-    if len(lines) > 1 and last not in lines[0]:  # "Deploy failed\nTraceback...\nValueError: x"
-        return f"{lines[0]} ... {last}"
-    return lines[0]
-
-
-_STILL_PENDING = "the deploy stays pending: the next `mlarena-sync push` deploys it"
-
-
-def _not_deployed(
-    ws: Workspace, result: ReconcileResult, d: DeployDecision, synced: str, journal: Journal
-) -> int:
-    """No deploy: exit 5 when it was refused, else 0; a pending deploy is kept (and said)."""
-    aid = result.agent_id
-    if d.blocker == "quota":
-        raise QuotaError(
-            f"no deploy: {d.reason}; files were synced ({synced})",
-            hint=_STILL_PENDING,
-            next_available_at=d.wait_until,
-        )
-    if d.blocker in ("validation", "check"):
-        raise DeployRefusedError(
-            f"no deploy: {d.reason}; files were synced ({synced})",
-            hint=f"{_STILL_PENDING} once this is fixed",
-        )
-    pending = journal.deploy_pending()
-    text = f"pushed to agent {aid}: {synced}; no deploy ({d.reason})"
-    if pending:
-        text += (
-            f"; {pending_text(journal.deploy_pending_since())}: `mlarena-sync push` deploys them"
-        )
-    ws.out.emit(
-        "push_done",
-        level="result",
-        text=text,
-        agent_id=aid,
-        deployed=False,
-        reason=d.reason,
-        blocker=d.blocker,
-        deploy_pending=pending,
-    )
-    return 0

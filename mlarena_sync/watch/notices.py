@@ -47,6 +47,7 @@ class PlanNotices:
                 level="warning",
                 agent_id=agent_id,
                 status=status,
+                reason=None,  # watch: the deploy rules in force (its banner) decide what follows
                 text=f"agent {agent_id} is no longer active (status: {status}): it is off the "
                 "leaderboard until a deploy",
             )

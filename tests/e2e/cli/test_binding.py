@@ -13,7 +13,8 @@ from helpers.project import Project
 from mlarena_sync.api.interface import Arena
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.config.model import RuntimeSpec, Target, load_config
-from mlarena_sync.engine.binding import AgentBinder, resolve_runtime
+from mlarena_sync.engine.binding import AgentBinder
+from mlarena_sync.engine.runtime import resolve_runtime
 from mlarena_sync.errors import ConfigError
 from mlarena_sync.store.journal import Journal
 from mlarena_sync.store.state import StateStore, target_key
