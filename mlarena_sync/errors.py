@@ -211,5 +211,5 @@ class UnsupportedOperationError(MlarenaSyncError):
 
 
 class WaitTimeoutError(MlarenaSyncError):
-    """``--wait`` ran out of time before the deploy settled (exit 7): the deploy goes on on the
+    """``--wait`` ran out of time before the deploy settled (exit 7): the deploy continues on the
     server, so a CI job can tell "not yet" from "failed" (exit 6) and from a server error (1)."""
