@@ -29,14 +29,7 @@ def _when(value: object) -> str:
 def _agent_text(status: object, message: str | None, score: object, off: str | None) -> str:
     """``live · mean reward 42.3``; ``synced, not deployed (off the leaderboard) · ...``."""
     lines = (message or "").strip().splitlines()
-    phrase = words.status_word(status)
-    if off:
-        phrase += " (off the leaderboard)"
-    said = words.server_message(lines[0]) if lines else ""
-    if status == "active" and isinstance(score, (int, float)) and not words.with_reward(said):
-        said = " · ".join(p for p in (said, f"score {float(score):.1f}".removesuffix(".0")) if p)
-    if said:
-        phrase += f" · {said}"
+    phrase = words.status_phrase(status, message, score=score, off=bool(off))
     return phrase + (" [more: `mlarena-sync logs`]" if len(lines) > 1 else "")
 
 

@@ -63,3 +63,5 @@ def test_the_phrase_of_a_status() -> None:
     assert words.status_phrase("deploy_queue", "Deploy queued", score=200.0) == "queued"
     assert words.with_reward("Deployed: mean reward 42.3333") == "mean reward 42.3"
     assert words.with_reward("Deploy queued") is None
+    off = words.status_phrase("upload_validated", "Agent validated", off=True)
+    assert off == "synced, not deployed (off the leaderboard) · Agent validated"

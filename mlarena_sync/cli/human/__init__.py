@@ -2,6 +2,8 @@
 what scripts get instead, with ``--json``).
 
 * :mod:`.fmt`: sizes, durations, relative times, a sentence tidied;
+* :mod:`.words`: the server's status names in words (``active`` → ``live``), the one mapping
+  (the ``status`` table uses it too);
 * :mod:`.lines`: one event → one :class:`~.lines.Line` (a formatter per common event, the
   event's ``text``, or a generic line: never a log record);
 * :mod:`.banner`: the ``watch`` banner;

@@ -75,10 +75,13 @@ def with_reward(message: object) -> str | None:
     return found[0] if found else None
 
 
-def status_phrase(status: object, message: object = None, *, score: object = None) -> str:
+def status_phrase(
+    status: object, message: object = None, *, score: object = None, off: bool = False
+) -> str:
     """``live · mean reward 42.3``, ``queued``, ``deploy failed · ValueError: x``; a live
-    agent's ``score`` when the message names no reward."""
-    parts = [status_word(status)]
+    agent's ``score`` when the message names no reward; ``off``: the agent is settled and not
+    live (``synced, not deployed (off the leaderboard)``)."""
+    parts = [status_word(status) + (" (off the leaderboard)" if off else "")]
     said = server_message(message)
     if said:
         parts.append(said)
