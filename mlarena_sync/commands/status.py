@@ -9,6 +9,7 @@ import argparse
 
 from mlarena_sync.api.models import DeployLimits, LatestDeploy
 from mlarena_sync.cli.human import words
+from mlarena_sync.cli.human.fmt import queue_place
 from mlarena_sync.cli.output import Output
 from mlarena_sync.commands.common import Workspace, open_workspace
 from mlarena_sync.commands.invocation import Invocation
@@ -123,7 +124,10 @@ def status(ws: Workspace, out: Output) -> int:
     elif off:
         lines.insert(3, "deploy: the agent is not live; `mlarena-sync push --deploy` deploys it")
     if agent.queue is not None and agent.queue.position:
-        lines.insert(1, f"queue position {agent.queue.position}")
+        where = queue_place(
+            agent.queue.position, agent.queue.queue_position, agent.queue.queue_total
+        )
+        lines[0] += f" · position {where} in the queue"
     out.result(
         "status",
         "\n".join(lines),
