@@ -82,11 +82,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "run the local emulator of the ML Arena API",
         # In the background: `eval "$(mlarena-sync fake-arena | head -2)"` would never return
         # (the command substitution waits for the server to exit). As in README.md's offline block.
-        "mlarena-sync fake-arena --port 0 > arena.out 2> arena.log &   # 0: any free port\n"
+        "mlarena-sync fake-arena > arena.env 2> arena.log &   # a free port\n"
         "ARENA_PID=$!\n"
-        "for _ in $(seq 100); do grep -q '^MLARENA_API_KEY=' arena.out && break; sleep 0.1; done\n"
-        'eval "$(head -n 2 arena.out)"    # MLARENA_SERVER=... and MLARENA_API_KEY=...\n'
-        "export MLARENA_API_KEY MLARENA_SERVER\n"
+        "until grep -q MLARENA_API_KEY arena.env; do sleep 0.2; done   # wait until it is up\n"
+        "export $(cat arena.env)          # MLARENA_SERVER=... and MLARENA_API_KEY=...\n"
         'kill "$ARENA_PID"                # when done',
     ),
     "demo": (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mlarena_sync.cli.human.words import status_word
 from mlarena_sync.cli.output import Output
 from mlarena_sync.engine.advice import conflicts_hint
 from mlarena_sync.engine.gate import DeployDecision
@@ -20,7 +21,7 @@ def render_plan(result: ReconcileResult, decision: DeployDecision) -> str:
     if result.agent_id is None:
         lines.append("agent: none yet (the first push creates it)")
     else:
-        lines.append(f"agent {result.agent_id}: {result.agent_status.status}")
+        lines.append(f"agent {result.agent_id}: {status_word(result.agent_status.status)}")
     width = max([len(n) for n in plan.unchanged] + [len(u.name) for u in plan.uploads] + [8])
     width = min(width, 40)
     for u in plan.uploads:

@@ -26,7 +26,9 @@ from mlarena_sync.store.objects import ObjectStore
 
 __all__ = ["add_arguments", "run"]
 
+#: The widest score bar, and the terminal width the table keeps to (the bar gives way first).
 BAR_WIDTH = 10
+TABLE_WIDTH = 80
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,10 +53,10 @@ def _git_text(rec: DeployRecord) -> str:
     return str(rec.git["commit"])[:7] + ("+dirty" if rec.git.get("dirty") else "")
 
 
-def _bar(score: float | None, top: float) -> str:
+def _bar(score: float | None, top: float, width: int = BAR_WIDTH) -> str:
     if score is None or top <= 0:
         return ""
-    return "█" * max(1, round(BAR_WIDTH * max(score, 0.0) / top))
+    return "█" * max(1, round(width * max(score, 0.0) / top))
 
 
 def _duration(rec: DeployRecord) -> float | None:
@@ -87,9 +89,7 @@ def outcome_text(rec: DeployRecord, newest: bool) -> str:
 HEADER = ("#", "server", "when", "via", "commit", "changed", "outcome", "score", "")
 
 
-def _cells(
-    rec: DeployRecord, prev: DeployRecord | None, now: datetime, top: float, newest: bool
-) -> list[str]:
+def _cells(rec: DeployRecord, prev: DeployRecord | None, now: datetime, newest: bool) -> list[str]:
     """One deploy's row of the table (see :data:`HEADER`)."""
     files = plural(_changed(rec, prev), "file")
     server = sum(1 for e in rec.files.values() if e.server)
@@ -107,7 +107,7 @@ def _cells(
         files,
         outcome,
         score,
-        _bar(rec.score, top),
+        "",  # the bar: drawn once the other columns' widths are known (_fit_bars)
     ]
 
 
@@ -116,6 +116,16 @@ def _unknown_cells(attempt: LatestDeploy, now: datetime) -> list[str]:
     another machine)."""
     when = relative(attempt.created_at, now) if attempt.created_at else "?"
     return ["-", f"d{attempt.id}", when, "elsewhere", "-", "-", attempt.status or "?", "-", ""]
+
+
+def _fit_bars(rows: list[list[str]], scores: list[float | None], top: float) -> None:
+    """Draw each row's score bar as wide as the table leaves room for (at most
+    :data:`BAR_WIDTH`, at least 3) within :data:`TABLE_WIDTH`, the live marker included."""
+    every = [list(HEADER), *rows]
+    used = sum(max(len(row[i]) for row in every) + 2 for i in range(len(HEADER) - 1))
+    width = max(3, min(BAR_WIDTH, TABLE_WIDTH - used - len("  ← live")))
+    for row, score in zip(rows, scores, strict=True):
+        row[-1] = _bar(score, top, width) + row[-1]
 
 
 def _table(rows: list[list[str]]) -> list[str]:
@@ -155,7 +165,7 @@ def run(inv: Invocation, args: argparse.Namespace) -> int:
         prev = next((r for r in reversed(hist.records) if r.id < rec.id), None)
         kept = all(objects.has(e.sha256) for e in rec.files.values() if e.known)
         newest_rec = rec is hist.records[-1]
-        cells = _cells(rec, prev, now, top, newest_rec)
+        cells = _cells(rec, prev, now, newest_rec)
         cells[-1] += "  ← live" if rec.id == hist.live else ""
         cells[-1] += "" if kept else "  (bytes pruned)"
         fields = {
@@ -164,6 +174,7 @@ def run(inv: Invocation, args: argparse.Namespace) -> int:
             "live": rec.id == hist.live,
         }
         rows.append((cells, fields))
+    _fit_bars([cells for cells, _ in rows], [f.get("score") for _, f in rows], top)
     header, *lines = _table([cells for cells, _ in rows])
     inv.out.text(header)
     for line, (_, fields) in zip(lines, rows, strict=True):
