@@ -41,16 +41,21 @@ def say_off_leaderboard(ws: Workspace, result: ReconcileResult, d: DeployDecisio
     )
 
 
-def waited(ws: Workspace, aid: int, synced: str, final: AgentStatus, d: DeployDecision) -> int:
-    """The end of ``push --wait`` that followed a deploy it did not request (nothing here
-    asked for another): how it ended; exit 6 (raised) when it failed."""
+def _raise_if_failed(final: AgentStatus, which: str) -> None:
+    """Exit 6 (:class:`DeployFailedError`) when the deploy followed ended in a failure."""
     if final.status in FAILED_STATUSES:
         raise DeployFailedError(
-            f"the deploy in flight on agent {aid} ended {final.status}"
+            f"{which} ended {final.status}"
             + (f": {first_line(final.message)}" if final.message else ""),
             status=final.status or "",
             detail=final.message,
         )
+
+
+def waited(ws: Workspace, aid: int, synced: str, final: AgentStatus, d: DeployDecision) -> int:
+    """The end of ``push --wait`` that followed a deploy it did not request (nothing here
+    asked for another): how it ended; exit 6 (raised) when it failed."""
+    _raise_if_failed(final, f"the deploy in flight on agent {aid}")
     ws.out.emit(
         "push_done",
         level="result",
@@ -69,13 +74,7 @@ def waited(ws: Workspace, aid: int, synced: str, final: AgentStatus, d: DeployDe
 
 def deployed(ws: Workspace, aid: int, synced: str, final: AgentStatus) -> int:
     """The end of ``push --wait``: exit 6 (raised) when the deploy failed."""
-    if final.status in FAILED_STATUSES:
-        raise DeployFailedError(
-            f"the deploy of agent {aid} ended {final.status}"
-            + (f": {first_line(final.message)}" if final.message else ""),
-            status=final.status or "",
-            detail=final.message,
-        )
+    _raise_if_failed(final, f"the deploy of agent {aid}")
     ws.out.emit(
         "push_done",
         level="result",

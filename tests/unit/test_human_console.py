@@ -12,6 +12,7 @@ import sys
 
 import pytest
 import structlog
+from helpers.terminal import TerminalStream
 
 from mlarena_sync.cli.human import HumanConsole
 from mlarena_sync.cli.output import Output, configure
@@ -20,13 +21,6 @@ from mlarena_sync.tokens import Redactor
 
 TOKEN = "mlk_user_abc123_s3cr3tvalue_0123456789"
 ESC = "\x1b["
-
-
-class Terminal(io.StringIO):
-    """A stream that says it is a terminal."""
-
-    def isatty(self) -> bool:
-        return True
 
 
 @pytest.fixture(autouse=True)
@@ -79,7 +73,7 @@ def test_off_a_terminal_plain_lines_no_escape_no_progress(monkeypatch: pytest.Mo
 def test_at_a_terminal_colour_a_live_line_and_one_result(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("TERM", "xterm-256color")
-    stream = Terminal()
+    stream = TerminalStream()
     out = configure(stream=stream, err=io.StringIO())
     assert out.color
     _push_wait(out)
@@ -93,16 +87,16 @@ def test_at_a_terminal_colour_a_live_line_and_one_result(monkeypatch: pytest.Mon
 
 def test_no_color_at_a_terminal_means_no_escape_at_all(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
-    stream = Terminal()
+    stream = TerminalStream()
     out = configure(stream=stream, err=io.StringIO())
     assert not out.color
     _push_wait(out)
     out.close()
     assert ESC not in stream.getvalue()
-    assert configure(stream=Terminal(), color=False).color is False  # --no-color
+    assert configure(stream=TerminalStream(), color=False).color is False  # --no-color
     monkeypatch.setenv("NO_COLOR", "")  # empty: not set (no-color.org)
     monkeypatch.setenv("TERM", "dumb")
-    assert configure(stream=Terminal()).color is False
+    assert configure(stream=TerminalStream()).color is False
 
 
 def test_verbose_diagnostics_go_to_stderr_and_quiet_keeps_warnings_and_results() -> None:
@@ -192,7 +186,7 @@ def _console(stream: io.StringIO, clock: Clock, *, color: bool) -> HumanConsole:
 
 @pytest.mark.parametrize("color", [False, True], ids=["plain", "terminal"])
 def test_a_watch_deploy_ends_in_one_result_line(color: bool) -> None:
-    stream, clock = (Terminal() if color else io.StringIO()), Clock()
+    stream, clock = (TerminalStream() if color else io.StringIO()), Clock()
     human = _console(stream, clock, color=color)
     human.show("watching", "info", {"root": "/w"})
     human.show("deploy_requested", "info", {"agent_id": 101, "deployment_id": 2})
@@ -226,7 +220,7 @@ def test_a_stale_verdict_first_does_not_end_the_deploy_and_the_result_does() -> 
 
 
 def test_a_failed_deploy_says_so_in_red_and_is_not_held_back() -> None:
-    stream, clock = Terminal(), Clock()
+    stream, clock = TerminalStream(), Clock()
     human = _console(stream, clock, color=True)
     human.show("deploy_requested", "info", {"agent_id": 5})
     human.show("agent_status", "result", {"status": "deploy_queue", "text": "q"})
@@ -245,7 +239,7 @@ def test_a_failed_deploy_says_so_in_red_and_is_not_held_back() -> None:
 @pytest.mark.parametrize("color", [False, True], ids=["plain", "terminal"])
 def test_a_v0_deploy_says_the_reward_its_message_names(color: bool) -> None:
     """v0 sends no score: the result line takes the reward from the server's message."""
-    stream, clock = (Terminal() if color else io.StringIO()), Clock()
+    stream, clock = (TerminalStream() if color else io.StringIO()), Clock()
     human = _console(stream, clock, color=color)
     human.show("watching", "info", {"root": "/w"})
     human.show("deploy_requested", "info", {"agent_id": 103})
@@ -267,7 +261,7 @@ def test_a_v0_deploy_says_the_reward_its_message_names(color: bool) -> None:
 
 @pytest.mark.parametrize("color", [False, True], ids=["plain", "terminal"])
 def test_a_push_that_did_not_wait_says_where_to_follow_not_how_long(color: bool) -> None:
-    stream, clock = (Terminal() if color else io.StringIO()), Clock()
+    stream, clock = (TerminalStream() if color else io.StringIO()), Clock()
     human = _console(stream, clock, color=color)
     human.show("deploy_requested", "info", {"agent_id": 101, "deployment_id": 1})
     human.show(

@@ -9,7 +9,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import structlog
+from helpers.terminal import TerminalStream
 
 from mlarena_sync.cli.human.tables import row_kind
 from mlarena_sync.cli.output import configure
@@ -21,17 +21,6 @@ STATUS = (
     "last deploy: deploy #1 in history, succeeded at {at}\n"
     "files: not in sync (2 to upload, 1 to delete, 0 unchanged)"
 )
-
-
-class Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-@pytest.fixture(autouse=True)
-def _reset_structlog() -> object:
-    yield None
-    structlog.reset_defaults()
 
 
 @pytest.mark.parametrize(
@@ -69,7 +58,7 @@ def _status_through(stream: io.StringIO, **kw: object) -> str:
 
 
 def test_at_a_terminal_the_status_table_is_coloured_row_by_row() -> None:
-    text = _status_through(Terminal(), color=True)
+    text = _status_through(TerminalStream(), color=True)
     coloured = [row for row in text.splitlines() if ESC in row]
     assert len(coloured) == 3  # agent (green), last deploy (green), files (yellow); quota plain
     assert "\x1b[32magent 101 (demo, challenge 1): live" in text
@@ -77,7 +66,7 @@ def test_at_a_terminal_the_status_table_is_coloured_row_by_row() -> None:
     assert re.search(r"succeeded 5 min \d+ s ago", text)  # the ISO time made relative
 
 
-@pytest.mark.parametrize("stream", [io.StringIO(), Terminal()], ids=["pipe", "no-color"])
+@pytest.mark.parametrize("stream", [io.StringIO(), TerminalStream()], ids=["pipe", "no-color"])
 def test_off_a_terminal_or_without_colour_the_rows_are_plain(stream: io.StringIO) -> None:
     text = _status_through(stream, color=False)
     assert ESC not in text

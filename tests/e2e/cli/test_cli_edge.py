@@ -4,13 +4,8 @@ choice."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import pty
-import select
-import subprocess
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -18,48 +13,12 @@ from typing import Any
 import pytest
 from helpers.cli import Cli, in_project, run_cli
 from helpers.project import Project
+from helpers.terminal import run_in_terminal
 
 from mlarena_sync.arena import FakeArena
 from mlarena_sync.cli import output
 
 ESC = "\x1b["
-
-
-def at_a_terminal(argv: list[str], env: dict[str, str], timeout: float = 60) -> tuple[int, str]:
-    """``python -m mlarena_sync *argv`` with stdin/stdout/stderr on a pseudo-terminal; its exit
-    code and everything it wrote there."""
-    main, child = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mlarena_sync", *argv],
-        stdin=child,
-        stdout=child,
-        stderr=child,
-        env=env,
-        close_fds=True,
-    )
-    os.close(child)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([main], [], [], 0.5)
-            if not ready:
-                if proc.poll() is not None:
-                    break
-                continue
-            try:
-                data = os.read(main, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not data:
-                break
-            chunks.append(data)
-        code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        os.close(main)
-    return code, b"".join(chunks).decode("utf-8", "replace")
 
 
 def terminal_env(token: str, **extra: str) -> dict[str, str]:
@@ -86,7 +45,7 @@ def test_no_color_and_NO_COLOR_print_no_escape_at_a_terminal(
     seen: dict[str, str] = {}
     for version, (flags, extra) in enumerate(runs.values()):
         project.write("agent.py", f"VERSION = {version}\n")  # an upload every time
-        code, text = at_a_terminal(
+        code, text = run_in_terminal(
             [*flags, *in_project(project, "push", "--no-deploy")], terminal_env(token, **extra)
         )
         assert code == 0, text

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import os
 import re
-import select
-import subprocess
-import time
-from collections.abc import Mapping
 from pathlib import Path
 
-from helpers.processes import cli_cmd, cli_env, run_process, spawn_cli, stop_process
+from helpers.processes import cli_env, run_process, spawn_cli, stop_process
 from helpers.project import Project
+from helpers.terminal import run_in_terminal
 from helpers.wait import wait_until
 
 from mlarena_sync.arena import FakeArena
@@ -27,39 +24,6 @@ LOG_RECORD = re.compile(r"\[(info|warning|debug|error)\s*\]|\b[a-z_]+=\S")
 ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 SYMBOLS = ("↑", "↓", "✓", "✗", "!", "·", "▶", " ")
-
-
-def run_in_terminal(
-    args: list[str], env: Mapping[str, str], timeout: float = 60
-) -> tuple[int, str]:
-    """``python -m mlarena_sync *args`` with a pseudo-terminal as stdin, stdout and stderr;
-    its exit code and everything it wrote there."""
-    master, slave = os.openpty()
-    proc = subprocess.Popen(
-        cli_cmd(*args), stdin=slave, stdout=slave, stderr=slave, env=dict(env), close_fds=True
-    )
-    os.close(slave)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                break
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: the child closed the terminal (it ended)
-                break
-            if not data:
-                break
-            chunks.append(data)
-        code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(master)
-    return code, b"".join(chunks).decode("utf-8", "replace")
 
 
 def _env(arena: FakeArena, **extra: str) -> dict[str, str]:
