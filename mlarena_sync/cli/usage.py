@@ -43,8 +43,9 @@ class UsageError(SystemExit):
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
-    """The candidate closest to ``word`` (difflib's ratio ≥ 0.6), or None."""
-    found = difflib.get_close_matches(word, list(candidates), n=1)
+    """The candidate closest to ``word`` (difflib's ratio ≥ 0.7: ``psuh`` → ``push``, while
+    ``bogus`` suggests nothing rather than ``logs``), or None."""
+    found = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.7)
     return found[0] if found else None
 
 
