@@ -111,3 +111,18 @@ def parse_datetime(value: object) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed
+
+
+#: The first page of a list route, as large as the servers give (a challenge list).
+FIRST_PAGE: Mapping[str, int] = {"per_page": 100}
+
+
+def id_name_list(data: object) -> list[tuple[int, str]]:
+    """``(id, name)`` of each item of a list reply (``{"items": [...]}`` or a bare list); an
+    item without an integer id is skipped."""
+    items = data.get("items") if isinstance(data, Mapping) else data
+    return [
+        (item["id"], str(item.get("name") or ""))
+        for item in (items if isinstance(items, list) else [])
+        if isinstance(item, Mapping) and isinstance(item.get("id"), int)
+    ]

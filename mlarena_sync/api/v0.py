@@ -48,6 +48,7 @@ from mlarena_sync.api.models import (
     parse_datetime,
 )
 from mlarena_sync.api.multipart import Progress, upload_body
+from mlarena_sync.api.parsing import FIRST_PAGE, id_name_list
 from mlarena_sync.api.responses import transport_error
 from mlarena_sync.api.transport import maybe_sent
 from mlarena_sync.errors import (
@@ -99,6 +100,10 @@ class ArenaClient(HttpCore):
         return Competition.from_json(
             self._get("/api/competitions/{cid}", {"cid": cid}, what, auth=False)
         )
+
+    def competitions(self) -> list[tuple[int, str]]:
+        data = self._get("/api/competitions/", {}, "competition list", params=FIRST_PAGE)
+        return id_name_list(data)
 
     def leaderboard(self, cid: int) -> list[LeaderboardRow]:
         what = f"leaderboard of competition {cid}"

@@ -49,7 +49,7 @@ from mlarena_sync.api.models import (
     as_object,
 )
 from mlarena_sync.api.multipart import Progress, upload_body
-from mlarena_sync.api.parsing import to_int
+from mlarena_sync.api.parsing import FIRST_PAGE, id_name_list, to_int
 from mlarena_sync.api.responses import transport_error
 from mlarena_sync.api.transport import maybe_sent
 from mlarena_sync.api.v4_parse import (
@@ -142,6 +142,9 @@ class V4Arena(HttpCore):
     def competition(self, cid: int) -> Competition:
         data = self._read("/api/challenges/{cid}", {"cid": cid}, f"challenge {cid}", auth=False)
         return Competition.from_json(data)
+
+    def competitions(self) -> list[tuple[int, str]]:
+        return id_name_list(self._read("/api/challenges/", {}, "challenge list", params=FIRST_PAGE))
 
     def leaderboard(self, cid: int) -> list[LeaderboardRow]:
         what = f"leaderboard of challenge {cid}"

@@ -12,11 +12,9 @@ route of their own and names no entry file (the template's ``agent.py`` stays).
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mlarena_sync.api.generation import open_arena
-from mlarena_sync.api.http import HttpCore
 from mlarena_sync.api.interface import Arena
 from mlarena_sync.api.models import Competition, Runtime
 from mlarena_sync.engine.runtime import runtime_text
@@ -26,8 +24,6 @@ __all__ = ["ChallengeFacts", "agent_contract", "look_up"]
 
 #: ``kernel_version`` of a challenge scored on one submitted file.
 FILE_KIND = "file_v1"
-#: The list route of each generation (both answer ``{"items": [{id, name, ...}], ...}``).
-_LIST_ROUTES = {"v4.6": "/api/challenges/", "v0": "/api/competitions/"}
 #: How many challenges a "not found" error names at most.
 _LISTED = 10
 
@@ -117,24 +113,10 @@ def _facts(arena: Arena, cid: int, detail: Competition) -> ChallengeFacts:
     )
 
 
-class _Catalogue(HttpCore):
-    """Reads the challenge list (first page), to suggest ids when one is not found."""
-
-    def listed(self, generation: str) -> list[tuple[int, str]]:
-        route = _LIST_ROUTES.get(generation, _LIST_ROUTES["v4.6"])
-        data = self._get(route, {}, "challenge list", auth=True, params={"per_page": 100})
-        items = data.get("items") if isinstance(data, Mapping) else data
-        return [
-            (item["id"], str(item.get("name") or ""))
-            for item in (items if isinstance(items, list) else [])
-            if isinstance(item, Mapping) and isinstance(item.get("id"), int)
-        ]
-
-
-def _not_found(server: str, token: str | None, cid: int, generation: str) -> ConfigError:
+def _not_found(arena: Arena, server: str, cid: int) -> ConfigError:
+    """Exit 2 for challenge ``cid``, naming the challenges the server lists (when it can)."""
     try:
-        with _Catalogue(server, token, retry_total=1) as catalogue:
-            listed = catalogue.listed(generation)
+        listed = arena.competitions()
     except MlarenaSyncError:
         listed = []
     hint = "the challenge id is the number in the challenge's URL"
@@ -154,5 +136,5 @@ def look_up(server: str, token: str | None, cid: int, *, api: str = "auto") -> C
         try:
             detail = arena.competition(cid)
         except NotFoundError:
-            raise _not_found(server, token, cid, arena.capabilities.generation) from None
+            raise _not_found(arena, server, cid) from None
         return _facts(arena, cid, detail)
