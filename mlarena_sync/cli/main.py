@@ -128,7 +128,9 @@ def _wants_json(argv: Sequence[str]) -> bool:
 
 def _color(args: argparse.Namespace, env: Mapping[str, str]) -> bool | None:
     """False for ``--no-color`` or a non-empty ``NO_COLOR``; None (the renderer decides)."""
-    return False if args.no_color or env.get("NO_COLOR") else None
+    from mlarena_sync.cli.human.console import no_color_asked
+
+    return False if args.no_color or no_color_asked(env) else None
 
 
 def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace | int:

@@ -19,7 +19,15 @@ from mlarena_sync.cli.human.line import Line
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["SYMBOLS", "PlainWriter", "RichWriter", "Writer", "is_terminal", "wants_color"]
+__all__ = [
+    "SYMBOLS",
+    "PlainWriter",
+    "RichWriter",
+    "Writer",
+    "is_terminal",
+    "no_color_asked",
+    "wants_color",
+]
 
 SYMBOLS = {
     "ok": "✓",
@@ -58,11 +66,16 @@ def is_terminal(stream: object) -> bool:
         return False
 
 
+def no_color_asked(env: Mapping[str, str]) -> bool:
+    """``NO_COLOR`` set to anything but the empty string (https://no-color.org)."""
+    return bool(env.get("NO_COLOR", ""))
+
+
 def wants_color(stream: object, color: bool | None, env: Mapping[str, str]) -> bool:
     """``color`` when the CLI decided; else a terminal, ``TERM`` not dumb, no ``NO_COLOR``."""
     if color is not None:
         return color
-    if env.get("NO_COLOR", ""):
+    if no_color_asked(env):
         return False
     return is_terminal(stream) and env.get("TERM", "") != "dumb"
 
