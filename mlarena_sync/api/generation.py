@@ -108,8 +108,11 @@ def open_arena(
     retry_total: int = 4,
     backoff_factor: float = 0.2,
     session: requests.Session | None = None,
+    asked_by: str = "asked",
 ) -> Arena:
-    """The adapter for ``generation`` (``auto``: ``remembered``, else detected).
+    """The adapter for ``generation`` (``auto``: ``remembered``, else detected); ``asked_by``
+    is what set an explicit ``generation`` (``--api``, ``MLARENA_API``, ``api:``; ``asked``: a
+    command's own ``--api``), named by the hint when the server does not speak it.
 
     ``remembered`` is what ``.mlarena-sync/`` kept from a previous detection (ignored unless
     it names a known generation); the chosen one is ``arena.capabilities.generation``, which
@@ -124,7 +127,7 @@ def open_arena(
     source: GenerationSource | None = None
     if generation != "auto":
         chosen = cast(Generation, generation)
-        source = _source(generation)
+        source = _source(asked_by)
     elif remembered in GENERATIONS:
         chosen = remembered
         source = "remembered"
@@ -144,16 +147,11 @@ def open_arena(
     )
 
 
-def _source(generation: str) -> GenerationSource:
-    """What chose an explicit ``generation``: :func:`mlarena_sync.config.overrides.apply_overrides`
-    marks its value (a ``str`` with a ``source``: ``--api``, ``MLARENA_API`` or the file's
-    ``api:``); an unmarked one is a command's own ``--api`` (``init``, before any file)."""
-    source = getattr(generation, "source", None)
-    if source == "--api":
-        return "--api"
-    if source == "MLARENA_API":
-        return "MLARENA_API"
-    return "api:" if source == "api:" else "asked"
+def _source(asked_by: str) -> GenerationSource:
+    """``asked_by`` as one of the sources :func:`generation_mismatch` words."""
+    if asked_by in ("--api", "MLARENA_API", "api:"):
+        return cast(GenerationSource, asked_by)
+    return "asked"
 
 
 #: Where the API generation in use came from (see :func:`generation_mismatch`).

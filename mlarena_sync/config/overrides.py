@@ -18,7 +18,6 @@ from mlarena_sync.errors import AuthError, ConfigError
 from mlarena_sync.tokens import check_url, mask_token_like, parse_token
 
 __all__ = [
-    "ChosenApi",
     "Token",
     "apply_overrides",
     "check_token_shape",
@@ -26,19 +25,6 @@ __all__ = [
     "resolve_token",
     "validate_server",
 ]
-
-
-class ChosenApi(str):
-    """The ``api`` value, equal to the plain string, knowing its ``source`` (``--api``,
-    ``MLARENA_API`` or ``api:``, the file), so that a server speaking another generation is told
-    with a hint naming what asked for it (:func:`mlarena_sync.api.generation.open_arena`)."""
-
-    source: str
-
-    def __new__(cls, value: str, source: str = "api:") -> ChosenApi:
-        self = super().__new__(cls, value)
-        self.source = source
-        return self
 
 
 class Token(str):
@@ -87,9 +73,8 @@ def apply_overrides(
             raise ConfigError(
                 f"{api_source}: must be one of {', '.join(API_CHOICES)} (got {chosen_api!r})"
             )
-        changes["api"] = ChosenApi(chosen_api, api_source)
-    else:
-        changes["api"] = ChosenApi(target.api, "api:")  # the file's value (or the default)
+        changes["api"] = chosen_api
+        changes["api_source"] = api_source
     if server is not None:
         changes["server"] = validate_server(server, source="--server")
     elif env.get("MLARENA_SERVER", "").strip():

@@ -121,6 +121,9 @@ class Target:
     api_key_env: str = DEFAULT_API_KEY_ENV
     entry: str = DEFAULT_ENTRY
     api: str = "auto"  # the API generation: auto (detected once per server), v0 or v4.6
+    #: What set ``api``: ``api:`` (the file, or its default), ``--api`` or ``MLARENA_API``; a
+    #: server that speaks another generation is told with a hint naming it.
+    api_source: str = "api:"
     config_path: Path | None = None  # the mlarena.yaml it came from (state lives beside it)
 
 

@@ -60,6 +60,7 @@ class Workspace:
             cid=self.target.competition,
             sid=self.target.agent.id,
             timeouts=request_timeouts(self.target.sync.request_deadline),
+            asked_by=self.target.api_source,
         )
         spoken = arena.capabilities.generation
         if self.target.api == "auto" and spoken != known and not read_only:
